@@ -1,0 +1,38 @@
+# Quickstart targets: each one creates .venv if needed, installs from this repo's files, then runs.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Pinned versions the project is tested with (constraints.txt); pip resolves nothing else.
+PIP_INSTALL := $(BIN)/pip install -q -c constraints.txt
+
+.PHONY: run test bench throughput lint install clean
+
+$(BIN)/adsim: pyproject.toml constraints.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(PIP_INSTALL) -e ".[test]"
+	@touch $@
+
+install: $(BIN)/adsim
+
+run: install
+	$(BIN)/adsim run scenarios/quickstart.yaml
+
+test: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/pytest benchmarks --benchmark-enable -p no:cacheprovider
+
+throughput: install
+	$(BIN)/python benchmarks/throughput.py
+
+lint: install
+	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache .benchmarks
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,308 @@
+"""The discrete-event engine: simpy orchestrates coarse processes, kernels do the work.
+
+Processes (never one per person or impression), started in this order so that at equal times
+they run in this order too (simpy fires simultaneous events first-in, first-out):
+
+1. day clock   - at each advertiser midnight: daily budgets and frequency windows reset,
+                 even-pacing allowances for the day, cumulative reach snapshot;
+2. flights     - one per strategy: switches it on at its start and off at its end;
+3. pacing      - each slot: the controller corrects throttles and auto-bids;
+4. slot clock  - each slot: who is online, their ad slots, one batch kernel call for every
+                 auction in every world.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from ..kernels.auction import attribute_installs, run_slot
+from ..kernels.targeting import creative_ctr
+from ..params import BID_AUTO, Params
+from ..population import Population
+from ..rng import Streams
+from ..segments import audience_masks
+from .pacing import PacingController
+from .recorder import SlotRecorder
+from .worlds import WorldLayout
+
+__all__ = ["Engine", "RunRecord"]
+
+UNCAPPED = np.inf
+
+
+@dataclass
+class RunRecord:
+    """Everything one replicate produced, as plain arrays (turned into DataFrames by Result)."""
+
+    strategy_names: list[str]
+    scale: float
+    audience_agents: np.ndarray  # (S,)
+    budget_total_usd: np.ndarray  # (S,)
+    daily: dict[str, np.ndarray]  # each (D, S), simulated units, reported instances
+    reach_cum: np.ndarray  # (D, S) unique agents reached by the end of each day
+    installs_with: np.ndarray  # (D, S) installs in the strategy's world
+    installs_without: np.ndarray  # (D, S) installs in the world without it
+    spend_limit_sim_usd: np.ndarray  # (S,) most a strategy may spend (budget / scale)
+    max_price_sim_usd: float  # dearest single impression any instance paid
+
+
+class Engine:
+    """One replicate of one scenario: builds state, runs the simpy calendar, returns a record."""
+
+    def __init__(self, p: Params, pop: Population, streams: Streams) -> None:
+        self.p, self.pop, self.streams = p, pop, streams
+        self.layout = WorldLayout.build(len(p.strategies), p.shared_market)
+        self.masks = audience_masks(p, pop)
+        self._setup_arrays()
+
+    # ---- set-up -------------------------------------------------------------------------
+    def _setup_arrays(self) -> None:
+        p, pop, lay = self.p, self.pop, self.layout
+        n, n_inst, n_worlds = pop.n, lay.n_instances, lay.n_worlds
+        strats = p.strategies
+        self.ctr0 = np.stack(
+            [
+                creative_ctr(
+                    pop.interests, pop.device, pop.affinity_key, s.ctr, s.topic_idx,
+                    s.topic_lift, p.device_click_mult,
+                )  # fmt: skip
+                for s in strats
+            ]
+        )
+        self.daypart = np.stack([s.daypart for s in strats])
+        self.exclude_installed = np.array([s.exclude_installed for s in strats])
+        self.freq_cap = np.array([s.freq_cap for s in strats], dtype=np.int64)
+        self.bid_kind = np.array([s.bid_kind for s in strats], dtype=np.int64)
+        self.quality = np.array([s.quality for s in strats])
+        si = lay.inst_strategy
+        self.daily_budget = np.array([strats[s].daily_budget_sim_usd for s in si])
+        self.lifetime_budget = np.array([strats[s].lifetime_budget_sim_usd for s in si])
+        self.active = np.zeros(n_inst, dtype=np.bool_)
+        self.spent_today = np.zeros(n_inst)
+        self.spent_total = np.zeros(n_inst)
+        self.allowance_today = np.zeros(n_inst)
+        self.installs_total = np.zeros(n_inst, dtype=np.int64)
+        self.freq_total = np.zeros((n_inst, n), dtype=np.uint16)
+        self.freq_window = np.zeros((n_inst, n), dtype=np.uint16)
+        self.install_time = np.repeat(pop.organic_install_h[None, :], n_worlds, axis=0)
+        self.last_click_t = np.full((n_worlds, n), -np.inf)
+        self.last_view_t = np.full((n_worlds, n), -np.inf)
+        self.last_click_inst = np.full((n_worlds, n), -1, dtype=np.int16)
+        self.last_view_inst = np.full((n_worlds, n), -1, dtype=np.int16)
+        self.max_price = 0.0
+        self._setup_sessions()
+        self._setup_pacing()
+
+    def _setup_sessions(self) -> None:
+        """Per-region cumulative activity, for sampling who opens the app in each slot."""
+        p, pop = self.p, self.pop
+        self.region_order = np.argsort(pop.region, kind="stable").astype(np.int32)
+        n_regions = len(p.region_names)
+        self.region_ptr = np.searchsorted(pop.region[self.region_order], np.arange(n_regions + 1))
+        self.rate_cum = np.cumsum(pop.sessions_per_day[self.region_order])
+        lo, hi = self.region_ptr[:-1], self.region_ptr[1:]
+        base = np.where(lo > 0, self.rate_cum[np.maximum(lo - 1, 0)], 0.0)
+        self.region_rate = np.where(hi > lo, self.rate_cum[np.maximum(hi - 1, 0)] - base, 0.0)
+        self.region_cum_base = base
+        self.slots_per_day = round(24 / p.slot_h)
+        # Local hours covered by slot q of the day, for each region: (slots_per_day, R, hours)
+        hours_per_slot = max(1, round(p.slot_h))
+        starts = np.arange(self.slots_per_day) * p.slot_h
+        offsets = p.region_utc_offset_h - p.clock_utc_offset_h
+        local = np.floor(starts[:, None, None] + offsets[None, :, None] + np.arange(hours_per_slot))
+        self.slot_local_hours = (local % 24).astype(np.int64)
+        self.slot_diurnal = p.diurnal[self.slot_local_hours].mean(axis=2)  # (Q, R)
+
+    def _setup_pacing(self) -> None:
+        p, pop, lay = self.p, self.pop, self.layout
+        si = lay.inst_strategy
+        # Forecast of each strategy's ad opportunities per slot of the day: its audience's
+        # session rate per region x the diurnal curve x its daypart, at the region's local hour.
+        seg_rate = np.stack(
+            [
+                np.bincount(pop.region, weights=pop.sessions_per_day * m, minlength=len(p.region_names))
+                for m in self.masks
+            ]
+        )  # (S, R)
+        lh = self.slot_local_hours[:, :, 0]  # (Q, R)
+        fc = np.einsum("sr,qr,sqr->sq", seg_rate, self.slot_diurnal, self.daypart[:, lh])
+        # Initial auto-bid: the value per install that bids the median market eCPM on average.
+        rates = (self.ctr0 * pop.install_prob[None, :] * (~pop.has_app)[None, :]).astype(np.float64)
+        mean_rate = np.divide(
+            (rates * self.masks).sum(axis=1), self.masks.sum(axis=1),
+            out=np.zeros(len(p.strategies)), where=self.masks.sum(axis=1) > 0,
+        )  # fmt: skip
+        lam0 = np.divide(
+            p.market_cpm_median_usd / 1000.0, mean_rate, out=np.ones_like(mean_rate), where=mean_rate > 0
+        )
+        amount = np.array([s.bid_amount_usd for s in p.strategies])
+        auto = self.bid_kind == BID_AUTO
+        self.pacing = PacingController(
+            even=np.array([p.strategies[s].even_pacing for s in si]),
+            auto_bid=auto[si],
+            initial_bid=np.where(auto, lam0, amount)[si],
+            bid_cap=np.where(auto, amount, np.inf)[si],
+            forecast=fc[si],
+        )
+
+    # ---- processes ----------------------------------------------------------------------
+    def _day_clock(self, env: simpy.Environment):
+        p = self.p
+        for day in range(p.horizon_days):
+            if day > 0:
+                self.reach_cum[day - 1] = (self.freq_total[self.layout.reported] > 0).sum(axis=1)
+            self.spent_today[:] = 0.0
+            for j, s in enumerate(self.layout.inst_strategy):
+                if day % p.strategies[s].freq_window_days == 0:
+                    self.freq_window[j] = 0
+            self._set_allowance(env.now)
+            yield env.timeout(24.0)
+
+    def _set_allowance(self, now_h: float) -> None:
+        """Today's spend allowance: the daily budget, and for even pacing of a lifetime budget
+        its remainder spread over the flight's remaining days."""
+        lifetime_left = self.lifetime_budget - self.spent_total
+        for j, s in enumerate(self.layout.inst_strategy):
+            strat = self.p.strategies[s]
+            days_left = max(1, math.ceil((strat.end_h - max(now_h, strat.start_h)) / 24.0 - 1e-9))
+            spread = lifetime_left[j] / days_left if strat.even_pacing else lifetime_left[j]
+            self.allowance_today[j] = min(self.daily_budget[j], spread)
+
+    def _flight(self, env: simpy.Environment, s: int):
+        strat = self.p.strategies[s]
+        mine = self.layout.inst_strategy == s
+        if strat.start_h > 0:
+            yield env.timeout(strat.start_h)
+        self.active[mine] = True
+        yield env.timeout(strat.end_h - env.now)
+        self.active[mine] = False
+
+    def _pacing_clock(self, env: simpy.Environment):
+        while True:
+            q = self._slot_of_day(env.now)
+            self.pacing.update(q, self._allowance_left(), self.active)
+            yield env.timeout(self.p.slot_h)
+
+    def _slot_clock(self, env: simpy.Environment, progress: Callable[[int], None] | None):
+        for slot in range(self.p.n_slots):
+            self._run_slot(slot, env.now)
+            if progress is not None:
+                progress(slot + 1)
+            yield env.timeout(self.p.slot_h)
+
+    # ---- work ---------------------------------------------------------------------------
+    def _slot_of_day(self, now_h: float) -> int:
+        return round(now_h / self.p.slot_h) % self.slots_per_day
+
+    def _allowance_left(self) -> np.ndarray:
+        return np.maximum(0.0, self.allowance_today - self.spent_today)
+
+    def _draw_sessions(self, slot: int, t0: float, rng: np.random.Generator):
+        """Sessions in the slot: Poisson count per region, agents picked by activity rate."""
+        p = self.p
+        q = slot % self.slots_per_day
+        expected = self.region_rate * self.slot_diurnal[q] * (p.slot_h / 24.0)
+        counts = rng.poisson(expected)
+        base = np.repeat(self.region_cum_base, counts)
+        span = np.repeat(self.region_rate, counts)
+        targets = base + rng.random(counts.sum()) * span
+        lo = np.repeat(self.region_ptr[:-1], counts)
+        pos = np.clip(np.searchsorted(self.rate_cum, targets, side="right"), lo, None)
+        agents = self.region_order[np.minimum(pos, self.pop.n - 1)]
+        times = t0 + rng.random(agents.shape[0]) * p.slot_h
+        order = np.argsort(times, kind="stable")
+        agents, times = agents[order], times[order]
+        offsets = p.region_utc_offset_h[self.pop.region[agents]] - p.clock_utc_offset_h
+        local_hour = (np.floor(times + offsets) % 24).astype(np.int64)
+        items = rng.geometric(1.0 / p.feed_items_mean, size=agents.shape[0])
+        ad_ptr = np.zeros(agents.shape[0] + 1, dtype=np.int64)
+        np.cumsum(items // p.ad_every, out=ad_ptr[1:])
+        return agents, times, local_hour, ad_ptr
+
+    def _run_slot(self, slot: int, t0: float) -> None:
+        p, pop, lay = self.p, self.pop, self.layout
+        rng = self.streams.get("slot", slot)
+        agents, times, local_hour, ad_ptr = self._draw_sessions(slot, t0, rng)
+        n_ads = int(ad_ptr[-1])
+        z_market, z_ctr, z_cvr = rng.standard_normal((3, n_ads))
+        u_pass, u_click, u_install = rng.random((3, n_ads))
+        delay_h = p.install_delay_median_h * np.exp(p.install_delay_sigma * rng.standard_normal(n_ads))
+        budget_left = np.maximum(
+            0.0,
+            np.minimum(self.daily_budget - self.spent_today, self.lifetime_budget - self.spent_total),
+        )
+        counters, spend, max_price = run_slot(
+            agents, times, local_hour, ad_ptr,
+            z_market, z_ctr, z_cvr, u_pass, u_click, u_install, delay_h,
+            p.market_cpm_median_usd, p.market_sigma, p.market_hour_mult, pop.market_mult,
+            p.reserve_cpm_usd, p.first_price,
+            p.noise_sigma, p.learning_noise_sigma, p.learning_installs,
+            p.wearout_onset, math.log(2.0) / p.wearout_half_life,
+            self.masks, self.ctr0, pop.install_prob, self.daypart, self.exclude_installed,
+            self.freq_cap, self.bid_kind, self.quality,
+            lay.inst_strategy, lay.world_ptr, self.active, self.pacing.bid, self.pacing.throttle,
+            budget_left, self.installs_total,
+            self.freq_total, self.freq_window, self.install_time,
+            self.last_click_t, self.last_click_inst, self.last_view_t, self.last_view_inst,
+        )  # fmt: skip
+        self.max_price = max(self.max_price, float(max_price.max(initial=0.0)))
+        self.spent_today += spend
+        self.spent_total += spend
+        self.installs_total += counters[:, 3]
+        self.recorder.record(slot, counters, spend, self.pacing.throttle, self.pacing.bid)
+        self.pacing.observe(slot % self.slots_per_day, spend)
+
+    # ---- run ----------------------------------------------------------------------------
+    def run(self, progress: Callable[[int], None] | None = None) -> RunRecord:
+        p, lay = self.p, self.layout
+        self.recorder = SlotRecorder(p.n_slots, lay.n_instances)
+        self.reach_cum = np.zeros((p.horizon_days, len(p.strategies)), dtype=np.int64)
+        env = simpy.Environment()
+        env.process(self._day_clock(env))
+        for s in range(len(p.strategies)):
+            env.process(self._flight(env, s))
+        env.process(self._pacing_clock(env))
+        env.process(self._slot_clock(env, progress))
+        env.run(until=p.horizon_h)
+        # The run stops before events at the horizon itself: take the last day's reach here.
+        self.reach_cum[-1] = (self.freq_total[lay.reported] > 0).sum(axis=1)
+        return self._record()
+
+    def _record(self) -> RunRecord:
+        p, pop, lay = self.p, self.pop, self.layout
+        world_installs, click_attr, view_attr = attribute_installs(
+            self.install_time, self.last_click_t, self.last_click_inst, self.last_view_t,
+            self.last_view_inst, lay.world_ptr, p.click_window_h, p.view_window_h,
+            p.horizon_h, p.horizon_days,
+        )  # fmt: skip
+        organic = pop.organic_install_h
+        organic = organic[(organic >= 0) & (organic < p.horizon_h)]
+        organic_daily = np.bincount((organic // 24).astype(np.int64), minlength=p.horizon_days)
+        rep = lay.reported
+        world_of = lay.world_of()
+        daily = {k: v[:, rep] for k, v in self.recorder.by_day(self.slots_per_day).items()}
+        daily["installs_click"] = click_attr[rep].T
+        daily["installs_view"] = view_attr[rep].T
+        without = np.stack(
+            [organic_daily if w < 0 else world_installs[w] for w in lay.without], axis=1
+        )
+        return RunRecord(
+            strategy_names=p.strategy_names,
+            scale=p.scale,
+            audience_agents=self.masks.sum(axis=1).astype(np.int64),
+            budget_total_usd=np.array([s.budget_total_usd for s in p.strategies]),
+            daily=daily,
+            reach_cum=self.reach_cum,
+            installs_with=world_installs[world_of[rep]].T,
+            installs_without=without,
+            spend_limit_sim_usd=np.minimum(
+                np.array([s.daily_budget_sim_usd * p.horizon_days for s in p.strategies]),
+                np.array([s.lifetime_budget_sim_usd for s in p.strategies]),
+            ),
+            max_price_sim_usd=self.max_price,
+        )

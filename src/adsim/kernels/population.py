@@ -1,0 +1,180 @@
+"""Population kernels: interests, app fit, account followers and the agent follow graph."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .hashing import hash_uniform
+
+__all__ = [
+    "affinity",
+    "app_fit",
+    "draw_interests",
+    "follow_graph",
+    "follower_keys",
+    "has_topic",
+]
+
+# Salt for the second argument of hash_uniform so different uses of one key never collide.
+_SALT_INTEREST, _SALT_AFFINITY = 1 << 20, 2 << 20
+_SALT_DEGREE, _SALT_POPULAR, _SALT_EDGE = 3 << 20, 4 << 20, 5 << 20
+
+
+@njit(cache=True, inline="always")
+def has_topic(interests, i, k):
+    return (interests[i, k >> 6] >> np.uint64(k & 63)) & np.uint64(1) == np.uint64(1)
+
+
+@njit(cache=True, inline="always")
+def affinity(key, i, k):
+    """Per-agent affinity in [0.2, 1) for a held topic, derived from the hash (no storage)."""
+    return 0.2 + 0.8 * hash_uniform(key, i, _SALT_AFFINITY + k)
+
+
+@njit(cache=True, parallel=True)
+def draw_interests(key, age, gender, prob_by_age_gender):
+    """Interest bit sets (N, 2) uint64: topic k is held with ``prob_by_age_gender[k, age, g]``."""
+    n = age.shape[0]
+    n_topics = prob_by_age_gender.shape[0]
+    out = np.zeros((n, 2), dtype=np.uint64)
+    for i in prange(n):
+        a, g = age[i], gender[i]
+        for k in range(n_topics):
+            if hash_uniform(key, i, _SALT_INTEREST + k) < prob_by_age_gender[k, a, g]:
+                out[i, k >> 6] |= np.uint64(1) << np.uint64(k & 63)
+    return out
+
+
+@njit(cache=True, parallel=True)
+def app_fit(interests, age, region, device, interest_mult, age_mult, region_mult, device_mult):
+    """The app's fit per agent: product of its multipliers for who the agent is."""
+    n = age.shape[0]
+    n_topics = interest_mult.shape[0]
+    out = np.empty(n, dtype=np.float64)
+    for i in prange(n):
+        f = age_mult[age[i]] * region_mult[region[i]] * device_mult[device[i]]
+        for k in range(n_topics):
+            if interest_mult[k] != 1.0 and has_topic(interests, i, k):
+                f *= interest_mult[k]
+        out[i] = f
+    return out
+
+
+@njit(cache=True, parallel=True)
+def follower_keys(key, interests, age, gender, region, interest_mult, region_mult, age_mult, gender_mult):
+    """Exponential-race keys for weighted sampling without replacement (Efraimidis-Spirakis).
+
+    The ``K`` agents with the smallest keys are a weighted sample of size K, weight = product of
+    the account's follower-profile multipliers; zero weight gives an infinite key.
+    """
+    n = age.shape[0]
+    n_topics = interest_mult.shape[0]
+    out = np.empty(n, dtype=np.float64)
+    for i in prange(n):
+        w = region_mult[region[i]] * age_mult[age[i]] * gender_mult[gender[i]]
+        for k in range(n_topics):
+            if interest_mult[k] != 1.0 and has_topic(interests, i, k):
+                w *= interest_mult[k]
+        u = hash_uniform(key, i, 0)
+        out[i] = -math.log(1.0 - u) / w if w > 0 else np.inf
+    return out
+
+
+@njit(cache=True, inline="always")
+def _pick(cum, lo, hi, u):
+    """Index in [lo, hi) whose cumulative-weight interval holds u * total (binary search)."""
+    base = cum[lo - 1] if lo > 0 else 0.0
+    target = base + u * (cum[hi - 1] - base)
+    a, b = lo, hi - 1
+    while a < b:
+        m = (a + b) >> 1
+        if cum[m] > target:
+            b = m
+        else:
+            a = m + 1
+    return a
+
+
+@njit(cache=True, parallel=True)
+def follow_graph(
+    key, region, interests, order_by_region, region_ptr, mean_follows, degree_exponent,
+    popularity_sigma, region_homophily, interest_homophily,
+):  # fmt: skip
+    """Agent-to-agent follow edges as CSR ``(indptr, indices)``, rows sorted and unique.
+
+    Out-degrees are Pareto with the given exponent, rescaled to ``mean_follows``. Targets are
+    chosen by a lognormal attractiveness (heavy-tailed in-degree), from the follower's own region
+    with probability ``region_homophily``, and rejected up to 3 times when they share no interest
+    with the follower, with probability ``interest_homophily``.
+    """
+    n = region.shape[0]
+    # Attractiveness in region order, cumulated per region block and globally.
+    attract = np.empty(n, dtype=np.float64)
+    for p in prange(n):
+        i = order_by_region[p]
+        u = hash_uniform(key, i, _SALT_POPULAR)
+        z = math.sqrt(-2.0 * math.log(1.0 - u)) * math.cos(
+            2.0 * math.pi * hash_uniform(key, i, _SALT_POPULAR + 1)
+        )
+        attract[p] = math.exp(popularity_sigma * z)
+    cum_all = np.cumsum(attract)
+    cum_region = np.empty(n, dtype=np.float64)
+    n_regions = region_ptr.shape[0] - 1
+    for r in prange(n_regions):
+        acc = 0.0
+        for p in range(region_ptr[r], region_ptr[r + 1]):
+            acc += attract[p]
+            cum_region[p] = acc
+    # Out-degrees.
+    raw = np.empty(n, dtype=np.float64)
+    inv = -1.0 / (degree_exponent - 1.0)
+    for i in prange(n):
+        raw[i] = min((1.0 - hash_uniform(key, i, _SALT_DEGREE)) ** inv, 1e6)
+    factor = mean_follows / raw.mean() if n > 1 and mean_follows > 0 else 0.0
+    degree = np.empty(n, dtype=np.int64)
+    for i in prange(n):
+        d = int(raw[i] * factor + hash_uniform(key, i, _SALT_DEGREE + 1))
+        degree[i] = min(d, n - 1)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum(degree)
+    indices = np.empty(indptr[n], dtype=np.int32)
+    kept = np.zeros(n, dtype=np.int64)
+    for i in prange(n):
+        start = indptr[i]
+        d = degree[i]
+        r = region[i]
+        for e in range(d):
+            base = _SALT_EDGE + 16 * e
+            local = hash_uniform(key, i, base) < region_homophily
+            lo = region_ptr[r] if local else 0
+            hi = region_ptr[r + 1] if local else n
+            cum = cum_region if local else cum_all
+            j = i
+            for attempt in range(4):
+                p = _pick(cum, lo, hi, hash_uniform(key, i, base + 1 + attempt))
+                j = order_by_region[p]
+                if j == i:
+                    continue
+                if hash_uniform(key, i, base + 8 + attempt) >= interest_homophily:
+                    break
+                if (interests[i, 0] & interests[j, 0]) != 0 or (interests[i, 1] & interests[j, 1]) != 0:
+                    break
+            indices[start + e] = j
+        row = np.sort(indices[start : start + d])
+        m = 0
+        for e in range(d):
+            v = row[e]
+            if v != i and (m == 0 or v != indices[start + m - 1]):
+                indices[start + m] = v
+                m += 1
+        kept[i] = m
+    # Compact rows after dropping duplicates and self-loops.
+    out_ptr = np.zeros(n + 1, dtype=np.int64)
+    out_ptr[1:] = np.cumsum(kept)
+    out = np.empty(out_ptr[n], dtype=np.int32)
+    for i in prange(n):
+        out[out_ptr[i] : out_ptr[i + 1]] = indices[indptr[i] : indptr[i] + kept[i]]
+    return out_ptr, out

@@ -1,0 +1,332 @@
+"""Plain parameter objects compiled from a validated :class:`~adsim.scenario.Scenario`.
+
+Everything downstream (population, kernels, engine) reads these frozen dataclasses of numpy
+arrays and never the pydantic models: multipliers become lookup tables (by integer age, by
+region index, by device code), budgets are scaled to the simulated population, and audience
+segments become a plain expression tree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .scenario import Scenario
+from .scenario.common import GENDERS, OS_NAMES
+from .scenario.segments import All, AnyOf, Not
+
+__all__ = [
+    "BID_AUTO",
+    "BID_CPC",
+    "BID_MAX_CPM",
+    "BID_TARGET_CPI",
+    "MAX_AGE",
+    "AccountParams",
+    "Params",
+    "SegmentNode",
+    "StrategyParams",
+    "to_params",
+]
+
+MAX_AGE = 100
+N_AGES = MAX_AGE + 1
+BID_MAX_CPM, BID_CPC, BID_TARGET_CPI, BID_AUTO = 0, 1, 2, 3
+_BID_KINDS = {"max_cpm": BID_MAX_CPM, "cpc": BID_CPC, "target_cpi": BID_TARGET_CPI}
+
+
+@dataclass(frozen=True)
+class SegmentNode:
+    """A plain audience expression: ``kind`` is a predicate or all/any/not."""
+
+    kind: str
+    args: dict[str, Any] = field(default_factory=dict)
+    children: tuple[SegmentNode, ...] = ()
+
+
+@dataclass(frozen=True)
+class AccountParams:
+    handle: str
+    kind: str
+    follower_agents: int
+    interest_mult: np.ndarray  # (T,)
+    region_mult: np.ndarray  # (R,)
+    age_mult: np.ndarray  # (N_AGES,)
+    gender_mult: np.ndarray  # (3,)
+
+
+@dataclass(frozen=True)
+class StrategyParams:
+    name: str
+    audience: SegmentNode
+    exclude_installed: bool
+    bid_kind: int
+    bid_amount_usd: float  # CPM, CPC or target CPI; the cap for BID_AUTO (inf when none)
+    daily_budget_sim_usd: float  # budgets divided by scale; inf when not set
+    lifetime_budget_sim_usd: float
+    budget_total_usd: float  # real USD the strategy may spend over its flight
+    even_pacing: bool
+    freq_cap: int  # impressions per window; a huge number when uncapped
+    freq_window_days: int
+    start_h: float
+    end_h: float
+    daypart: np.ndarray  # (24,) bool by the viewer's local hour
+    ctr: float
+    topic_idx: np.ndarray  # (k,) int
+    topic_lift: float
+    quality: float
+
+
+@dataclass(frozen=True)
+class Params:
+    name: str
+    seed: int
+    horizon_days: int
+    slot_h: float
+    clock_utc_offset_h: float
+    shared_market: bool
+    # population
+    n_agents: int
+    scale: float
+    region_names: tuple[str, ...]
+    region_share: np.ndarray
+    region_utc_offset_h: np.ndarray
+    region_lat: np.ndarray
+    region_lon: np.ndarray
+    region_spread_km: np.ndarray
+    region_country: np.ndarray  # (R,) index into country_codes
+    country_codes: tuple[str, ...]
+    languages: tuple[str, ...]
+    region_language_share: np.ndarray  # (R, L)
+    age_band_lo: np.ndarray
+    age_band_hi: np.ndarray
+    age_band_share: np.ndarray
+    gender_share: np.ndarray  # (3,) female, male, unknown
+    device_share: np.ndarray  # (3,) ios, android, other
+    topic_names: tuple[str, ...]
+    topic_prevalence: np.ndarray  # (T,)
+    topic_age_tilt: np.ndarray  # (T, N_AGES)
+    topic_gender_tilt: np.ndarray  # (T, 3)
+    sessions_median: float
+    sessions_sigma: float
+    sessions_max: float
+    diurnal: np.ndarray  # (24,) mean 1, by local hour
+    graph_mean_follows: float
+    graph_degree_exponent: float
+    graph_popularity_sigma: float
+    graph_region_homophily: float
+    graph_interest_homophily: float
+    accounts: tuple[AccountParams, ...]
+    # platform
+    feed_items_mean: float
+    ad_every: int
+    first_price: bool
+    reserve_cpm_usd: float
+    market_cpm_median_usd: float
+    market_sigma: float
+    market_hour_mult: np.ndarray  # (24,) by local hour
+    market_device_mult: np.ndarray  # (3,)
+    market_region_mult: np.ndarray  # (R,)
+    market_age_mult: np.ndarray  # (N_AGES,)
+    noise_sigma: float
+    learning_noise_sigma: float
+    learning_installs: int
+    click_window_h: float
+    view_window_h: float
+    wearout_onset: int
+    wearout_half_life: float
+    device_click_mult: np.ndarray  # (3,)
+    device_install_mult: np.ndarray  # (3,)
+    # app
+    app_name: str
+    app_os_available: np.ndarray  # (3,) bool
+    store_cvr: float
+    baseline_installs_per_day: float
+    already_installed_share: float
+    fit_interest_mult: np.ndarray  # (T,)
+    fit_age_mult: np.ndarray  # (N_AGES,)
+    fit_region_mult: np.ndarray  # (R,)
+    fit_device_mult: np.ndarray  # (3,)
+    install_delay_median_h: float
+    install_delay_sigma: float
+    strategies: tuple[StrategyParams, ...]
+
+    @property
+    def n_slots(self) -> int:
+        return round(self.horizon_days * 24 / self.slot_h)
+
+    @property
+    def horizon_h(self) -> float:
+        return self.horizon_days * 24.0
+
+    @property
+    def strategy_names(self) -> list[str]:
+        return [s.name for s in self.strategies]
+
+
+def _age_table(bands: list, default: float = 1.0) -> np.ndarray:
+    table = np.full(N_AGES, default, dtype=np.float64)
+    for band in bands:
+        table[band.min : band.max + 1] = band.mult
+    return table
+
+
+def _by_name(mults: dict[str, float], names: tuple[str, ...], default: float = 1.0) -> np.ndarray:
+    return np.array([mults.get(n, default) for n in names], dtype=np.float64)
+
+
+def _region_mult(regions: dict, countries: dict, sc: Scenario) -> np.ndarray:
+    """Region multipliers, where a country multiplier applies to each of its regions."""
+    return np.array(
+        [regions.get(r.name, 1.0) * countries.get(r.country, 1.0) for r in sc.population.regions]
+    )
+
+
+def _segment(node: Any) -> SegmentNode:
+    if isinstance(node, All):
+        return SegmentNode("all", children=tuple(_segment(c) for c in node.all))
+    if isinstance(node, AnyOf):
+        return SegmentNode("any", children=tuple(_segment(c) for c in node.any))
+    if isinstance(node, Not):
+        return SegmentNode("not", children=(_segment(node.not_),))
+    (kind,) = type(node).model_fields
+    value = getattr(node, kind)
+    args = value.model_dump() if hasattr(value, "model_dump") else {"values": value}
+    return SegmentNode(kind, args)
+
+
+def _strategy(s: Any, sc: Scenario, topics: tuple[str, ...]) -> StrategyParams:
+    scale = sc.population.scale
+    horizon_h = sc.horizon_h
+    start_h = s.flight.start_day * 24.0
+    end_h = min(horizon_h, s.flight.end_day * 24.0) if s.flight.end_day else horizon_h
+    daypart = np.zeros(24, dtype=np.bool_)
+    daypart[s.flight.hours if s.flight.hours is not None else slice(None)] = True
+    if s.bid.strategy in _BID_KINDS:
+        kind, amount = _BID_KINDS[s.bid.strategy], s.bid.amount_usd
+    else:
+        kind, amount = BID_AUTO, getattr(s.bid, "amount_usd", math.inf)
+    daily = s.budget.daily_usd or math.inf
+    lifetime = s.budget.lifetime_usd or math.inf
+    flight_days = math.ceil((end_h - start_h) / 24.0 - 1e-9)
+    cap = s.frequency_cap
+    return StrategyParams(
+        name=s.name,
+        audience=_segment(s.audience),
+        exclude_installed=s.exclude_installed,
+        bid_kind=kind,
+        bid_amount_usd=float(amount),
+        daily_budget_sim_usd=daily / scale,
+        lifetime_budget_sim_usd=lifetime / scale,
+        budget_total_usd=min(daily * flight_days, lifetime),
+        even_pacing=s.pacing == "even",
+        freq_cap=cap.impressions if cap else 65_000,
+        freq_window_days=cap.per_days if cap else 1,
+        start_h=start_h,
+        end_h=end_h,
+        daypart=daypart,
+        ctr=s.creative.ctr,
+        topic_idx=np.array([topics.index(t) for t in s.creative.topics], dtype=np.int64),
+        topic_lift=s.creative.topic_lift,
+        quality=s.creative.quality,
+    )
+
+
+def to_params(sc: Scenario) -> Params:
+    """Compile a validated scenario into plain arrays and lookup tables."""
+    pop, plat, app = sc.population, sc.platform, sc.app
+    region_names = tuple(r.name for r in pop.regions)
+    country_codes = tuple(dict.fromkeys(r.country for r in pop.regions))
+    languages = tuple(dict.fromkeys(lang for r in pop.regions for lang in r.languages))
+    topics = tuple(t.name for t in pop.interests)
+    diurnal = np.asarray(pop.activity.diurnal, dtype=np.float64)
+    accounts = tuple(
+        AccountParams(
+            handle=a.handle.lower(),
+            kind=a.kind,
+            follower_agents=min(pop.agents, round(a.followers / pop.scale)),
+            interest_mult=_by_name(a.profile.interests, topics),
+            region_mult=_region_mult(a.profile.regions, a.profile.countries, sc),
+            age_mult=_age_table(a.profile.age),
+            gender_mult=_by_name(a.profile.gender, GENDERS),
+        )
+        for a in sc.accounts
+    )
+    return Params(
+        name=sc.name,
+        seed=sc.seed,
+        horizon_days=sc.horizon_days,
+        slot_h=sc.slot_h,
+        clock_utc_offset_h=sc.clock_utc_offset_h,
+        shared_market=sc.market_mode == "shared",
+        n_agents=pop.agents,
+        scale=pop.scale,
+        region_names=region_names,
+        region_share=np.array([r.share for r in pop.regions]),
+        region_utc_offset_h=np.array([r.utc_offset_h for r in pop.regions]),
+        region_lat=np.array([r.lat for r in pop.regions]),
+        region_lon=np.array([r.lon for r in pop.regions]),
+        region_spread_km=np.array([r.spread_km for r in pop.regions]),
+        region_country=np.array([country_codes.index(r.country) for r in pop.regions]),
+        country_codes=country_codes,
+        languages=languages,
+        region_language_share=np.array(
+            [[r.languages.get(lang, 0.0) for lang in languages] for r in pop.regions]
+        ),
+        age_band_lo=np.array([b.min for b in pop.age]),
+        age_band_hi=np.array([b.max for b in pop.age]),
+        age_band_share=np.array([b.share for b in pop.age]),
+        gender_share=_by_name(pop.gender, GENDERS, 0.0),
+        device_share=_by_name(pop.devices, OS_NAMES, 0.0),
+        topic_names=topics,
+        topic_prevalence=np.array([t.prevalence for t in pop.interests]),
+        topic_age_tilt=np.array([_age_table(t.age_tilt) for t in pop.interests]).reshape(
+            len(topics), N_AGES
+        ),
+        topic_gender_tilt=np.array([_by_name(t.gender_tilt, GENDERS) for t in pop.interests]).reshape(
+            len(topics), 3
+        ),
+        sessions_median=pop.activity.sessions_per_day_median,
+        sessions_sigma=pop.activity.sessions_per_day_sigma,
+        sessions_max=pop.activity.max_sessions_per_day,
+        diurnal=diurnal * 24.0 / diurnal.sum(),
+        graph_mean_follows=pop.graph.mean_follows,
+        graph_degree_exponent=pop.graph.degree_exponent,
+        graph_popularity_sigma=pop.graph.popularity_sigma,
+        graph_region_homophily=pop.graph.region_homophily,
+        graph_interest_homophily=pop.graph.interest_homophily,
+        accounts=accounts,
+        feed_items_mean=plat.feed_items_per_session,
+        ad_every=round(1.0 / plat.ad_load),
+        first_price=plat.auction == "first_price",
+        reserve_cpm_usd=plat.reserve_cpm_usd,
+        market_cpm_median_usd=plat.market.cpm_median_usd,
+        market_sigma=plat.market.sigma,
+        market_hour_mult=np.asarray(plat.market.hour, dtype=np.float64),
+        market_device_mult=_by_name(plat.market.devices, OS_NAMES),
+        market_region_mult=_region_mult(plat.market.regions, {}, sc),
+        market_age_mult=_age_table(plat.market.age),
+        noise_sigma=plat.estimation.noise_sigma,
+        learning_noise_sigma=plat.estimation.learning_noise_sigma,
+        learning_installs=plat.estimation.learning_installs,
+        click_window_h=plat.attribution.click_window_days * 24.0,
+        view_window_h=plat.attribution.view_window_days * 24.0,
+        wearout_onset=plat.wearout.onset,
+        wearout_half_life=plat.wearout.half_life,
+        device_click_mult=_by_name(plat.device_click_mult, OS_NAMES),
+        device_install_mult=_by_name(plat.device_install_mult, OS_NAMES),
+        app_name=app.name,
+        app_os_available=np.array([os_name in app.os for os_name in OS_NAMES]),
+        store_cvr=app.store_cvr,
+        baseline_installs_per_day=app.baseline_installs_per_day,
+        already_installed_share=app.already_installed_share,
+        fit_interest_mult=_by_name(app.fit.interests, topics),
+        fit_age_mult=_age_table(app.fit.age),
+        fit_region_mult=_region_mult(app.fit.regions, app.fit.countries, sc),
+        fit_device_mult=_by_name(app.fit.devices, OS_NAMES),
+        install_delay_median_h=app.install_delay.median_h,
+        install_delay_sigma=app.install_delay.sigma,
+        strategies=tuple(_strategy(s, sc, topics) for s in sc.strategies),
+    )

@@ -1,0 +1,172 @@
+"""Build the synthetic population: one numpy array per attribute, CSR for follows.
+
+Deterministic from the seed: demographics come from the ``population`` stream, interests,
+affinities and the follow graph from counter-based hashes keyed by named streams (so the
+parallel kernels are reproducible), account followers from the ``accounts`` stream, and
+organic install times from the ``organic`` stream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..kernels.population import app_fit, draw_interests, follow_graph, follower_keys
+from ..params import N_AGES, Params
+from ..rng import Streams
+
+__all__ = ["Population", "build_population"]
+
+KM_PER_DEG_LAT = 111.32
+MAX_INSTALL_PROB = 0.95  # even a perfect fit does not always finish the store install
+
+
+@dataclass
+class Population:
+    """N agents, each standing for ``scale`` real people. Arrays are indexed by agent id."""
+
+    scale: float
+    age: np.ndarray  # uint8 years
+    gender: np.ndarray  # uint8: 0 female, 1 male, 2 unknown
+    region: np.ndarray  # int16 index into Params.region_names
+    lat: np.ndarray  # float32 degrees
+    lon: np.ndarray  # float32 degrees
+    language: np.ndarray  # uint8 index into Params.languages
+    device: np.ndarray  # uint8: 0 ios, 1 android, 2 other
+    interests: np.ndarray  # (N, 2) uint64 bit set over the taxonomy
+    affinity_key: np.uint64  # hash key of per-agent topic affinities (kernels.population.affinity)
+    sessions_per_day: np.ndarray  # float64 expected sessions per day
+    app_fit: np.ndarray  # float64 install-propensity multiplier
+    install_prob: np.ndarray  # float32 P(install | click), 0 where the app is unavailable
+    has_app: np.ndarray  # bool: installed before the run
+    organic_install_h: np.ndarray  # float64 hour of the organic install (-inf: has_app)
+    market_mult: np.ndarray  # float32 competing-bid multiplier (device x region x age)
+    account_ptr: np.ndarray  # int64 (A+1,) CSR: followers of account a
+    account_followers: np.ndarray  # int32 sorted agent ids
+    follow_ptr: np.ndarray  # int64 (N+1,) CSR: agents that agent i follows
+    follow_dst: np.ndarray  # int32
+
+    @property
+    def n(self) -> int:
+        return int(self.age.shape[0])
+
+    def followers_of(self, account: int) -> np.ndarray:
+        return self.account_followers[self.account_ptr[account] : self.account_ptr[account + 1]]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))
+
+
+def _interest_probabilities(p: Params, age: np.ndarray, gender: np.ndarray) -> np.ndarray:
+    """P(topic | age, gender), tilted and renormalised so the population share is the prevalence."""
+    n_topics = len(p.topic_names)
+    tilt = p.topic_age_tilt[:, :, None] * p.topic_gender_tilt[:, None, :]  # (T, A, 3)
+    counts = np.zeros((N_AGES, 3))
+    np.add.at(counts, (age, gender), 1.0)
+    mean_tilt = (tilt * counts[None]).sum(axis=(1, 2)) / max(1, age.shape[0])
+    scale = np.divide(p.topic_prevalence, mean_tilt, out=np.zeros(n_topics), where=mean_tilt > 0)
+    return np.clip(tilt * scale[:, None, None], 0.0, 0.99)
+
+
+def _demographics(p: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    n = p.n_agents
+    region = rng.choice(len(p.region_names), size=n, p=p.region_share / p.region_share.sum())
+    band = rng.choice(len(p.age_band_share), size=n, p=p.age_band_share / p.age_band_share.sum())
+    age = rng.integers(p.age_band_lo[band], p.age_band_hi[band], endpoint=True)
+    gender = rng.choice(3, size=n, p=p.gender_share / p.gender_share.sum())
+    device = rng.choice(3, size=n, p=p.device_share / p.device_share.sum())
+    # Language: drawn from the region's language mix (inverse CDF on one uniform per agent).
+    lang_cdf = np.cumsum(p.region_language_share, axis=1)
+    lang_cdf /= lang_cdf[:, -1:]
+    u = rng.random(n)
+    language = (u[:, None] >= lang_cdf[region]).sum(axis=1)
+    # A point near the region's centre, for radius targeting.
+    spread = p.region_spread_km[region]
+    lat = p.region_lat[region] + rng.standard_normal(n) * spread / KM_PER_DEG_LAT
+    coslat = np.cos(np.radians(p.region_lat[region]))
+    lon = p.region_lon[region] + rng.standard_normal(n) * spread / (KM_PER_DEG_LAT * coslat)
+    sessions = np.minimum(
+        p.sessions_max, p.sessions_median * np.exp(p.sessions_sigma * rng.standard_normal(n))
+    )
+    return {
+        "region": region.astype(np.int16),
+        "age": age.astype(np.uint8),
+        "gender": gender.astype(np.uint8),
+        "device": device.astype(np.uint8),
+        "language": np.minimum(language, len(p.languages) - 1).astype(np.uint8),
+        "lat": lat.astype(np.float32),
+        "lon": lon.astype(np.float32),
+        "sessions_per_day": sessions,
+    }
+
+
+def _account_followers(p: Params, streams: Streams, d: dict, interests: np.ndarray):
+    rng = streams.get("accounts")
+    ptr = np.zeros(len(p.accounts) + 1, dtype=np.int64)
+    chunks = []
+    for a, acc in enumerate(p.accounts):
+        keys = follower_keys(
+            rng.integers(0, 2**63, dtype=np.uint64), interests, d["age"], d["gender"], d["region"],
+            acc.interest_mult, acc.region_mult, acc.age_mult, acc.gender_mult,
+        )  # fmt: skip
+        k = min(acc.follower_agents, int(np.isfinite(keys).sum()))
+        chosen = np.argpartition(keys, k - 1)[:k] if 0 < k < keys.shape[0] else np.flatnonzero(
+            np.isfinite(keys)
+        )[:k]
+        chunks.append(np.sort(chosen).astype(np.int32))
+        ptr[a + 1] = ptr[a] + chunks[-1].shape[0]
+    followers = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int32)
+    return ptr, followers
+
+
+def build_population(p: Params, streams: Streams) -> Population:
+    """Draw every agent's attributes, interests, follows and hidden app appeal."""
+    d = _demographics(p, streams.get("population"))
+    interests = draw_interests(
+        streams.key("interests"), d["age"], d["gender"], _interest_probabilities(p, d["age"], d["gender"])
+    )
+    account_ptr, account_followers = _account_followers(p, streams, d, interests)
+    order = np.argsort(d["region"], kind="stable")
+    region_ptr = np.searchsorted(d["region"][order], np.arange(len(p.region_names) + 1))
+    follow_ptr, follow_dst = follow_graph(
+        streams.key("graph"), d["region"], interests, order, region_ptr.astype(np.int64),
+        p.graph_mean_follows, p.graph_degree_exponent, p.graph_popularity_sigma,
+        p.graph_region_homophily, p.graph_interest_homophily,
+    )  # fmt: skip
+    # The app's fit, normalised to mean 1 over people who can install it, so that store_cvr and
+    # baseline_installs_per_day stay population averages and fit only says who is above them.
+    available = p.app_os_available[d["device"]]
+    fit = app_fit(
+        interests, d["age"], d["region"], d["device"],
+        p.fit_interest_mult, p.fit_age_mult, p.fit_region_mult, p.fit_device_mult,
+    ) * available  # fmt: skip
+    mean_fit = fit[available].mean() if available.any() else 0.0
+    fit = fit / mean_fit if mean_fit > 0 else fit
+    install_prob = np.minimum(MAX_INSTALL_PROB, p.store_cvr * fit * p.device_install_mult[d["device"]])
+    rng = streams.get("organic")
+    has_app = rng.random(p.n_agents) < np.minimum(1.0, p.already_installed_share * fit)
+    # Organic installs: exponential waiting time at hazard baseline x fit per day.
+    hazard_per_h = p.baseline_installs_per_day * fit / 24.0
+    with np.errstate(divide="ignore"):
+        organic = np.where(hazard_per_h > 0, rng.standard_exponential(p.n_agents) / hazard_per_h, np.inf)
+    organic[has_app] = -np.inf
+    market_mult = (
+        p.market_device_mult[d["device"]] * p.market_region_mult[d["region"]] * p.market_age_mult[d["age"]]
+    )
+    return Population(
+        scale=p.scale,
+        interests=interests,
+        affinity_key=streams.key("affinity"),
+        app_fit=fit,
+        install_prob=install_prob.astype(np.float32),
+        has_app=has_app,
+        organic_install_h=organic,
+        market_mult=market_mult.astype(np.float32),
+        account_ptr=account_ptr,
+        account_followers=account_followers,
+        follow_ptr=follow_ptr,
+        follow_dst=follow_dst,
+        **d,
+    )

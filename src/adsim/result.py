@@ -1,0 +1,189 @@
+"""Run results: per-strategy metrics, replicate intervals and daily time series.
+
+Counts in a record are in simulated agents; reported counts and spend are multiplied by the
+population's ``scale`` (real people per agent), rates and unit costs are scale-free.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .engine import RunRecord
+from .scenario import Scenario
+from .segments import platform_round
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["INTERVAL", "METRICS", "Result"]
+
+INTERVAL = (0.05, 0.95)  # a 90% interval: the 5th and 95th percentiles across replicates
+METRICS = (
+    "audience_size", "spend_usd", "auctions", "win_rate", "impressions", "reach", "frequency",
+    "clicks", "ctr", "installs", "installs_click", "installs_view", "cvr", "cpm_usd", "cpc_usd",
+    "cpi_usd", "incremental_installs", "icpi_usd", "budget_used",
+)  # fmt: skip
+
+
+def _ratio(num: np.ndarray, den: np.ndarray, times: float = 1.0) -> np.ndarray:
+    """num / den, NaN where the denominator is zero (e.g. CPI with no installs)."""
+    num, den = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
+    return np.divide(num * times, den, out=np.full(num.shape, np.nan), where=den > 0)
+
+
+def record_metrics(rec: RunRecord) -> dict[str, np.ndarray]:
+    """Per-strategy metrics of one replicate, in real-world units."""
+    k = rec.scale
+    d = rec.daily
+    spend = d["spend_sim_usd"].sum(axis=0) * k
+    auctions = d["auctions"].sum(axis=0) * k
+    impressions = d["impressions"].sum(axis=0) * k
+    clicks = d["clicks"].sum(axis=0) * k
+    inst_click = d["installs_click"].sum(axis=0) * k
+    inst_view = d["installs_view"].sum(axis=0) * k
+    installs = inst_click + inst_view
+    reach = rec.reach_cum[-1] * k
+    incremental = (rec.installs_with - rec.installs_without).sum(axis=0) * k
+    return {
+        "audience_size": np.array([platform_round(a * k) for a in rec.audience_agents], dtype=float),
+        "spend_usd": spend,
+        "auctions": auctions,
+        "win_rate": _ratio(impressions, auctions),
+        "impressions": impressions,
+        "reach": reach,
+        "frequency": _ratio(impressions, reach),
+        "clicks": clicks,
+        "ctr": _ratio(clicks, impressions),
+        "installs": installs,
+        "installs_click": inst_click,
+        "installs_view": inst_view,
+        "cvr": _ratio(inst_click, clicks),
+        "cpm_usd": _ratio(spend, impressions, 1000.0),
+        "cpc_usd": _ratio(spend, clicks),
+        "cpi_usd": _ratio(spend, installs),
+        "incremental_installs": incremental,
+        "icpi_usd": np.where(incremental > 0, _ratio(spend, incremental), np.nan),
+        "budget_used": _ratio(spend, rec.budget_total_usd),
+    }
+
+
+@dataclass
+class Result:
+    """The outcome of :func:`adsim.run`: one :class:`RunRecord` per replicate."""
+
+    scenario: Scenario
+    seed: int
+    records: list[RunRecord]
+
+    @property
+    def strategies(self) -> list[str]:
+        return self.records[0].strategy_names
+
+    @property
+    def replicates(self) -> int:
+        return len(self.records)
+
+    def _stack(self) -> dict[str, np.ndarray]:
+        """metric -> (replicates, strategies)."""
+        per = [record_metrics(r) for r in self.records]
+        return {m: np.stack([x[m] for x in per]) for m in METRICS}
+
+    def per_replicate(self) -> pd.DataFrame:
+        """One row per (replicate, strategy) with every metric."""
+        import pandas as pd
+
+        stacked = self._stack()
+        idx = pd.MultiIndex.from_product(
+            [range(self.replicates), self.strategies], names=["replicate", "strategy"]
+        )
+        return pd.DataFrame({m: v.ravel() for m, v in stacked.items()}, index=idx)
+
+    def summary(self) -> pd.DataFrame:
+        """One row per strategy: replicate means, and ``<metric>_lo``/``_hi`` (90%) if R > 1."""
+        import pandas as pd
+
+        stacked = self._stack()
+        cols: dict[str, np.ndarray] = {}
+        # All-NaN columns (a strategy with no installs in any replicate) stay NaN, quietly.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for m, v in stacked.items():
+                finite = np.where(np.isfinite(v), v, np.nan)
+                cols[m] = np.nanmean(finite, axis=0)
+                if self.replicates > 1:
+                    cols[f"{m}_lo"], cols[f"{m}_hi"] = np.nanquantile(finite, INTERVAL, axis=0)
+        return pd.DataFrame(cols, index=pd.Index(self.strategies, name="strategy"))
+
+    def cpi_win_matrix(self, metric: str = "cpi_usd") -> pd.DataFrame:
+        """Share of paired replicates in which the row strategy has a lower ``metric`` than the
+        column strategy (a replicate where either has no value counts as not lower)."""
+        import pandas as pd
+
+        v = self._stack()[metric]
+        a, b = v[:, :, None], v[:, None, :]
+        with np.errstate(invalid="ignore"):
+            wins = (a < b).mean(axis=0)
+        np.fill_diagonal(wins, np.nan)
+        return pd.DataFrame(wins, index=self.strategies, columns=self.strategies)
+
+    def timeseries(self) -> pd.DataFrame:
+        """Tidy daily series: one row per (replicate, strategy, day)."""
+        import pandas as pd
+
+        frames = []
+        for r, rec in enumerate(self.records):
+            k = rec.scale
+            n_days, n_strat = rec.reach_cum.shape
+            d = rec.daily
+            cols = {
+                "replicate": np.full(n_days * n_strat, r),
+                "strategy": np.tile(rec.strategy_names, n_days),
+                "day": np.repeat(np.arange(n_days), n_strat),
+                "spend_usd": (d["spend_sim_usd"] * k).ravel(),
+                "auctions": (d["auctions"] * k).ravel(),
+                "impressions": (d["impressions"] * k).ravel(),
+                "clicks": (d["clicks"] * k).ravel(),
+                "installs": ((d["installs_click"] + d["installs_view"]) * k).ravel(),
+                "incremental_installs": ((rec.installs_with - rec.installs_without) * k).ravel(),
+                "reach_cum": (rec.reach_cum * k).ravel(),
+            }
+            frames.append(pd.DataFrame(cols))
+        return pd.concat(frames, ignore_index=True)
+
+    def manifest(self) -> dict:
+        from . import __version__
+
+        return {
+            "scenario": self.scenario.name,
+            "scenario_sha256": self.scenario.digest(),
+            "seed": self.seed,
+            "replicates": self.replicates,
+            "adsim_version": __version__,
+            "strategies": self.strategies,
+        }
+
+    def save(self, out_dir: str | Path) -> Path:
+        """Write summary.csv, timeseries.parquet and manifest.json, all or nothing."""
+        out = Path(out_dir)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        try:
+            self.summary().to_csv(tmp / "summary.csv")
+            self.timeseries().to_parquet(tmp / "timeseries.parquet", index=False)
+            (tmp / "manifest.json").write_text(json.dumps(self.manifest(), indent=2) + "\n")
+            if out.exists():
+                shutil.rmtree(out)
+            os.replace(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return out

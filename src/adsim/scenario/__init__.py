@@ -1,0 +1,6 @@
+"""The scenario schema (pydantic v2): the only place user input is parsed."""
+
+from .load import ScenarioError, load_scenario, scenario_from_dict
+from .model import Scenario
+
+__all__ = ["Scenario", "ScenarioError", "load_scenario", "scenario_from_dict"]

@@ -1,0 +1,67 @@
+"""Shared building blocks of the scenario schema."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "OS_NAMES",
+    "AgeBandMult",
+    "AgeBandShare",
+    "Gender",
+    "Model",
+    "NonNeg",
+    "Os",
+    "Positive",
+    "Probability",
+    "check_shares",
+]
+
+OS_NAMES: tuple[str, ...] = ("ios", "android", "other")
+GENDERS: tuple[str, ...] = ("female", "male", "unknown")
+
+Os = Literal["ios", "android", "other"]
+Gender = Literal["female", "male", "unknown"]
+Positive = Annotated[float, Field(gt=0)]
+NonNeg = Annotated[float, Field(ge=0)]
+Probability = Annotated[float, Field(ge=0, le=1)]
+
+SHARE_TOLERANCE = 0.01
+
+
+class Model(BaseModel):
+    """Base of every scenario model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def check_shares(shares: dict[str, float] | list[float], what: str) -> None:
+    """Shares must be non-negative and sum to 1 (within 1%): a typo should not pass silently."""
+    values = list(shares.values()) if isinstance(shares, dict) else list(shares)
+    if any(v < 0 for v in values):
+        raise ValueError(f"{what} must be non-negative")
+    total = math.fsum(values)
+    if abs(total - 1.0) > SHARE_TOLERANCE:
+        raise ValueError(f"{what} must sum to 1 (got {total:.4g})")
+
+
+class AgeRange(Model):
+    min: int = Field(ge=13, le=100, description="Youngest age in the band (years).")
+    max: int = Field(ge=13, le=100, description="Oldest age in the band (years, inclusive).")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AgeRange:
+        if self.max < self.min:
+            raise ValueError(f"max ({self.max}) is below min ({self.min})")
+        return self
+
+
+class AgeBandShare(AgeRange):
+    share: Probability
+
+
+class AgeBandMult(AgeRange):
+    mult: NonNeg = Field(description="Multiplier applied to people in this age band.")

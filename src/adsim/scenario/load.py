@@ -1,0 +1,86 @@
+"""Reading scenario files (YAML or JSON) into a validated :class:`Scenario`.
+
+This is the only place user input is parsed. Every failure becomes a :class:`ScenarioError`
+whose lines name the field path and the problem.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from .model import Scenario
+
+__all__ = ["ScenarioError", "load_scenario", "scenario_from_dict"]
+
+
+class ScenarioError(ValueError):
+    """A scenario could not be read or validated; ``problems`` are ``(field path, message)``."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = [f"{source}: {len(problems)} problem(s)"]
+        lines += [f"  {path or '<root>'}: {msg}" for path, msg in problems]
+        super().__init__("\n".join(lines))
+
+
+def _loc_to_path(loc: tuple[Any, ...]) -> str:
+    # Tagged unions repeat the tag in the location ('audience.all.all.0'); drop the repeats.
+    parts: list[str] = []
+    for part in loc:
+        text = str(part)
+        if parts and text == parts[-1] and not isinstance(part, int):
+            continue
+        parts.append(text)
+    return ".".join(parts)
+
+
+def _problems(exc: ValidationError) -> list[tuple[str, str]]:
+    out = []
+    for err in exc.errors(include_url=False):
+        msg = err["msg"].removeprefix("Value error, ")
+        path = _loc_to_path(err["loc"])
+        # Root validators put the field path in the message ("strategies.0.audience: ...").
+        if not path and ": " in msg and " " not in msg.split(": ", 1)[0]:
+            path, msg = msg.split(": ", 1)
+        out.append((path, msg))
+    return out
+
+
+def scenario_from_dict(data: Any, source: str = "<dict>", base_dir: Path | None = None) -> Scenario:
+    """Validate a mapping as a scenario; relative file paths resolve against ``base_dir``."""
+    if not isinstance(data, dict):
+        raise ScenarioError(source, [("", f"a scenario is a mapping, got {type(data).__name__}")])
+    try:
+        return Scenario.model_validate(data, context={"base_dir": str(base_dir or Path.cwd())})
+    except ValidationError as exc:
+        raise ScenarioError(source, _problems(exc)) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario from a ``.yaml``/``.yml`` or ``.json`` file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(str(path), [("", f"cannot read file: {exc.strerror}")]) from None
+    except UnicodeDecodeError:
+        raise ScenarioError(str(path), [("", "file is not UTF-8 text")]) from None
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            data = yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(str(path), [("", f"invalid JSON at line {exc.lineno}: {exc.msg}")]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(str(path), [("", f"invalid YAML{where}: {problem}")]) from None
+    return scenario_from_dict(data, source=str(path), base_dir=path.parent)

@@ -1,0 +1,141 @@
+"""The root scenario model: everything a run needs, validated once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .common import Model, Positive
+from .platform import App, Platform
+from .population import Account, Population
+from .segments import (
+    CountryIn,
+    CustomAudience,
+    FollowersOf,
+    Interests,
+    Lookalike,
+    RegionIn,
+    iter_segment,
+)
+from .strategy import Strategy
+
+__all__ = ["Scenario"]
+
+SLOT_LENGTHS_H = (0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0)
+
+
+class Scenario(Model):
+    """A planner's question: a world (population, accounts, platform, app) and strategies."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    seed: int = Field(default=0, ge=0)
+    horizon_days: int = Field(default=7, ge=1, le=366)
+    slot_h: Positive = Field(default=1.0, description="Slot length in hours; divides 24.")
+    clock_utc_offset_h: float = Field(
+        default=0.0, ge=-12, le=14, description="Advertiser's time zone: budgets reset at its midnight."
+    )
+    market_mode: Literal["isolated", "shared"] = Field(
+        default="isolated",
+        description="isolated: each strategy is its own world (common random numbers); "
+        "shared: strategies compete with each other in one market.",
+    )
+    population: Population
+    accounts: list[Account] = Field(default_factory=list)
+    platform: Platform = Field(default_factory=Platform)
+    app: App = Field(default_factory=App)
+    strategies: list[Strategy] = Field(min_length=1, max_length=64)
+
+    @field_validator("slot_h")
+    @classmethod
+    def _slot(cls, v: float) -> float:
+        if v not in SLOT_LENGTHS_H:
+            raise ValueError(f"slot_h must be one of {list(SLOT_LENGTHS_H)}")
+        return v
+
+    @field_validator("strategies")
+    @classmethod
+    def _unique_names(cls, v: list[Strategy]) -> list[Strategy]:
+        seen: set[str] = set()
+        for s in v:
+            if s.name in seen:
+                raise ValueError(f"strategy name {s.name!r} is used twice")
+            seen.add(s.name)
+        return v
+
+    @field_validator("accounts")
+    @classmethod
+    def _unique_handles(cls, v: list[Account]) -> list[Account]:
+        handles = [a.handle.lower() for a in v]
+        if len(set(handles)) != len(handles):
+            raise ValueError("account handles must be unique")
+        return v
+
+    @model_validator(mode="after")
+    def _references(self) -> Scenario:
+        for path, problem in self._reference_problems():
+            raise ValueError(f"{path}: {problem}")
+        return self
+
+    def _reference_problems(self) -> Iterator[tuple[str, str]]:
+        """Names used anywhere must exist: topics, regions, countries, handles, agent ids."""
+        pop = self.population
+        topics = {t.name for t in pop.interests}
+        regions = {r.name for r in pop.regions}
+        countries = {r.country for r in pop.regions}
+        handles = {a.handle.lower() for a in self.accounts}
+
+        def unknown(kind: str, names: list[str], known: set[str], path: str) -> Iterator:
+            for name in names:
+                if name not in known:
+                    yield path, f"unknown {kind} {name!r} (known: {', '.join(sorted(known)) or 'none'})"
+
+        for i, acc in enumerate(self.accounts):
+            p = f"accounts.{i}"
+            yield from unknown("interest", list(acc.profile.interests), topics, f"{p}.profile.interests")
+            yield from unknown("region", list(acc.profile.regions), regions, f"{p}.profile.regions")
+            if acc.followers > pop.real_people:
+                yield f"{p}.followers", (
+                    f"{acc.followers:,} followers exceed the population's "
+                    f"{pop.real_people:,.0f} real people"
+                )
+        yield from unknown("interest", list(self.app.fit.interests), topics, "app.fit.interests")
+        yield from unknown("region", list(self.app.fit.regions), regions, "app.fit.regions")
+        yield from unknown("region", list(self.platform.market.regions), regions, "platform.market.regions")
+        for i, strat in enumerate(self.strategies):
+            p = f"strategies.{i}"
+            yield from unknown("interest", strat.creative.topics, topics, f"{p}.creative.topics")
+            for path, node in iter_segment(strat.audience, f"{p}.audience"):
+                if isinstance(node, Interests):
+                    yield from unknown("interest", node.interests.topics, topics, path)
+                elif isinstance(node, RegionIn):
+                    yield from unknown("region", node.region, regions, path)
+                elif isinstance(node, CountryIn):
+                    yield from unknown("country", node.country, countries, path)
+                elif isinstance(node, FollowersOf):
+                    names = [h.lower() for h in node.followers_of]
+                    yield from unknown("account", names, handles, path)
+                elif isinstance(node, Lookalike):
+                    names = [h.lower() for h in node.lookalike.of]
+                    yield from unknown("account", names, handles, path)
+                elif isinstance(node, CustomAudience):
+                    ids = node.custom_audience.agent_ids or []
+                    too_big = [a for a in ids if a >= pop.agents]
+                    if too_big:
+                        yield path, (
+                            f"agent id {too_big[0]} is out of range (population has "
+                            f"{pop.agents} agents, ids 0..{pop.agents - 1})"
+                        )
+
+    @property
+    def horizon_h(self) -> float:
+        return self.horizon_days * 24.0
+
+    def digest(self) -> str:
+        """SHA-256 of the canonical JSON form: identifies the scenario in a run's manifest."""
+        canonical = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()

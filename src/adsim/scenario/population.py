@@ -1,0 +1,157 @@
+"""Scenario schema: the synthetic population and the named accounts people follow."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from .common import (
+    AgeBandMult,
+    AgeBandShare,
+    Gender,
+    Model,
+    NonNeg,
+    Os,
+    Positive,
+    Probability,
+    check_shares,
+)
+
+__all__ = ["Account", "Activity", "FollowGraph", "Interest", "Population", "Region"]
+
+
+class Region(Model):
+    """A place people live: each agent gets a point near ``(lat, lon)`` for radius targeting."""
+
+    name: str = Field(min_length=1)
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code.")
+    utc_offset_h: float = Field(ge=-12, le=14, description="Local time minus UTC, hours.")
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    spread_km: Positive = Field(default=15.0, description="Std. dev. of agents' distance.")
+    share: Probability = Field(description="Share of the population living here.")
+    languages: dict[str, Probability] = Field(default_factory=lambda: {"en": 1.0})
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, v: dict[str, float]) -> dict[str, float]:
+        check_shares(v, "language shares")
+        return v
+
+
+class Interest(Model):
+    """One topic of the interest taxonomy, with how common it is and who holds it more."""
+
+    name: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
+    prevalence: float = Field(
+        ge=0, le=0.95, description="Share of the population holding the topic."
+    )
+    age_tilt: list[AgeBandMult] = Field(default_factory=list)
+    gender_tilt: dict[Gender, NonNeg] = Field(default_factory=dict)
+
+
+class Activity(Model):
+    """How often people open the app, and when (local time)."""
+
+    # Heavy-tailed use: Pew 2019 (calibration.md) finds the top 10% of users write 80% of
+    # tweets. Sessions are less skewed than writing; a lognormal with sigma ~1.2 gives the top
+    # decile ~45% of sessions.
+    sessions_per_day_median: Positive = 1.0
+    sessions_per_day_sigma: NonNeg = 1.2
+    max_sessions_per_day: Positive = 60.0
+    diurnal: list[NonNeg] = Field(
+        default=[
+            0.3, 0.15, 0.1, 0.08, 0.08, 0.15, 0.4, 0.8, 1.1, 1.1, 1.0, 1.1,
+            1.3, 1.4, 1.3, 1.1, 1.1, 1.2, 1.3, 1.5, 1.7, 1.8, 1.5, 0.8,
+        ],  # fmt: skip
+        min_length=24,
+        max_length=24,
+        description="Relative session rate by local hour 0..23 (normalised to mean 1).",
+    )
+
+    @field_validator("diurnal")
+    @classmethod
+    def _some_activity(cls, v: list[float]) -> list[float]:
+        if sum(v) <= 0:
+            raise ValueError("diurnal curve must have some positive hour")
+        return v
+
+
+class FollowGraph(Model):
+    """Agent-to-agent follows (CSR), built now for the organic feed."""
+
+    mean_follows: NonNeg = Field(default=20.0, description="Mean out-degree among agents.")
+    # Kwak et al. 2010 (calibration.md): followings exponent ~2.28, heavy-tailed followers.
+    degree_exponent: float = Field(default=2.28, gt=1.5)
+    popularity_sigma: NonNeg = Field(default=1.5, description="Lognormal sigma of attractiveness.")
+    region_homophily: Probability = 0.6
+    interest_homophily: Probability = 0.5
+
+
+class FollowerProfile(Model):
+    """Who follows an account: multipliers on the chance a given person is a follower."""
+
+    interests: dict[str, NonNeg] = Field(default_factory=dict)
+    regions: dict[str, NonNeg] = Field(default_factory=dict)
+    countries: dict[str, NonNeg] = Field(default_factory=dict)
+    age: list[AgeBandMult] = Field(default_factory=list)
+    gender: dict[Gender, NonNeg] = Field(default_factory=dict)
+
+
+class Account(Model):
+    """A named account (brand, celebrity, media, influencer) with a real follower set."""
+
+    handle: str = Field(pattern=r"^@[A-Za-z0-9_]{1,30}$")
+    kind: Literal["brand", "celebrity", "media", "influencer", "other"] = "brand"
+    followers: int = Field(ge=0, description="Followers within this population (real people).")
+    profile: FollowerProfile = Field(default_factory=FollowerProfile)
+
+
+class Population(Model):
+    """Who is on the platform. Each of ``agents`` stands for ``scale`` real people."""
+
+    agents: int = Field(ge=10, le=20_000_000)
+    scale: Positive = Field(default=1.0, description="Real people per agent.")
+    regions: list[Region] = Field(min_length=1)
+    age: list[AgeBandShare] = Field(min_length=1)
+    gender: dict[Gender, Probability] = Field(default_factory=lambda: {"female": 0.5, "male": 0.5})
+    devices: dict[Os, Probability] = Field(
+        default_factory=lambda: {"ios": 0.45, "android": 0.5, "other": 0.05}
+    )
+    interests: list[Interest] = Field(default_factory=list, max_length=128)
+    activity: Activity = Field(default_factory=Activity)
+    graph: FollowGraph = Field(default_factory=FollowGraph)
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, v: list[Region]) -> list[Region]:
+        check_shares([r.share for r in v], "region shares")
+        names = [r.name for r in v]
+        if len(set(names)) != len(names):
+            raise ValueError("region names must be unique")
+        return v
+
+    @field_validator("age")
+    @classmethod
+    def _age(cls, v: list[AgeBandShare]) -> list[AgeBandShare]:
+        check_shares([b.share for b in v], "age band shares")
+        return v
+
+    @field_validator("gender", "devices")
+    @classmethod
+    def _mix(cls, v: dict[str, float]) -> dict[str, float]:
+        check_shares(v, "shares")
+        return v
+
+    @field_validator("interests")
+    @classmethod
+    def _unique_topics(cls, v: list[Interest]) -> list[Interest]:
+        names = [t.name for t in v]
+        if len(set(names)) != len(names):
+            raise ValueError("interest names must be unique")
+        return v
+
+    @property
+    def real_people(self) -> float:
+        return self.agents * self.scale

@@ -1,0 +1,219 @@
+"""Scenario schema: audience segments as boolean expressions over predicates.
+
+A segment node is a mapping with exactly one key, e.g.::
+
+    all:
+      - country: [ES]
+      - age: {min: 25, max: 40}
+      - any:
+          - followers_of: ["@DGTes"]
+          - interests: {any: [cars]}
+      - not: {device: [other]}
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import Discriminator, Field, Tag, ValidationInfo, model_validator
+
+from .common import Gender, Model, Os, Positive
+
+__all__ = ["SEGMENT_KEYS", "Segment", "iter_segment"]
+
+
+
+class Everyone(Model):
+    everyone: Literal[True]
+
+
+class AgeRangeSpec(Model):
+    min: int = Field(default=13, ge=13, le=100)
+    max: int = Field(default=100, ge=13, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AgeRangeSpec:
+        if self.max < self.min:
+            raise ValueError(f"max ({self.max}) is below min ({self.min})")
+        return self
+
+
+class Age(Model):
+    age: AgeRangeSpec
+
+
+class GenderIn(Model):
+    gender: list[Gender] = Field(min_length=1)
+
+
+class CountryIn(Model):
+    country: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] = Field(min_length=1)
+
+
+class RegionIn(Model):
+    region: list[str] = Field(min_length=1)
+
+
+class Circle(Model):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    km: Positive
+
+
+class Radius(Model):
+    radius: Circle
+
+
+class InterestSpec(Model):
+    any: list[str] | None = Field(default=None, min_length=1)
+    all: list[str] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one(self) -> InterestSpec:
+        if (self.any is None) == (self.all is None):
+            raise ValueError("give exactly one of 'any' or 'all'")
+        return self
+
+    @property
+    def topics(self) -> list[str]:
+        return list(self.any or self.all or [])
+
+
+class Interests(Model):
+    interests: InterestSpec
+
+
+class FollowersOf(Model):
+    followers_of: list[str] = Field(min_length=1)
+
+
+class LookalikeSpec(Model):
+    of: list[str] = Field(min_length=1, description="Seed accounts whose followers to resemble.")
+    # Meta offers look-alikes at 1-20% of a country (calibration.md).
+    share: float = Field(default=0.05, ge=0.01, le=0.2, description="Share of the population.")
+
+
+class Lookalike(Model):
+    lookalike: LookalikeSpec
+
+
+class DeviceIn(Model):
+    device: list[Os] = Field(min_length=1)
+
+
+class LanguageIn(Model):
+    language: list[str] = Field(min_length=1)
+
+
+class CustomAudienceSpec(Model):
+    """Agent ids, inline or from a CSV file (one id per row; a header row is allowed)."""
+
+    path: str | None = None
+    agent_ids: list[Annotated[int, Field(ge=0)]] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_file(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, dict) or data.get("path") is None or "agent_ids" in data:
+            return data
+        base = Path((info.context or {}).get("base_dir", "."))
+        path = Path(str(data["path"]))
+        path = path if path.is_absolute() else base / path
+        try:
+            with path.open(newline="") as f:
+                rows = [r[0].strip() for r in csv.reader(f) if r and r[0].strip()]
+        except OSError as exc:
+            raise ValueError(f"cannot read custom audience file {str(path)!r}: {exc.strerror}")
+        if rows and not rows[0].isdigit():
+            rows = rows[1:]  # header
+        bad = next((r for r in rows if not r.isdigit()), None)
+        if bad is not None:
+            raise ValueError(f"custom audience file {str(path)!r}: {bad!r} is not an agent id")
+        return {**data, "agent_ids": [int(r) for r in rows]}
+
+    @model_validator(mode="after")
+    def _one(self) -> CustomAudienceSpec:
+        if self.agent_ids is None:
+            raise ValueError("give 'path' (a CSV of agent ids) or 'agent_ids'")
+        return self
+
+
+class CustomAudience(Model):
+    custom_audience: CustomAudienceSpec
+
+
+class Installed(Model):
+    """People who had the app before the run starts (a platform knows via its SDK)."""
+
+    installed: bool
+
+
+class All(Model):
+    all: list[Segment] = Field(min_length=1)
+
+
+class AnyOf(Model):
+    any: list[Segment] = Field(min_length=1)
+
+
+class Not(Model):
+    not_: Segment = Field(alias="not")
+
+
+_NODES: dict[str, type[Model]] = {
+    "everyone": Everyone,
+    "age": Age,
+    "gender": GenderIn,
+    "country": CountryIn,
+    "region": RegionIn,
+    "radius": Radius,
+    "interests": Interests,
+    "followers_of": FollowersOf,
+    "lookalike": Lookalike,
+    "device": DeviceIn,
+    "language": LanguageIn,
+    "custom_audience": CustomAudience,
+    "installed": Installed,
+    "all": All,
+    "any": AnyOf,
+    "not": Not,
+}
+SEGMENT_KEYS: tuple[str, ...] = tuple(_NODES)
+
+
+def _segment_kind(value: Any) -> str | None:
+    if isinstance(value, Model):
+        return next(k for k, cls in _NODES.items() if isinstance(value, cls))
+    if isinstance(value, dict) and len(value) == 1:
+        key = next(iter(value))
+        return key if key in _NODES else None
+    return None
+
+
+Segment = Annotated[
+    Union[tuple(Annotated[cls, Tag(key)] for key, cls in _NODES.items())],  # noqa: UP007
+    Discriminator(
+        _segment_kind,
+        custom_error_type="segment",
+        custom_error_message="a segment is a mapping with exactly one of: " + ", ".join(_NODES),
+        custom_error_context={},
+    ),
+]
+
+for _cls in (All, AnyOf, Not):
+    _cls.model_rebuild()
+
+
+def iter_segment(node: Model, path: str) -> Iterator[tuple[str, Model]]:
+    """Yield every node of a segment tree with its dotted path (for reference checks)."""
+    yield path, node
+    if isinstance(node, All | AnyOf):
+        children = node.all if isinstance(node, All) else node.any
+        key = "all" if isinstance(node, All) else "any"
+        for i, child in enumerate(children):
+            yield from iter_segment(child, f"{path}.{key}.{i}")
+    elif isinstance(node, Not):
+        yield from iter_segment(node.not_, f"{path}.not")

@@ -1,0 +1,118 @@
+"""Scenario schema: a paid strategy = audience + bid + budget + pacing + caps + flight + creative."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import Field, field_validator, model_validator
+
+from .common import Model, NonNeg, Positive, Probability
+from .segments import Segment
+
+__all__ = ["Bid", "Budget", "Creative", "FrequencyCap", "Flight", "Strategy"]
+
+
+class MaxCpm(Model):
+    """Manual bid per thousand impressions."""
+
+    strategy: Literal["max_cpm"]
+    amount_usd: Positive
+
+
+class CpcBid(Model):
+    """Manual bid per click; entered as bid x estimated CTR x 1000 per thousand impressions."""
+
+    strategy: Literal["cpc"]
+    amount_usd: Positive
+
+
+class TargetCpi(Model):
+    """Bid = target cost per install x the platform's estimated install rate of the impression."""
+
+    strategy: Literal["target_cpi"]
+    amount_usd: Positive
+
+
+class LowestCost(Model):
+    """Spend the budget at the lowest cost per install: the pacing controller sets the bid."""
+
+    strategy: Literal["lowest_cost"]
+
+
+class BidCap(Model):
+    """Lowest cost, but never bid more than ``amount_usd`` per install."""
+
+    strategy: Literal["bid_cap"]
+    amount_usd: Positive
+
+
+Bid = Annotated[Union[MaxCpm, CpcBid, TargetCpi, LowestCost, BidCap], Field(discriminator="strategy")]  # noqa: UP007
+
+
+class Budget(Model):
+    """Daily and/or lifetime budget in real USD (the simulation spends ``budget / scale``)."""
+
+    daily_usd: Positive | None = None
+    lifetime_usd: Positive | None = None
+
+    @model_validator(mode="after")
+    def _some(self) -> Budget:
+        if self.daily_usd is None and self.lifetime_usd is None:
+            raise ValueError("give daily_usd, lifetime_usd or both")
+        return self
+
+
+class FrequencyCap(Model):
+    impressions: int = Field(ge=1, description="Most impressions per person per window.")
+    per_days: int = Field(default=1, ge=1, description="Window length in days.")
+
+
+class Flight(Model):
+    """When the strategy runs: days from the start, and local hours (dayparting)."""
+
+    start_day: NonNeg = 0.0
+    end_day: Positive | None = None
+    hours: list[Annotated[int, Field(ge=0, le=23)]] | None = Field(
+        default=None, min_length=1, description="Viewer's local hours when ads may show."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Flight:
+        if self.end_day is not None and self.end_day <= self.start_day:
+            raise ValueError(f"end_day ({self.end_day}) must be after start_day ({self.start_day})")
+        return self
+
+
+class Creative(Model):
+    """The ad. ``ctr`` is the click rate for a viewer with no interest in its topics."""
+
+    # Facebook ads, US: CTR 0.90% (WordStream 2017); early game ads 0.04-0.14% (calibration.md).
+    ctr: Probability = 0.008
+    topics: list[str] = Field(default_factory=list)
+    topic_lift: NonNeg = Field(default=1.0, description="Extra CTR at full affinity to a topic.")
+    quality: Positive = Field(default=1.0, description="Ad quality weight in the auction.")
+
+
+class Strategy(Model):
+    name: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.\- ]+$")
+    audience: Segment
+    exclude_installed: bool = True
+    bid: Bid
+    budget: Budget
+    pacing: Literal["even", "accelerated"] = "even"
+    frequency_cap: FrequencyCap | None = None
+    flight: Flight = Field(default_factory=Flight)
+    creative: Creative = Field(default_factory=Creative)
+
+    @field_validator("name")
+    @classmethod
+    def _strip(cls, v: str) -> str:
+        if v != v.strip():
+            raise ValueError("name has leading or trailing spaces")
+        return v
+
+    @model_validator(mode="after")
+    def _auto_bid_needs_even(self) -> Strategy:
+        if self.bid.strategy in ("lowest_cost", "bid_cap") and self.pacing != "even":
+            raise ValueError(f"{self.bid.strategy} sets the bid by pacing: use pacing: even")
+        return self

@@ -1,0 +1,146 @@
+"""Compile audience expressions into boolean masks over the population.
+
+Static predicates compile to a mask once per run. The platform-style audience size is the
+mask count x scale, rounded to two significant figures.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .kernels.targeting import lookalike_scores, within_radius
+from .params import Params, SegmentNode
+from .population import Population
+from .scenario.common import GENDERS, OS_NAMES
+
+__all__ = ["audience_masks", "compile_segment", "overlap_matrix", "platform_round"]
+
+_LAPLACE = 0.5  # pseudo-count for look-alike rates, so unseen traits get finite weights
+
+
+def platform_round(people: float) -> int:
+    """Round to two significant figures, as ad platforms report audience sizes."""
+    if people <= 0:
+        return 0
+    digits = 2 - 1 - math.floor(math.log10(people))
+    return int(round(people, digits))
+
+
+def _interest_bits(topics: list[str], p: Params) -> np.ndarray:
+    bits = np.zeros(2, dtype=np.uint64)
+    for name in topics:
+        k = p.topic_names.index(name)
+        bits[k >> 6] |= np.uint64(1) << np.uint64(k & 63)
+    return bits
+
+
+def _followers(handles: list[str], p: Params, pop: Population) -> np.ndarray:
+    mask = np.zeros(pop.n, dtype=np.bool_)
+    index = {a.handle: n for n, a in enumerate(p.accounts)}
+    for h in handles:
+        mask[pop.followers_of(index[h.lower()])] = True
+    return mask
+
+
+def _log_ratio(seed_hits: np.ndarray, seed_n: int, all_hits: np.ndarray, all_n: int) -> np.ndarray:
+    return np.log((seed_hits + _LAPLACE) / (seed_n + 2 * _LAPLACE)) - np.log(
+        (all_hits + _LAPLACE) / (all_n + 2 * _LAPLACE)
+    )
+
+
+def _lookalike(args: dict, p: Params, pop: Population) -> np.ndarray:
+    """Top ``share`` of non-seed agents by how much their interests, age and region resemble
+    the followers of the seed accounts (naive-Bayes log-likelihood ratio)."""
+    seed = _followers(args["of"], p, pop)
+    n_seed, n = int(seed.sum()), pop.n
+    n_topics = len(p.topic_names)
+    held = np.stack([(pop.interests[:, k >> 6] >> np.uint64(k & 63)) & np.uint64(1) for k in range(n_topics)], axis=1) if n_topics else np.zeros((n, 0))  # noqa: E501
+    held_all, held_seed = held.sum(axis=0), held[seed].sum(axis=0)
+    w_held = _log_ratio(held_seed, n_seed, held_all, n)
+    w_absent = _log_ratio(n_seed - held_seed, n_seed, n - held_all, n)
+    age_bin = np.minimum(pop.age // 10, 9).astype(np.int64)
+    w_age = _log_ratio(np.bincount(age_bin[seed], minlength=10), n_seed, np.bincount(age_bin, minlength=10), n)
+    n_reg = len(p.region_names)
+    w_region = _log_ratio(
+        np.bincount(pop.region[seed], minlength=n_reg), n_seed, np.bincount(pop.region, minlength=n_reg), n
+    )
+    scores = lookalike_scores(
+        pop.interests, age_bin, pop.region.astype(np.int64), w_held.astype(np.float64),
+        w_absent.astype(np.float64), w_age.astype(np.float64), w_region.astype(np.float64),
+    )  # fmt: skip
+    scores[seed] = -np.inf
+    k = min(int(round(args["share"] * n)), n - n_seed)
+    mask = np.zeros(n, dtype=np.bool_)
+    if k > 0 and n_seed > 0:
+        # Stable sort on (-score, id) so ties resolve the same way on every machine.
+        mask[np.lexsort((np.arange(n), -scores))[:k]] = True
+    return mask
+
+
+def compile_segment(node: SegmentNode, p: Params, pop: Population) -> np.ndarray:
+    """Evaluate a segment expression to a boolean mask of length N."""
+    kind, a = node.kind, node.args
+    if kind == "all":
+        mask = np.ones(pop.n, dtype=np.bool_)
+        for child in node.children:
+            mask &= compile_segment(child, p, pop)
+        return mask
+    if kind == "any":
+        mask = np.zeros(pop.n, dtype=np.bool_)
+        for child in node.children:
+            mask |= compile_segment(child, p, pop)
+        return mask
+    if kind == "not":
+        return ~compile_segment(node.children[0], p, pop)
+    if kind == "everyone":
+        return np.ones(pop.n, dtype=np.bool_)
+    if kind == "age":
+        return (pop.age >= a["min"]) & (pop.age <= a["max"])
+    if kind == "gender":
+        return np.isin(pop.gender, [GENDERS.index(g) for g in a["values"]])
+    if kind == "device":
+        return np.isin(pop.device, [OS_NAMES.index(o) for o in a["values"]])
+    if kind == "country":
+        wanted = [p.country_codes.index(c) for c in a["values"]]
+        return np.isin(p.region_country[pop.region], wanted)
+    if kind == "region":
+        return np.isin(pop.region, [p.region_names.index(r) for r in a["values"]])
+    if kind == "language":
+        return np.isin(pop.language, [p.languages.index(x) for x in a["values"] if x in p.languages])
+    if kind == "radius":
+        return within_radius(pop.lat, pop.lon, a["lat"], a["lon"], a["km"])
+    if kind == "interests":
+        bits = _interest_bits(a["any"] or a["all"], p)
+        hit = pop.interests & bits[None, :]
+        if a["any"] is not None:
+            return (hit != 0).any(axis=1)
+        return (hit == bits[None, :]).all(axis=1)
+    if kind == "followers_of":
+        return _followers(a["values"], p, pop)
+    if kind == "lookalike":
+        return _lookalike(a, p, pop)
+    if kind == "custom_audience":
+        mask = np.zeros(pop.n, dtype=np.bool_)
+        mask[np.asarray(a["agent_ids"], dtype=np.int64)] = True
+        return mask
+    if kind == "installed":
+        return pop.has_app.copy() if a["values"] else ~pop.has_app
+    raise ValueError(f"unknown segment predicate {kind!r}")
+
+
+def audience_masks(p: Params, pop: Population) -> np.ndarray:
+    """(S, N) uint8: 1 where strategy s targets agent i (before dynamic install exclusion)."""
+    masks = np.zeros((len(p.strategies), pop.n), dtype=np.uint8)
+    for s, strat in enumerate(p.strategies):
+        masks[s] = compile_segment(strat.audience, p, pop)
+    return masks
+
+
+def overlap_matrix(masks: np.ndarray) -> np.ndarray:
+    """Share of row strategy's audience that is also in column strategy's audience."""
+    m = masks.astype(np.float64)
+    inter = m @ m.T
+    sizes = np.diag(inter)
+    return np.divide(inter, sizes[:, None], out=np.zeros_like(inter), where=sizes[:, None] > 0)
