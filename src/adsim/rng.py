@@ -28,9 +28,9 @@ class Streams:
         key = (self.replicate, zlib.crc32(name.encode()), *(int(k) for k in sub))
         return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=key)))
 
-    def key(self, name: str) -> np.uint64:
+    def key(self, name: str, *sub: int) -> np.uint64:
         """A 64-bit key for the counter-based hash used inside parallel kernels."""
-        return hash_key(self.get(name))
+        return hash_key(self.get(name, *sub))
 
 
 def hash_key(gen: np.random.Generator) -> np.uint64:

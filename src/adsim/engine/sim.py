@@ -21,10 +21,11 @@ import numpy as np
 import simpy
 
 from ..kernels.auction import attribute_installs, run_slot
+from ..kernels.sessions import count_sessions, fill_sessions
 from ..kernels.targeting import creative_ctr
 from ..params import BID_AUTO, Params
 from ..population import Population
-from ..rng import Streams
+from ..rng import Streams, hash_key
 from ..segments import audience_masks
 from .pacing import PacingController
 from .recorder import SlotRecorder
@@ -99,23 +100,16 @@ class Engine:
         self._setup_pacing()
 
     def _setup_sessions(self) -> None:
-        """Per-region cumulative activity, for sampling who opens the app in each slot."""
-        p, pop = self.p, self.pop
-        self.region_order = np.argsort(pop.region, kind="stable").astype(np.int32)
-        n_regions = len(p.region_names)
-        self.region_ptr = np.searchsorted(pop.region[self.region_order], np.arange(n_regions + 1))
-        self.rate_cum = np.cumsum(pop.sessions_per_day[self.region_order])
-        lo, hi = self.region_ptr[:-1], self.region_ptr[1:]
-        base = np.where(lo > 0, self.rate_cum[np.maximum(lo - 1, 0)], 0.0)
-        self.region_rate = np.where(hi > lo, self.rate_cum[np.maximum(hi - 1, 0)] - base, 0.0)
-        self.region_cum_base = base
+        """Diurnal weight of each region in each slot of the day, at the region's local time."""
+        p = self.p
         self.slots_per_day = round(24 / p.slot_h)
-        # Local hours covered by slot q of the day, for each region: (slots_per_day, R, hours)
+        self.region_local_offset_h = p.region_utc_offset_h - p.clock_utc_offset_h
         hours_per_slot = max(1, round(p.slot_h))
         starts = np.arange(self.slots_per_day) * p.slot_h
-        offsets = p.region_utc_offset_h - p.clock_utc_offset_h
-        local = np.floor(starts[:, None, None] + offsets[None, :, None] + np.arange(hours_per_slot))
-        self.slot_local_hours = (local % 24).astype(np.int64)
+        local = np.floor(
+            starts[:, None, None] + self.region_local_offset_h[None, :, None] + np.arange(hours_per_slot)
+        )
+        self.slot_local_hours = (local % 24).astype(np.int64)  # (Q, R, hours in slot)
         self.slot_diurnal = p.diurnal[self.slot_local_hours].mean(axis=2)  # (Q, R)
 
     def _setup_pacing(self) -> None:
@@ -202,47 +196,30 @@ class Engine:
     def _allowance_left(self) -> np.ndarray:
         return np.maximum(0.0, self.allowance_today - self.spent_today)
 
-    def _draw_sessions(self, slot: int, t0: float, rng: np.random.Generator):
-        """Sessions in the slot: Poisson count per region, agents picked by activity rate."""
-        p = self.p
-        q = slot % self.slots_per_day
-        expected = self.region_rate * self.slot_diurnal[q] * (p.slot_h / 24.0)
-        counts = rng.poisson(expected)
-        base = np.repeat(self.region_cum_base, counts)
-        span = np.repeat(self.region_rate, counts)
-        targets = base + rng.random(counts.sum()) * span
-        lo = np.repeat(self.region_ptr[:-1], counts)
-        pos = np.clip(np.searchsorted(self.rate_cum, targets, side="right"), lo, None)
-        agents = self.region_order[np.minimum(pos, self.pop.n - 1)]
-        times = t0 + rng.random(agents.shape[0]) * p.slot_h
-        order = np.argsort(times, kind="stable")
-        agents, times = agents[order], times[order]
-        offsets = p.region_utc_offset_h[self.pop.region[agents]] - p.clock_utc_offset_h
-        local_hour = (np.floor(times + offsets) % 24).astype(np.int64)
-        items = rng.geometric(1.0 / p.feed_items_mean, size=agents.shape[0])
-        ad_ptr = np.zeros(agents.shape[0] + 1, dtype=np.int64)
-        np.cumsum(items // p.ad_every, out=ad_ptr[1:])
-        return agents, times, local_hour, ad_ptr
-
     def _run_slot(self, slot: int, t0: float) -> None:
         p, pop, lay = self.p, self.pop, self.layout
-        rng = self.streams.get("slot", slot)
-        agents, times, local_hour, ad_ptr = self._draw_sessions(slot, t0, rng)
-        n_ads = int(ad_ptr[-1])
-        z_market, z_ctr, z_cvr = rng.standard_normal((3, n_ads))
-        u_pass, u_click, u_install = rng.random((3, n_ads))
-        delay_h = p.install_delay_median_h * np.exp(p.install_delay_sigma * rng.standard_normal(n_ads))
+        gen = self.streams.get("slot", slot)
+        key = hash_key(gen)
+        q = slot % self.slots_per_day
+        start, counts, chunk_sessions, chunk_ads = count_sessions(
+            key, p.slot_h, pop.sessions_per_day, pop.region, self.slot_diurnal[q],
+            p.feed_items_mean, p.ad_every,
+        )  # fmt: skip
+        z_market, z_ctr, z_cvr = gen.standard_normal((3, int(chunk_ads.sum())), dtype=np.float32)
+        agents, times, local_hour, ad_ptr, comp_cpm, est_noise = fill_sessions(
+            key, t0, p.slot_h, start, counts, chunk_sessions, chunk_ads, pop.region,
+            self.region_local_offset_h, p.feed_items_mean, p.ad_every, p.market_cpm_median_usd,
+            p.market_sigma, p.market_hour_mult, pop.market_mult, z_market, z_ctr, z_cvr,
+            p.noise_sigma, p.learning_noise_sigma,
+        )  # fmt: skip
         budget_left = np.maximum(
             0.0,
             np.minimum(self.daily_budget - self.spent_today, self.lifetime_budget - self.spent_total),
         )
         counters, spend, max_price = run_slot(
-            agents, times, local_hour, ad_ptr,
-            z_market, z_ctr, z_cvr, u_pass, u_click, u_install, delay_h,
-            p.market_cpm_median_usd, p.market_sigma, p.market_hour_mult, pop.market_mult,
-            p.reserve_cpm_usd, p.first_price,
-            p.noise_sigma, p.learning_noise_sigma, p.learning_installs,
-            p.wearout_onset, math.log(2.0) / p.wearout_half_life,
+            key, agents, times, local_hour, ad_ptr, comp_cpm, est_noise,
+            p.reserve_cpm_usd, p.first_price, p.learning_installs, p.wearout_onset, math.log(2.0) / p.wearout_half_life,
+            p.install_delay_median_h, p.install_delay_sigma,
             self.masks, self.ctr0, pop.install_prob, self.daypart, self.exclude_installed,
             self.freq_cap, self.bid_kind, self.quality,
             lay.inst_strategy, lay.world_ptr, self.active, self.pacing.bid, self.pacing.throttle,

@@ -1,7 +1,8 @@
 """The ad-slot kernel: every auction of one time slot, in every parallel world.
 
-Inputs are the slot's sessions (time-sorted) with their ad slots, and one set of random draws
-per ad slot shared by all worlds and strategies (common random numbers). A *world* is a set of
+Inputs are the slot's sessions with their ad slots and competing bids (kernels.sessions), and
+the key of the slot's counter-based draws: every draw is a function of (key, ad slot, purpose),
+so all worlds and strategies see the same draws (common random numbers). A *world* is a set of
 strategy *instances* that compete with each other and with the rest of the market; worlds
 share nothing but the draws, so ``prange`` over worlds is race-free and deterministic.
 
@@ -20,9 +21,14 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .hashing import hash_uniform
+from .sessions import SALT, normal
+
 __all__ = ["SLOT_COUNTERS", "attribute_installs", "run_slot", "wearout"]
 
 BID_MAX_CPM, BID_CPC = 0, 1  # see adsim.params; target CPI and auto bid per install
+_PASS = SALT["pass"]
+_CLICK, _INSTALL, _DELAY = SALT["click"], SALT["install"], SALT["delay"]
 _PHI = 0.6180339887498949  # decorrelates the shared throttle draw between strategies
 
 # Columns of the per-instance slot counters returned by run_slot.
@@ -39,13 +45,11 @@ def wearout(prior_impressions, onset, decay):
 
 @njit(cache=True, parallel=True)
 def run_slot(
-    # this slot's sessions and their ad slots (CSR: ads of session k are ad_ptr[k]:ad_ptr[k+1])
-    sess_agent, sess_time, sess_local_hour, ad_ptr,
-    # one draw of each kind per ad slot, shared by every world
-    z_market, z_ctr, z_cvr, u_pass, u_click, u_install, delay_h,
-    # the competing market and the platform
-    market_cpm, market_sigma, market_hour_mult, agent_market_mult, reserve_cpm, first_price,
-    noise_sigma, learning_sigma, learning_installs, wear_onset, wear_decay,
+    # this slot's sessions (from draw_sessions) and the key of its counter-based draws
+    key, sess_agent, sess_time, sess_local_hour, ad_ptr, comp_cpm, est_noise,
+    # the platform
+    reserve_cpm, first_price, learning_installs,
+    wear_onset, wear_decay, delay_median_h, delay_sigma,
     # per strategy s (rows) and agent i (columns)
     segment, ctr0, p_install, daypart, exclude_installed, freq_cap, bid_kind, quality,
     # per instance j; worlds own the instances world_ptr[w]:world_ptr[w+1]
@@ -54,8 +58,11 @@ def run_slot(
     freq_total, freq_window, install_time,
     last_click_t, last_click_inst, last_view_t, last_view_inst,
 ):  # fmt: skip
-    """Run one slot in place on the state arrays; returns counters (I, 5), spend (I,)
-    and the dearest single impression (I,)."""
+    """Run one slot in place on the state arrays.
+
+    Draws shared by every world: the competing eCPM and estimation noise per ad slot (from
+    fill_sessions), and counter-based uniforms ``f(key, ad index, salt)`` drawn when needed. Returns counters (I, 5), spend (I,) and the dearest single impression (I,).
+    """
     n_inst = inst_strategy.shape[0]
     n_worlds = world_ptr.shape[0] - 1
     counters = np.zeros((n_inst, 5), dtype=np.int64)
@@ -69,14 +76,11 @@ def run_slot(
             lh = sess_local_hour[k]
             for a in range(ad_ptr[k], ad_ptr[k + 1]):
                 installed = install_time[w, i] <= t
-                comp = (
-                    market_cpm * agent_market_mult[i] * market_hour_mult[lh]
-                    * math.exp(market_sigma * z_market[a])
-                )  # fmt: skip
+                floor_v = max(comp_cpm[a], reserve_cpm)
                 best_v = -1.0
                 best_j = -1
                 best_bid = 0.0
-                second_v = max(comp, reserve_cpm)
+                second_v = floor_v
                 for j in range(j_lo, j_hi):
                     s = inst_strategy[j]
                     if not active[j] or not daypart[s, lh] or segment[s, i] == 0:
@@ -85,23 +89,22 @@ def run_slot(
                         continue
                     if freq_window[j, i] >= freq_cap[s] or slot_spend[j] >= budget_left[j]:
                         continue
-                    u = u_pass[a] + _PHI * s
+                    u = hash_uniform(key, a, _PASS) + _PHI * s
                     if u - math.floor(u) >= throttle[j]:
                         continue
                     counters[j, C_AUCTIONS] += 1
-                    sig = learning_sigma if installs_total[j] < learning_installs else noise_sigma
-                    bias = -0.5 * sig * sig
                     kind = bid_kind[s]
                     if kind == BID_MAX_CPM:
                         bid = bid_amount[j]
                     else:
+                        learning = 1 if installs_total[j] < learning_installs else 0
                         p_c = ctr0[s, i] * wearout(freq_total[j, i], wear_onset, wear_decay)
-                        est_ctr = p_c * math.exp(sig * z_ctr[a] + bias)
+                        est_ctr = p_c * est_noise[learning, a]
                         if kind == BID_CPC:
                             bid = bid_amount[j] * est_ctr * 1000.0
                         else:
                             p_i = 0.0 if installed else p_install[i]
-                            est_cvr = min(1.0, p_i * math.exp(sig * z_cvr[a] + bias))
+                            est_cvr = min(1.0, p_i * est_noise[2 + learning, a])
                             bid = bid_amount[j] * est_ctr * est_cvr * 1000.0
                     v = bid * quality[s]
                     if v > best_v:
@@ -109,13 +112,13 @@ def run_slot(
                         best_v, best_j, best_bid = v, j, bid
                     elif v > second_v:
                         second_v = v
-                if best_j < 0 or best_v <= max(comp, reserve_cpm):
+                if best_j < 0 or best_v <= floor_v:
                     continue
                 j = best_j
                 s = inst_strategy[j]
-                price_cpm = best_bid if first_price else min(best_bid, second_v / quality[s])
-                slot_spend[j] += price_cpm / 1000.0
-                max_price[j] = max(max_price[j], price_cpm / 1000.0)
+                price = (best_bid if first_price else min(best_bid, second_v / quality[s])) / 1000.0
+                slot_spend[j] += price
+                max_price[j] = max(max_price[j], price)
                 counters[j, C_IMPRESSIONS] += 1
                 prior = freq_total[j, i]
                 if prior == 0:
@@ -129,16 +132,16 @@ def run_slot(
                     last_view_t[w, i] = t
                     last_view_inst[w, i] = j
                 p_c = ctr0[s, i] * wearout(prior, wear_onset, wear_decay)
-                if u_click[a] >= p_c:
+                if hash_uniform(key, a, _CLICK) >= p_c:
                     continue
                 counters[j, C_CLICKS] += 1
                 if t >= last_click_t[w, i]:
                     last_click_t[w, i] = t
                     last_click_inst[w, i] = j
-                if u_install[a] < p_install[i]:
-                    t_install = t + delay_h[a]
-                    if t_install < install_time[w, i]:
-                        install_time[w, i] = t_install
+                if hash_uniform(key, a, _INSTALL) < p_install[i]:
+                    delay = delay_median_h * math.exp(delay_sigma * normal(key, a, _DELAY))
+                    if t + delay < install_time[w, i]:
+                        install_time[w, i] = t + delay
                         counters[j, C_INSTALLS] += 1
     return counters, slot_spend, max_price
 

@@ -1,0 +1,186 @@
+"""The ``adsim`` command line: run, audience, validate, schema.
+
+Bad input (unreadable file, invalid YAML, a field that fails validation, a bad option) prints
+what is wrong with the field path and exits with code 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+__all__ = ["main"]
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 too; keep its usage line
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be non-negative, got {value}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = _Parser(prog="adsim", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"adsim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run a scenario and compare its strategies")
+    run.add_argument("scenario", type=Path)
+    run.add_argument("--seed", type=_seed, help="override the scenario's seed")
+    run.add_argument("--replicates", type=_positive_int, default=1, help="independent seeds")
+    run.add_argument("--out", type=Path, help="write summary.csv, timeseries.parquet, manifest.json")
+    run.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    aud = sub.add_parser("audience", help="estimated audience size and overlap per strategy")
+    aud.add_argument("scenario", type=Path)
+    aud.add_argument("--seed", type=_seed)
+
+    val = sub.add_parser("validate", help="check scenario files")
+    val.add_argument("scenarios", type=Path, nargs="+")
+
+    sub.add_parser("schema", help="print the scenario JSON Schema")
+    return parser
+
+
+def _load(path: Path, err: Console):
+    from .scenario import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(path)
+    except ScenarioError as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        return None
+
+
+def _cmd_run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    scenario = _load(args.scenario, err)
+    if scenario is None:
+        return EXIT_BAD_INPUT
+    from .report import result_tables
+    from .runner import run
+
+    with _progress(err, enabled=not args.no_progress and args.format == "table") as tick:
+        result = run(scenario, seed=args.seed, replicates=args.replicates, progress=tick)
+    if args.out is not None:
+        result.save(args.out)
+    if args.format == "table":
+        result_tables(result, out)
+        if args.out is not None:
+            out.print(f"wrote {args.out}/summary.csv, timeseries.parquet, manifest.json")
+    elif args.format == "csv":
+        sys.stdout.write(result.summary().to_csv())
+    else:
+        sys.stdout.write(result.summary().reset_index().to_json(orient="records", indent=2) + "\n")
+    return 0
+
+
+class _progress:  # noqa: N801 - a context manager yielding a progress callback
+    """A rich progress bar over replicates x slots, shown only on a terminal."""
+
+    def __init__(self, console: Console, enabled: bool) -> None:
+        self.console = console
+        self.enabled = enabled and console.is_terminal
+
+    def __enter__(self):
+        if not self.enabled:
+            return None
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+            console=self.console, transient=True,
+        )  # fmt: skip
+        self._bar.__enter__()
+        self._task = self._bar.add_task("building", total=None)
+
+        def tick(replicate: int, done: int, total: int) -> None:
+            self._bar.update(
+                self._task, description=f"replicate {replicate + 1}", completed=done, total=total
+            )
+
+        return tick
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self._bar.__exit__(*exc)
+
+
+def _cmd_audience(args: argparse.Namespace, out: Console, err: Console) -> int:
+    scenario = _load(args.scenario, err)
+    if scenario is None:
+        return EXIT_BAD_INPUT
+    from .params import to_params
+    from .population import build_population
+    from .report import audience_table
+    from .rng import Streams
+    from .segments import audience_masks, overlap_matrix, platform_round
+
+    p = to_params(scenario)
+    pop = build_population(p, Streams(p.seed if args.seed is None else args.seed))
+    masks = audience_masks(p, pop)
+    sizes = [platform_round(m.sum() * p.scale) for m in masks]
+    audience_table(p.strategy_names, sizes, overlap_matrix(masks), out)
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
+    bad = 0
+    for path in args.scenarios:
+        if _load(path, err) is None:
+            bad += 1
+        else:
+            out.print(f"{path}: ok", highlight=False)
+    return EXIT_BAD_INPUT if bad else 0
+
+
+def _cmd_schema(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from .scenario import Scenario
+
+    sys.stdout.write(json.dumps(Scenario.model_json_schema(by_alias=True), indent=2) + "\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    out, err = Console(), Console(stderr=True)
+    if not out.is_terminal:
+        out = Console(width=200)  # piped output: do not wrap tables at 80 columns
+    commands = {"run": _cmd_run, "audience": _cmd_audience, "validate": _cmd_validate}
+    commands["schema"] = _cmd_schema
+    try:
+        return commands[args.command](args, out, err)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
