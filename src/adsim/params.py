@@ -130,6 +130,7 @@ class Params:
     market_device_mult: np.ndarray  # (3,)
     market_region_mult: np.ndarray  # (R,)
     market_age_mult: np.ndarray  # (N_AGES,)
+    market_fit_elasticity: float
     noise_sigma: float
     learning_noise_sigma: float
     learning_installs: int
@@ -308,6 +309,7 @@ def to_params(sc: Scenario) -> Params:
         market_device_mult=_by_name(plat.market.devices, OS_NAMES),
         market_region_mult=_region_mult(plat.market.regions, {}, sc),
         market_age_mult=_age_table(plat.market.age),
+        market_fit_elasticity=plat.market.fit_elasticity,
         noise_sigma=plat.estimation.noise_sigma,
         learning_noise_sigma=plat.estimation.learning_noise_sigma,
         learning_installs=plat.estimation.learning_installs,

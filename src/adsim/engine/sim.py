@@ -212,10 +212,12 @@ class Engine:
             p.market_sigma, p.market_hour_mult, pop.market_mult, z_market, z_ctr, z_cvr,
             p.noise_sigma, p.learning_noise_sigma,
         )  # fmt: skip
-        budget_left = np.maximum(
+        # Hard limits (daily and lifetime budget left), and the pacing plan's cap for the slot.
+        hard_left = np.maximum(
             0.0,
             np.minimum(self.daily_budget - self.spent_today, self.lifetime_budget - self.spent_total),
         )
+        budget_left = np.minimum(hard_left, self.pacing.slot_limit(q, self._allowance_left()))
         counters, spend, max_price = run_slot(
             key, agents, times, local_hour, ad_ptr, comp_cpm, est_noise,
             p.reserve_cpm_usd, p.first_price, p.learning_installs, p.wearout_onset, math.log(2.0) / p.wearout_half_life,
@@ -232,7 +234,8 @@ class Engine:
         self.spent_total += spend
         self.installs_total += counters[:, 3]
         self.recorder.record(slot, counters, spend, self.pacing.throttle, self.pacing.bid)
-        self.pacing.observe(slot % self.slots_per_day, spend)
+        limited = spend >= budget_left - max_price  # stopped by a limit within the slot
+        self.pacing.observe(q, spend, counters[:, 0], limited & (budget_left < np.inf))
 
     # ---- run ----------------------------------------------------------------------------
     def run(self, progress: Callable[[int], None] | None = None) -> RunRecord:

@@ -41,7 +41,7 @@ class Population:
     install_prob: np.ndarray  # float32 P(install | click), 0 where the app is unavailable
     has_app: np.ndarray  # bool: installed before the run
     organic_install_h: np.ndarray  # float64 hour of the organic install (-inf: has_app)
-    market_mult: np.ndarray  # float32 competing-bid multiplier (device x region x age)
+    market_mult: np.ndarray  # float32 competing-bid multiplier (device, region, age, app fit)
     account_ptr: np.ndarray  # int64 (A+1,) CSR: followers of account a
     account_followers: np.ndarray  # int32 sorted agent ids
     follow_ptr: np.ndarray  # int64 (N+1,) CSR: agents that agent i follows
@@ -152,9 +152,11 @@ def build_population(p: Params, streams: Streams) -> Population:
     with np.errstate(divide="ignore"):
         organic = np.where(hazard_per_h > 0, rng.standard_exponential(p.n_agents) / hazard_per_h, np.inf)
     organic[has_app] = -np.inf
+    # Competitors in the app's category bid more for the people it fits (where it is available).
     market_mult = (
         p.market_device_mult[d["device"]] * p.market_region_mult[d["region"]] * p.market_age_mult[d["age"]]
-    )
+        * np.where(available, fit, 1.0) ** p.market_fit_elasticity
+    )  # fmt: skip
     return Population(
         scale=p.scale,
         interests=interests,

@@ -32,6 +32,11 @@ class Market(Model):
     devices: dict[Os, NonNeg] = Field(default_factory=lambda: {"ios": 1.25, "android": 0.9})
     regions: dict[str, NonNeg] = Field(default_factory=dict)
     age: list[AgeBandMult] = Field(default_factory=list)
+    fit_elasticity: NonNeg = Field(
+        default=0.5,
+        description="Competitors want the same people: competing eCPM x (app fit)^elasticity. "
+        "0 = the market ignores who the person is.",
+    )
 
 
 class Estimation(Model):
