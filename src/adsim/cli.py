@@ -55,7 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", type=Path)
     run.add_argument("--seed", type=_seed, help="override the scenario's seed")
     run.add_argument("--replicates", type=_positive_int, default=1, help="independent seeds")
-    run.add_argument("--out", type=Path, help="write summary.csv, timeseries.parquet, manifest.json")
+    run.add_argument(
+        "--out", type=Path, help="write summary.csv, timeseries.parquet, manifest.json"
+    )
     run.add_argument("--format", choices=["table", "csv", "json"], default="table")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 

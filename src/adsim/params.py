@@ -286,9 +286,9 @@ def to_params(sc: Scenario) -> Params:
         topic_age_tilt=np.array([_age_table(t.age_tilt) for t in pop.interests]).reshape(
             len(topics), N_AGES
         ),
-        topic_gender_tilt=np.array([_by_name(t.gender_tilt, GENDERS) for t in pop.interests]).reshape(
-            len(topics), 3
-        ),
+        topic_gender_tilt=np.array(
+            [_by_name(t.gender_tilt, GENDERS) for t in pop.interests]
+        ).reshape(len(topics), 3),
         sessions_median=pop.activity.sessions_per_day_median,
         sessions_sigma=pop.activity.sessions_per_day_sigma,
         sessions_max=pop.activity.max_sessions_per_day,

@@ -67,7 +67,9 @@ def result_tables(result: Result, console: Console) -> None:
         for _, row in summary.iterrows():
             cell = fmt(row[col], kind)
             if reps > 1 and col != "audience_size":
-                cell += f" [dim]\\[{fmt(row[col + '_lo'], kind)}-{fmt(row[col + '_hi'], kind)}][/dim]"
+                cell += (
+                    f" [dim]\\[{fmt(row[col + '_lo'], kind)}-{fmt(row[col + '_hi'], kind)}][/dim]"
+                )
             cells.append(cell)
         table.add_row(header, *cells)
     console.print(table)

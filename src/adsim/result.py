@@ -54,7 +54,9 @@ def record_metrics(rec: RunRecord) -> dict[str, np.ndarray]:
     reach = rec.reach_cum[-1] * k
     incremental = (rec.installs_with - rec.installs_without).sum(axis=0) * k
     return {
-        "audience_size": np.array([platform_round(a * k) for a in rec.audience_agents], dtype=float),
+        "audience_size": np.array(
+            [platform_round(a * k) for a in rec.audience_agents], dtype=float
+        ),
         "spend_usd": spend,
         "auctions": auctions,
         "win_rate": _ratio(impressions, auctions),
@@ -119,6 +121,10 @@ class Result:
             for m, v in stacked.items():
                 finite = np.where(np.isfinite(v), v, np.nan)
                 cols[m] = np.nanmean(finite, axis=0)
+                if m == "audience_size":  # report the mean as a platform would: rounded
+                    cols[m] = np.array(
+                        [platform_round(x) for x in np.nan_to_num(cols[m])], dtype=float
+                    )
                 if self.replicates > 1:
                     cols[f"{m}_lo"], cols[f"{m}_hi"] = np.nanquantile(finite, INTERVAL, axis=0)
         return pd.DataFrame(cols, index=pd.Index(self.strategies, name="strategy"))

@@ -26,7 +26,9 @@ class Streams:
     def get(self, name: str, *sub: int) -> np.random.Generator:
         """Generator for stream ``name`` (optionally a numbered sub-stream, e.g. one per slot)."""
         key = (self.replicate, zlib.crc32(name.encode()), *(int(k) for k in sub))
-        return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=key)))
+        return np.random.Generator(
+            np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=key))
+        )
 
     def key(self, name: str, *sub: int) -> np.uint64:
         """A 64-bit key for the counter-based hash used inside parallel kernels."""

@@ -56,22 +56,37 @@ def _lookalike(args: dict, p: Params, pop: Population) -> np.ndarray:
     seed = _followers(args["of"], p, pop)
     n_seed, n = int(seed.sum()), pop.n
     n_topics = len(p.topic_names)
-    held = np.stack([(pop.interests[:, k >> 6] >> np.uint64(k & 63)) & np.uint64(1) for k in range(n_topics)], axis=1) if n_topics else np.zeros((n, 0))  # noqa: E501
+    held = (
+        np.stack(
+            [
+                (pop.interests[:, k >> 6] >> np.uint64(k & 63)) & np.uint64(1)
+                for k in range(n_topics)
+            ],
+            axis=1,
+        )
+        if n_topics
+        else np.zeros((n, 0))
+    )
     held_all, held_seed = held.sum(axis=0), held[seed].sum(axis=0)
     w_held = _log_ratio(held_seed, n_seed, held_all, n)
     w_absent = _log_ratio(n_seed - held_seed, n_seed, n - held_all, n)
     age_bin = np.minimum(pop.age // 10, 9).astype(np.int64)
-    w_age = _log_ratio(np.bincount(age_bin[seed], minlength=10), n_seed, np.bincount(age_bin, minlength=10), n)
+    w_age = _log_ratio(
+        np.bincount(age_bin[seed], minlength=10), n_seed, np.bincount(age_bin, minlength=10), n
+    )
     n_reg = len(p.region_names)
     w_region = _log_ratio(
-        np.bincount(pop.region[seed], minlength=n_reg), n_seed, np.bincount(pop.region, minlength=n_reg), n
+        np.bincount(pop.region[seed], minlength=n_reg),
+        n_seed,
+        np.bincount(pop.region, minlength=n_reg),
+        n,
     )
     scores = lookalike_scores(
         pop.interests, age_bin, pop.region.astype(np.int64), w_held.astype(np.float64),
         w_absent.astype(np.float64), w_age.astype(np.float64), w_region.astype(np.float64),
     )  # fmt: skip
     scores[seed] = -np.inf
-    k = min(int(round(args["share"] * n)), n - n_seed)
+    k = min(round(args["share"] * n), n - n_seed)
     mask = np.zeros(n, dtype=np.bool_)
     if k > 0 and n_seed > 0:
         # Stable sort on (-score, id) so ties resolve the same way on every machine.
@@ -108,7 +123,9 @@ def compile_segment(node: SegmentNode, p: Params, pop: Population) -> np.ndarray
     if kind == "region":
         return np.isin(pop.region, [p.region_names.index(r) for r in a["values"]])
     if kind == "language":
-        return np.isin(pop.language, [p.languages.index(x) for x in a["values"] if x in p.languages])
+        return np.isin(
+            pop.language, [p.languages.index(x) for x in a["values"] if x in p.languages]
+        )
     if kind == "radius":
         return within_radius(pop.lat, pop.lon, a["lat"], a["lon"], a["km"])
     if kind == "interests":

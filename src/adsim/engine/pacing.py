@@ -55,7 +55,11 @@ class PacingController:
     def slot_limit(self, q: int, allowance_left: np.ndarray) -> np.ndarray:
         """Most an instance may spend in slot q: the allowance, and for even pacing at most
         ``SLOT_CAP`` x the plan, so one slot cannot eat the day while the controller learns."""
-        return np.where(self.even, np.minimum(allowance_left, SLOT_CAP * self.plan(q, allowance_left)), allowance_left)
+        return np.where(
+            self.even,
+            np.minimum(allowance_left, SLOT_CAP * self.plan(q, allowance_left)),
+            allowance_left,
+        )
 
     def update(self, q: int, allowance_left: np.ndarray, active: np.ndarray) -> None:
         """Correct the actuators before slot q, from the spend observed in the previous slot."""
@@ -65,7 +69,9 @@ class PacingController:
             predicted = self._last_spend * np.divide(
                 self.forecast[:, q], prev_fc, out=np.zeros_like(prev_fc), where=prev_fc > 0
             )
-            ratio = np.divide(target, predicted, out=np.full_like(target, MAX_STEP), where=predicted > 0)
+            ratio = np.divide(
+                target, predicted, out=np.full_like(target, MAX_STEP), where=predicted > 0
+            )
             ratio = np.clip(ratio, 1.0 / MAX_STEP, MAX_STEP)
             # A slot stopped by a limit only bounds demand from below: it may lower the
             # actuator, never raise it (no wind-up while a budget is exhausted).
@@ -74,10 +80,16 @@ class PacingController:
             steer &= allowance_left > 0
             manual = steer & ~self.auto_bid
             auto = steer & self.auto_bid
-            self.throttle[manual] = np.clip(self.throttle[manual] * ratio[manual], MIN_THROTTLE, 1.0)
-            self.bid[auto] = np.minimum(self.bid[auto] * ratio[auto] ** BID_GAIN, self.bid_cap[auto])
+            self.throttle[manual] = np.clip(
+                self.throttle[manual] * ratio[manual], MIN_THROTTLE, 1.0
+            )
+            self.bid[auto] = np.minimum(
+                self.bid[auto] * ratio[auto] ** BID_GAIN, self.bid_cap[auto]
+            )
 
-    def observe(self, q: int, slot_spend: np.ndarray, auctions: np.ndarray, limited: np.ndarray) -> None:
+    def observe(
+        self, q: int, slot_spend: np.ndarray, auctions: np.ndarray, limited: np.ndarray
+    ) -> None:
         """Record the slot just run: its spend, whether it entered auctions, and whether a
         budget or slot limit stopped it."""
         self._last_spend = slot_spend.copy()

@@ -13,7 +13,9 @@ class SlotRecorder:
     """Per-slot, per-instance counters and spend; later features add columns, not rows."""
 
     def __init__(self, n_slots: int, n_instances: int) -> None:
-        self.counts = {name: np.zeros((n_slots, n_instances), dtype=np.int64) for name in SLOT_COUNTERS}
+        self.counts = {
+            name: np.zeros((n_slots, n_instances), dtype=np.int64) for name in SLOT_COUNTERS
+        }
         self.spend_sim_usd = np.zeros((n_slots, n_instances), dtype=np.float64)
         self.throttle = np.zeros((n_slots, n_instances), dtype=np.float64)
         self.bid = np.zeros((n_slots, n_instances), dtype=np.float64)
@@ -27,6 +29,7 @@ class SlotRecorder:
 
     def by_day(self, slots_per_day: int) -> dict[str, np.ndarray]:
         """Sum every column to (day, instance)."""
+
         def daily(x: np.ndarray) -> np.ndarray:
             return x.reshape(-1, slots_per_day, x.shape[1]).sum(axis=1)
 

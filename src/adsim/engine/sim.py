@@ -69,9 +69,14 @@ class Engine:
         self.ctr0 = np.stack(
             [
                 creative_ctr(
-                    pop.interests, pop.device, pop.affinity_key, s.ctr, s.topic_idx,
-                    s.topic_lift, p.device_click_mult,
-                )  # fmt: skip
+                    pop.interests,
+                    pop.device,
+                    pop.affinity_key,
+                    s.ctr,
+                    s.topic_idx,
+                    s.topic_lift,
+                    p.device_click_mult,
+                )
                 for s in strats
             ]
         )
@@ -107,7 +112,9 @@ class Engine:
         hours_per_slot = max(1, round(p.slot_h))
         starts = np.arange(self.slots_per_day) * p.slot_h
         local = np.floor(
-            starts[:, None, None] + self.region_local_offset_h[None, :, None] + np.arange(hours_per_slot)
+            starts[:, None, None]
+            + self.region_local_offset_h[None, :, None]
+            + np.arange(hours_per_slot)
         )
         self.slot_local_hours = (local % 24).astype(np.int64)  # (Q, R, hours in slot)
         self.slot_diurnal = p.diurnal[self.slot_local_hours].mean(axis=2)  # (Q, R)
@@ -119,7 +126,9 @@ class Engine:
         # session rate per region x the diurnal curve x its daypart, at the region's local hour.
         seg_rate = np.stack(
             [
-                np.bincount(pop.region, weights=pop.sessions_per_day * m, minlength=len(p.region_names))
+                np.bincount(
+                    pop.region, weights=pop.sessions_per_day * m, minlength=len(p.region_names)
+                )
                 for m in self.masks
             ]
         )  # (S, R)
@@ -132,7 +141,10 @@ class Engine:
             out=np.zeros(len(p.strategies)), where=self.masks.sum(axis=1) > 0,
         )  # fmt: skip
         lam0 = np.divide(
-            p.market_cpm_median_usd / 1000.0, mean_rate, out=np.ones_like(mean_rate), where=mean_rate > 0
+            p.market_cpm_median_usd / 1000.0,
+            mean_rate,
+            out=np.ones_like(mean_rate),
+            where=mean_rate > 0,
         )
         amount = np.array([s.bid_amount_usd for s in p.strategies])
         auto = self.bid_kind == BID_AUTO
@@ -215,17 +227,20 @@ class Engine:
         # Hard limits (daily and lifetime budget left), and the pacing plan's cap for the slot.
         hard_left = np.maximum(
             0.0,
-            np.minimum(self.daily_budget - self.spent_today, self.lifetime_budget - self.spent_total),
+            np.minimum(
+                self.daily_budget - self.spent_today, self.lifetime_budget - self.spent_total
+            ),
         )
         budget_left = np.minimum(hard_left, self.pacing.slot_limit(q, self._allowance_left()))
         counters, spend, max_price = run_slot(
             key, agents, times, local_hour, ad_ptr, comp_cpm, est_noise,
-            p.reserve_cpm_usd, p.first_price, p.learning_installs, p.wearout_onset, math.log(2.0) / p.wearout_half_life,
+            p.reserve_cpm_usd, p.first_price, p.learning_installs,
+            p.wearout_onset, math.log(2.0) / p.wearout_half_life,
             p.install_delay_median_h, p.install_delay_sigma,
             self.masks, self.ctr0, pop.install_prob, self.daypart, self.exclude_installed,
             self.freq_cap, self.bid_kind, self.quality,
             lay.inst_strategy, lay.world_ptr, self.active, self.pacing.bid, self.pacing.throttle,
-            budget_left, self.installs_total,
+            lay.pass_offset, budget_left, self.installs_total,
             self.freq_total, self.freq_window, self.install_time,
             self.last_click_t, self.last_click_inst, self.last_view_t, self.last_view_inst,
         )  # fmt: skip

@@ -29,7 +29,6 @@ __all__ = ["SLOT_COUNTERS", "attribute_installs", "run_slot", "wearout"]
 BID_MAX_CPM, BID_CPC = 0, 1  # see adsim.params; target CPI and auto bid per install
 _PASS = SALT["pass"]
 _CLICK, _INSTALL, _DELAY = SALT["click"], SALT["install"], SALT["delay"]
-_PHI = 0.6180339887498949  # decorrelates the shared throttle draw between strategies
 
 # Columns of the per-instance slot counters returned by run_slot.
 SLOT_COUNTERS = ("auctions", "impressions", "clicks", "installs_driven", "new_reach")
@@ -53,7 +52,8 @@ def run_slot(
     # per strategy s (rows) and agent i (columns)
     segment, ctr0, p_install, daypart, exclude_installed, freq_cap, bid_kind, quality,
     # per instance j; worlds own the instances world_ptr[w]:world_ptr[w+1]
-    inst_strategy, world_ptr, active, bid_amount, throttle, budget_left, installs_total,
+    inst_strategy, world_ptr, active, bid_amount, throttle, pass_offset, budget_left,
+    installs_total,
     # state, updated in place
     freq_total, freq_window, install_time,
     last_click_t, last_click_inst, last_view_t, last_view_inst,
@@ -61,7 +61,8 @@ def run_slot(
     """Run one slot in place on the state arrays.
 
     Draws shared by every world: the competing eCPM and estimation noise per ad slot (from
-    fill_sessions), and counter-based uniforms ``f(key, ad index, salt)`` drawn when needed. Returns counters (I, 5), spend (I,) and the dearest single impression (I,).
+    fill_sessions), and counter-based uniforms ``f(key, ad index, salt)`` drawn when needed.
+    Returns counters (I, 5), spend (I,) and the dearest single impression (I,).
     """
     n_inst = inst_strategy.shape[0]
     n_worlds = world_ptr.shape[0] - 1
@@ -89,7 +90,7 @@ def run_slot(
                         continue
                     if freq_window[j, i] >= freq_cap[s] or slot_spend[j] >= budget_left[j]:
                         continue
-                    u = hash_uniform(key, a, _PASS) + _PHI * s
+                    u = hash_uniform(key, a, _PASS) + pass_offset[j]
                     if u - math.floor(u) >= throttle[j]:
                         continue
                     counters[j, C_AUCTIONS] += 1

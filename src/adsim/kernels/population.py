@@ -64,7 +64,9 @@ def app_fit(interests, age, region, device, interest_mult, age_mult, region_mult
 
 
 @njit(cache=True, parallel=True)
-def follower_keys(key, interests, age, gender, region, interest_mult, region_mult, age_mult, gender_mult):
+def follower_keys(
+    key, interests, age, gender, region, interest_mult, region_mult, age_mult, gender_mult
+):
     """Exponential-race keys for weighted sampling without replacement (Efraimidis-Spirakis).
 
     The ``K`` agents with the smallest keys are a weighted sample of size K, weight = product of
@@ -160,7 +162,9 @@ def follow_graph(
                     continue
                 if hash_uniform(key, i, base + 8 + attempt) >= interest_homophily:
                     break
-                if (interests[i, 0] & interests[j, 0]) != 0 or (interests[i, 1] & interests[j, 1]) != 0:
+                if (interests[i, 0] & interests[j, 0]) != 0 or (
+                    interests[i, 1] & interests[j, 1]
+                ) != 0:
                     break
             indices[start + e] = j
         row = np.sort(indices[start : start + d])

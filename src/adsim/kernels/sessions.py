@@ -144,7 +144,7 @@ def fill_sessions(
                 agent[s] = i
                 s += 1
             for m in range(s0, s):
-                lh = int(math.floor(time_h[m] + region_local_offset_h[region[i]])) % 24
+                lh = math.floor(time_h[m] + region_local_offset_h[region[i]]) % 24
                 local_hour[m] = lh
                 ad_ptr[m] = a
                 base_cpm = market_cpm * agent_market_mult[i] * market_hour_mult[lh]

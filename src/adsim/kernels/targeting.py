@@ -29,7 +29,9 @@ def within_radius(lat, lon, lat0, lon0, km):
 
 
 @njit(cache=True, parallel=True)
-def lookalike_scores(interests, age_bin, region, topic_weight_held, topic_weight_absent, age_weight, region_weight):
+def lookalike_scores(
+    interests, age_bin, region, topic_weight_held, topic_weight_absent, age_weight, region_weight
+):
     """Naive-Bayes log-likelihood ratio of 'resembles the seed' vs 'is anyone', per agent."""
     n = interests.shape[0]
     n_topics = topic_weight_held.shape[0]
@@ -43,7 +45,9 @@ def lookalike_scores(interests, age_bin, region, topic_weight_held, topic_weight
 
 
 @njit(cache=True, parallel=True)
-def creative_ctr(interests, device, affinity_key, base_ctr, topic_idx, topic_lift, device_click_mult):
+def creative_ctr(
+    interests, device, affinity_key, base_ctr, topic_idx, topic_lift, device_click_mult
+):
     """True click rate per agent before wear-out: ``ctr x (1 + lift x best affinity) x device``.
 
     The best affinity is the highest of the agent's affinities for the creative's topics it holds

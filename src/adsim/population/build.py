@@ -112,9 +112,11 @@ def _account_followers(p: Params, streams: Streams, d: dict, interests: np.ndarr
             acc.interest_mult, acc.region_mult, acc.age_mult, acc.gender_mult,
         )  # fmt: skip
         k = min(acc.follower_agents, int(np.isfinite(keys).sum()))
-        chosen = np.argpartition(keys, k - 1)[:k] if 0 < k < keys.shape[0] else np.flatnonzero(
-            np.isfinite(keys)
-        )[:k]
+        chosen = (
+            np.argpartition(keys, k - 1)[:k]
+            if 0 < k < keys.shape[0]
+            else np.flatnonzero(np.isfinite(keys))[:k]
+        )
         chunks.append(np.sort(chosen).astype(np.int32))
         ptr[a + 1] = ptr[a] + chunks[-1].shape[0]
     followers = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int32)
@@ -125,7 +127,10 @@ def build_population(p: Params, streams: Streams) -> Population:
     """Draw every agent's attributes, interests, follows and hidden app appeal."""
     d = _demographics(p, streams.get("population"))
     interests = draw_interests(
-        streams.key("interests"), d["age"], d["gender"], _interest_probabilities(p, d["age"], d["gender"])
+        streams.key("interests"),
+        d["age"],
+        d["gender"],
+        _interest_probabilities(p, d["age"], d["gender"]),
     )
     account_ptr, account_followers = _account_followers(p, streams, d, interests)
     order = np.argsort(d["region"], kind="stable")
@@ -144,17 +149,23 @@ def build_population(p: Params, streams: Streams) -> Population:
     ) * available  # fmt: skip
     mean_fit = fit[available].mean() if available.any() else 0.0
     fit = fit / mean_fit if mean_fit > 0 else fit
-    install_prob = np.minimum(MAX_INSTALL_PROB, p.store_cvr * fit * p.device_install_mult[d["device"]])
+    install_prob = np.minimum(
+        MAX_INSTALL_PROB, p.store_cvr * fit * p.device_install_mult[d["device"]]
+    )
     rng = streams.get("organic")
     has_app = rng.random(p.n_agents) < np.minimum(1.0, p.already_installed_share * fit)
     # Organic installs: exponential waiting time at hazard baseline x fit per day.
     hazard_per_h = p.baseline_installs_per_day * fit / 24.0
     with np.errstate(divide="ignore"):
-        organic = np.where(hazard_per_h > 0, rng.standard_exponential(p.n_agents) / hazard_per_h, np.inf)
+        organic = np.where(
+            hazard_per_h > 0, rng.standard_exponential(p.n_agents) / hazard_per_h, np.inf
+        )
     organic[has_app] = -np.inf
     # Competitors in the app's category bid more for the people it fits (where it is available).
     market_mult = (
-        p.market_device_mult[d["device"]] * p.market_region_mult[d["region"]] * p.market_age_mult[d["age"]]
+        p.market_device_mult[d["device"]]
+        * p.market_region_mult[d["region"]]
+        * p.market_age_mult[d["age"]]
         * np.where(available, fit, 1.0) ** p.market_fit_elasticity
     )  # fmt: skip
     return Population(

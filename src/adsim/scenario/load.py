@@ -72,12 +72,11 @@ def load_scenario(path: str | Path) -> Scenario:
     except UnicodeDecodeError:
         raise ScenarioError(str(path), [("", "file is not UTF-8 text")]) from None
     try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            data = yaml.safe_load(text)
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except json.JSONDecodeError as exc:
-        raise ScenarioError(str(path), [("", f"invalid JSON at line {exc.lineno}: {exc.msg}")]) from None
+        raise ScenarioError(
+            str(path), [("", f"invalid JSON at line {exc.lineno}: {exc.msg}")]
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -37,7 +37,10 @@ class Scenario(Model):
     horizon_days: int = Field(default=7, ge=1, le=366)
     slot_h: Positive = Field(default=1.0, description="Slot length in hours; divides 24.")
     clock_utc_offset_h: float = Field(
-        default=0.0, ge=-12, le=14, description="Advertiser's time zone: budgets reset at its midnight."
+        default=0.0,
+        ge=-12,
+        le=14,
+        description="Advertiser's time zone: budgets reset at its midnight.",
     )
     market_mode: Literal["isolated", "shared"] = Field(
         default="isolated",
@@ -92,20 +95,30 @@ class Scenario(Model):
         def unknown(kind: str, names: list[str], known: set[str], path: str) -> Iterator:
             for name in names:
                 if name not in known:
-                    yield path, f"unknown {kind} {name!r} (known: {', '.join(sorted(known)) or 'none'})"
+                    yield (
+                        path,
+                        f"unknown {kind} {name!r} (known: {', '.join(sorted(known)) or 'none'})",
+                    )
 
         for i, acc in enumerate(self.accounts):
             p = f"accounts.{i}"
-            yield from unknown("interest", list(acc.profile.interests), topics, f"{p}.profile.interests")
+            yield from unknown(
+                "interest", list(acc.profile.interests), topics, f"{p}.profile.interests"
+            )
             yield from unknown("region", list(acc.profile.regions), regions, f"{p}.profile.regions")
             if acc.followers > pop.real_people:
-                yield f"{p}.followers", (
-                    f"{acc.followers:,} followers exceed the population's "
-                    f"{pop.real_people:,.0f} real people"
+                yield (
+                    f"{p}.followers",
+                    (
+                        f"{acc.followers:,} followers exceed the population's "
+                        f"{pop.real_people:,.0f} real people"
+                    ),
                 )
         yield from unknown("interest", list(self.app.fit.interests), topics, "app.fit.interests")
         yield from unknown("region", list(self.app.fit.regions), regions, "app.fit.regions")
-        yield from unknown("region", list(self.platform.market.regions), regions, "platform.market.regions")
+        yield from unknown(
+            "region", list(self.platform.market.regions), regions, "platform.market.regions"
+        )
         for i, strat in enumerate(self.strategies):
             p = f"strategies.{i}"
             yield from unknown("interest", strat.creative.topics, topics, f"{p}.creative.topics")
@@ -126,9 +139,12 @@ class Scenario(Model):
                     ids = node.custom_audience.agent_ids or []
                     too_big = [a for a in ids if a >= pop.agents]
                     if too_big:
-                        yield path, (
-                            f"agent id {too_big[0]} is out of range (population has "
-                            f"{pop.agents} agents, ids 0..{pop.agents - 1})"
+                        yield (
+                            path,
+                            (
+                                f"agent id {too_big[0]} is out of range (population has "
+                                f"{pop.agents} agents, ids 0..{pop.agents - 1})"
+                            ),
                         )
 
     @property

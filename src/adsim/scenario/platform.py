@@ -22,9 +22,31 @@ class Market(Model):
     sigma: NonNeg = Field(default=0.9, description="Lognormal sigma of the competing eCPM.")
     hour: list[NonNeg] = Field(
         default=[
-            0.8, 0.75, 0.7, 0.7, 0.7, 0.75, 0.85, 0.95, 1.0, 1.0, 1.0, 1.05,
-            1.1, 1.1, 1.05, 1.0, 1.0, 1.05, 1.1, 1.2, 1.25, 1.25, 1.1, 0.9,
-        ],  # fmt: skip
+            0.8,
+            0.75,
+            0.7,
+            0.7,
+            0.7,
+            0.75,
+            0.85,
+            0.95,
+            1.0,
+            1.0,
+            1.0,
+            1.05,
+            1.1,
+            1.1,
+            1.05,
+            1.0,
+            1.0,
+            1.05,
+            1.1,
+            1.2,
+            1.25,
+            1.25,
+            1.1,
+            0.9,
+        ],
         min_length=24,
         max_length=24,
         description="Multiplier by the viewer's local hour 0..23 (peak hours cost more).",
@@ -52,7 +74,7 @@ class Estimation(Model):
 
 
 class Attribution(Model):
-    """Last-touch attribution windows, clicks before views (platform defaults: 7d click, 1d view)."""
+    """Last-touch attribution windows, clicks before views (defaults: 7-day click, 1-day view)."""
 
     click_window_days: NonNeg = 7.0
     view_window_days: NonNeg = 1.0
@@ -75,7 +97,9 @@ class Platform(Model):
     feed_items_per_session: Positive = Field(
         default=20.0, description="Mean feed items seen per session (geometric scroll depth)."
     )
-    ad_load: float = Field(default=0.2, gt=0, le=0.5, description="Share of feed items that are ads.")
+    ad_load: float = Field(
+        default=0.2, gt=0, le=0.5, description="Share of feed items that are ads."
+    )
     auction: Literal["second_price", "first_price"] = "second_price"
     reserve_cpm_usd: NonNeg = 0.5
     market: Market = Field(default_factory=Market)

@@ -25,7 +25,6 @@ from .common import Gender, Model, Os, Positive
 __all__ = ["SEGMENT_KEYS", "Segment", "iter_segment"]
 
 
-
 class Everyone(Model):
     everyone: Literal[True]
 
@@ -126,7 +125,8 @@ class CustomAudienceSpec(Model):
             with path.open(newline="") as f:
                 rows = [r[0].strip() for r in csv.reader(f) if r and r[0].strip()]
         except OSError as exc:
-            raise ValueError(f"cannot read custom audience file {str(path)!r}: {exc.strerror}")
+            msg = f"cannot read custom audience file {str(path)!r}: {exc.strerror}"
+            raise ValueError(msg) from None
         if rows and not rows[0].isdigit():
             rows = rows[1:]  # header
         bad = next((r for r in rows if not r.isdigit()), None)

@@ -1,15 +1,15 @@
-"""Scenario schema: a paid strategy = audience + bid + budget + pacing + caps + flight + creative."""
+"""Scenario schema: a paid strategy (audience, bid, budget, pacing, caps, flight, creative)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from .common import Model, NonNeg, Positive, Probability
 from .segments import Segment
 
-__all__ = ["Bid", "Budget", "Creative", "FrequencyCap", "Flight", "Strategy"]
+__all__ = ["Bid", "Budget", "Creative", "Flight", "FrequencyCap", "Strategy"]
 
 
 class MaxCpm(Model):
@@ -46,7 +46,7 @@ class BidCap(Model):
     amount_usd: Positive
 
 
-Bid = Annotated[Union[MaxCpm, CpcBid, TargetCpi, LowestCost, BidCap], Field(discriminator="strategy")]  # noqa: UP007
+Bid = Annotated[MaxCpm | CpcBid | TargetCpi | LowestCost | BidCap, Field(discriminator="strategy")]
 
 
 class Budget(Model):

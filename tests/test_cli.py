@@ -1,0 +1,95 @@
+"""The command line: outputs, and bad input -> field named, exit code 2, no traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import yaml
+from conftest import SCENARIOS, scenario_dict
+
+from adsim.cli import main
+
+
+@pytest.fixture
+def small_file(tmp_path):
+    path = tmp_path / "small.yaml"
+    path.write_text(yaml.safe_dump(scenario_dict()))
+    return path
+
+
+@pytest.fixture
+def broken_file(tmp_path):
+    data = scenario_dict()
+    data["strategies"][1]["budget"] = {"daily_usd": "lots"}
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_run_table_and_outputs(small_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", str(small_file), "--out", str(out), "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    assert "broad" in text and "cars_cpc" in text and "CPI $" in text
+    assert (out / "summary.csv").exists() and (out / "timeseries.parquet").exists()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 11 and manifest["adsim_version"]
+
+
+def test_run_csv_and_json(small_file, capsys):
+    assert main(["run", str(small_file), "--format", "csv", "--seed", "4"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("strategy,audience_size,spend_usd")
+    assert len(lines) == 3
+    assert main(["run", str(small_file), "--format", "json", "--replicates", "2"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["strategy"] for r in rows] == ["broad", "cars_cpc"]
+    assert "cpi_usd_lo" in rows[0] and "cpi_usd_hi" in rows[0]
+
+
+def test_audience_command(capsys):
+    assert main(["audience", str(SCENARIOS / "quickstart.yaml")]) == 0
+    text = capsys.readouterr().out
+    assert "1,000,000" in text and "young_foodies" in text
+
+
+def test_validate_good_and_bad(broken_file, capsys):
+    assert main(["validate", str(SCENARIOS / "quickstart.yaml")]) == 0
+    assert main(["validate", str(SCENARIOS / "quickstart.yaml"), str(broken_file)]) == 2
+    err = capsys.readouterr().err
+    assert "strategies.1.budget.daily_usd" in err and "Traceback" not in err
+
+
+def test_run_bad_input_writes_nothing(broken_file, tmp_path, capsys):
+    out = tmp_path / "never"
+    assert main(["run", str(broken_file), "--out", str(out)]) == 2
+    assert not out.exists()
+    assert "strategies.1.budget.daily_usd" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["run", "x.yaml", "--replicates", "0"], ["run", "x.yaml", "--seed", "-1"], ["frobnicate"]],
+)
+def test_bad_options_exit_2(args, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code == 2
+
+
+def test_schema_is_json(capsys):
+    assert main(["schema"]) == 0
+    assert json.loads(capsys.readouterr().out)["title"] == "Scenario"
+
+
+def test_console_script_exit_code_without_traceback(broken_file):
+    proc = subprocess.run(
+        [sys.executable, "-m", "adsim.cli", "validate", str(broken_file)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "strategies.1.budget.daily_usd" in proc.stderr
+    assert "Traceback" not in proc.stderr

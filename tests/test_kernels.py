@@ -1,0 +1,219 @@
+"""Numba kernels, checked against their plain-Python ``py_func`` and against hand-worked cases."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from adsim.kernels.auction import SLOT_COUNTERS, attribute_installs, run_slot, wearout
+from adsim.kernels.hashing import hash_uniform
+from adsim.kernels.sessions import _poisson, count_sessions, fill_sessions
+from adsim.kernels.targeting import creative_ctr, within_radius
+
+IMPRESSIONS = SLOT_COUNTERS.index("impressions")
+AUCTIONS = SLOT_COUNTERS.index("auctions")
+
+
+def test_hash_uniform_matches_py_func_and_is_uniform():
+    key = np.uint64(12345)
+    draws = np.array([hash_uniform(key, i, 7) for i in range(20000)])
+    assert all(hash_uniform.py_func(key, i, 7) == draws[i] for i in range(0, 20000, 997))
+    assert draws.min() >= 0.0 and draws.max() < 1.0
+    # Mean of n uniforms has sd 1/sqrt(12 n) = 0.0020 for n = 20000; allow 4 sd.
+    assert abs(draws.mean() - 0.5) < 4 * (1 / math.sqrt(12 * 20000))
+    # Different salts give unrelated streams (correlation sd ~ 1/sqrt(n) = 0.007).
+    other = np.array([hash_uniform(key, i, 8) for i in range(20000)])
+    assert abs(np.corrcoef(draws, other)[0, 1]) < 4 / math.sqrt(20000)
+
+
+def test_wearout_shape():
+    decay = math.log(2) / 4.0
+    assert wearout(0, 4, decay) == wearout.py_func(0, 4, decay) == 1.0
+    assert wearout(4, 4, decay) == 1.0
+    assert wearout(8, 4, decay) == pytest.approx(0.5)  # halves after half_life more
+    assert wearout(12, 4, decay) == pytest.approx(0.25)
+
+
+def test_poisson_mean():
+    lam, n = 0.3, 40000
+    key = np.uint64(99)
+    draws = np.array([_poisson(lam, hash_uniform(key, i, 0)) for i in range(n)])
+    # Poisson mean has sd sqrt(lam / n) = 0.0027; allow 4 sd.
+    assert abs(draws.mean() - lam) < 4 * math.sqrt(lam / n)
+    assert _poisson.py_func(lam, 0.999) == _poisson(lam, 0.999) >= 1
+
+
+def test_within_radius_known_distance():
+    # Madrid - Barcelona great-circle distance is about 505 km.
+    lat = np.array([41.3874], dtype=np.float32)
+    lon = np.array([2.1686], dtype=np.float32)
+    assert within_radius(lat, lon, 40.4168, -3.7038, 510.0)[0]
+    assert not within_radius(lat, lon, 40.4168, -3.7038, 500.0)[0]
+    assert within_radius.py_func(lat, lon, 40.4168, -3.7038, 510.0)[0]
+
+
+def test_creative_ctr_matches_py_func_and_lifts_topic_holders():
+    interests = np.array([[0b01], [0b10], [0b11], [0]], dtype=np.uint64)
+    interests = np.hstack([interests, np.zeros_like(interests)])
+    device = np.array([0, 1, 1, 0], dtype=np.uint8)
+    args = (interests, device, np.uint64(5), 0.01, np.array([0]), 1.0, np.array([1.0, 1.2, 1.0]))
+    fast, slow = creative_ctr(*args), creative_ctr.py_func(*args)
+    np.testing.assert_array_equal(fast, slow)
+    assert fast[1] == pytest.approx(0.012)  # no topic: base x device multiplier
+    assert fast[3] == pytest.approx(0.01)
+    assert 0.01 * 1.2 < fast[0] < 0.02  # holds the topic: lifted by an affinity in [0.2, 1)
+
+
+def _slot_inputs(
+    bid_cpm, comp_cpm, *, reserve=1.0, first_price=False, budget=np.inf, cap=100, n_ads=1
+):
+    """One agent, one session with ``n_ads`` ad slots, one strategy in one world."""
+    n = 1
+    return dict(
+        key=np.uint64(1), sess_agent=np.array([0], dtype=np.int32), sess_time=np.array([5.0]),
+        sess_local_hour=np.array([5]), ad_ptr=np.array([0, n_ads]),
+        comp_cpm=np.full(n_ads, comp_cpm), est_noise=np.ones((4, n_ads), dtype=np.float32),
+        reserve_cpm=reserve, first_price=first_price, learning_installs=0,
+        wear_onset=4, wear_decay=0.1, delay_median_h=1.0, delay_sigma=0.0,
+        segment=np.ones((1, n), dtype=np.uint8), ctr0=np.zeros((1, n), dtype=np.float32),
+        p_install=np.zeros(n, dtype=np.float32), daypart=np.ones((1, 24), dtype=np.bool_),
+        exclude_installed=np.array([True]), freq_cap=np.array([cap]), bid_kind=np.array([0]),
+        quality=np.array([1.0]), inst_strategy=np.array([0]), world_ptr=np.array([0, 1]),
+        active=np.array([True]), bid_amount=np.array([bid_cpm]), throttle=np.array([1.0]),
+        pass_offset=np.zeros(1),
+        budget_left=np.array([budget]), installs_total=np.zeros(1, dtype=np.int64),
+        freq_total=np.zeros((1, n), dtype=np.uint16), freq_window=np.zeros((1, n), dtype=np.uint16),
+        install_time=np.full((1, n), np.inf), last_click_t=np.full((1, n), -np.inf),
+        last_click_inst=np.full((1, n), -1, dtype=np.int16),
+        last_view_t=np.full((1, n), -np.inf), last_view_inst=np.full((1, n), -1, dtype=np.int16),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("bid", "comp", "reserve", "first", "price_cpm"),
+    [
+        (10.0, 4.0, 1.0, False, 4.0),  # second price: pay the competing value
+        (10.0, 4.0, 6.0, False, 6.0),  # the reserve is the runner-up
+        (10.0, 4.0, 1.0, True, 10.0),  # first price: pay the bid
+        (3.0, 4.0, 1.0, False, None),  # outbid by the market: no impression
+        (10.0, 4.0, 12.0, False, None),  # below the reserve
+    ],
+)
+def test_auction_pricing(bid, comp, reserve, first, price_cpm):
+    for kernel in (run_slot, run_slot.py_func):
+        counters, spend, max_price = kernel(
+            **_slot_inputs(bid, comp, reserve=reserve, first_price=first)
+        )
+        assert counters[0, AUCTIONS] == 1
+        if price_cpm is None:
+            assert counters[0, IMPRESSIONS] == 0 and spend[0] == 0.0
+        else:
+            assert counters[0, IMPRESSIONS] == 1
+            assert spend[0] == pytest.approx(price_cpm / 1000.0)
+            assert max_price[0] == pytest.approx(price_cpm / 1000.0)
+
+
+def test_second_price_between_two_instances_in_one_world():
+    inputs = _slot_inputs(10.0, 2.0)
+    two = {
+        "segment": np.ones((2, 1), dtype=np.uint8), "ctr0": np.zeros((2, 1), dtype=np.float32),
+        "daypart": np.ones((2, 24), dtype=np.bool_), "exclude_installed": np.array([True, True]),
+        "freq_cap": np.array([100, 100]), "bid_kind": np.array([0, 0]),
+        "quality": np.array([1.0, 2.0]),
+        "inst_strategy": np.array([0, 1]), "world_ptr": np.array([0, 2]),
+        "active": np.array([True, True]), "bid_amount": np.array([10.0, 7.0]),
+        "throttle": np.array([1.0, 1.0]), "pass_offset": np.zeros(2),
+        "budget_left": np.array([np.inf, np.inf]),
+        "installs_total": np.zeros(2, dtype=np.int64),
+        "freq_total": np.zeros((2, 1), dtype=np.uint16),
+        "freq_window": np.zeros((2, 1), dtype=np.uint16),
+    }  # fmt: skip
+    inputs.update(two)
+    counters, spend, _ = run_slot(**inputs)
+    # Total value: 10 x 1 vs 7 x 2 = 14. The second wins and pays 10 / its quality 2 = 5 CPM.
+    assert counters[:, IMPRESSIONS].tolist() == [0, 1]
+    assert spend[1] == pytest.approx(5.0 / 1000.0)
+
+
+def test_budget_stops_bidding_within_one_price():
+    inputs = _slot_inputs(10.0, 4.0, budget=0.01, n_ads=20)
+    counters, spend, max_price = run_slot(**inputs)
+    # Each impression costs 0.004: bidding stops once spend reaches the budget, so at most one
+    # price over it (3 impressions: 0.012).
+    assert spend[0] <= 0.01 + max_price[0]
+    assert counters[0, IMPRESSIONS] == 3
+
+
+def test_frequency_cap_and_counters_agree_with_py_func():
+    fast = _slot_inputs(10.0, 4.0, cap=3, n_ads=10)
+    slow = _slot_inputs(10.0, 4.0, cap=3, n_ads=10)
+    c_fast, s_fast, _ = run_slot(**fast)
+    c_slow, s_slow, _ = run_slot.py_func(**slow)
+    np.testing.assert_array_equal(c_fast, c_slow)
+    np.testing.assert_array_equal(s_fast, s_slow)
+    assert c_fast[0, IMPRESSIONS] == 3
+    assert fast["freq_window"][0, 0] == 3 and fast["freq_total"][0, 0] == 3
+
+
+def test_click_and_install_update_attribution_state():
+    inputs = _slot_inputs(10.0, 4.0)
+    inputs["ctr0"][:] = 1.0  # always clicks
+    inputs["p_install"][:] = 1.0  # always installs, after delay_median_h = 1 h
+    counters, _, _ = run_slot(**inputs)
+    assert counters[0, SLOT_COUNTERS.index("clicks")] == 1
+    assert counters[0, SLOT_COUNTERS.index("installs_driven")] == 1
+    assert inputs["install_time"][0, 0] == pytest.approx(6.0)
+    assert inputs["last_click_t"][0, 0] == 5.0 and inputs["last_click_inst"][0, 0] == 0
+
+
+def test_installed_people_are_excluded():
+    inputs = _slot_inputs(10.0, 4.0)
+    inputs["install_time"][:] = 1.0  # installed before the session at 5 h
+    counters, spend, _ = run_slot(**inputs)
+    assert counters[0, AUCTIONS] == 0 and spend[0] == 0.0
+
+
+def test_attribution_windows():
+    # Five agents in one world with one instance; horizon 48 h, click window 24 h, view 6 h.
+    install = np.array([[10.0, 30.0, 30.0, 30.0, 50.0]])
+    click_t = np.array([[5.0, 1.0, 1.0, -np.inf, 45.0]])
+    click_i = np.array([[0, 0, 0, -1, 0]], dtype=np.int16)
+    view_t = np.array([[5.0, 26.0, 20.0, 29.0, 45.0]])
+    view_i = np.array([[0, 0, 0, 0, 0]], dtype=np.int16)
+    args = (install, click_t, click_i, view_t, view_i, np.array([0, 1]), 24.0, 6.0, 48.0, 2)
+    for kernel in (attribute_installs, attribute_installs.py_func):
+        world, click_attr, view_attr = kernel(*args)
+        # agent 0: click 5 h before, day 0. agent 1: click too old, view 4 h before -> view.
+        # agent 2: both too old. agent 3: view only, 1 h before. agent 4: after the horizon.
+        assert world.tolist() == [[1, 3]]
+        assert click_attr.tolist() == [[1, 0]]
+        assert view_attr.tolist() == [[0, 2]]
+
+
+def test_session_kernels_match_py_func_and_rates():
+    n = 50000
+    rate = np.full(n, 2.4)  # sessions per day
+    region = np.zeros(n, dtype=np.int16)
+    mult = np.array([1.0])
+    key = np.uint64(77)
+    start, counts, cs, ca = count_sessions(key, 1.0, rate, region, mult, 20.0, 5)
+    start2, counts2, _cs2, _ca2 = count_sessions.py_func(key, 1.0, rate, region, mult, 20.0, 5)
+    assert start == start2
+    np.testing.assert_array_equal(counts, counts2)
+    # Sessions per slot ~ Poisson(n x 2.4/24 = 5000); sd 71, allow 4 sd.
+    assert abs(counts.sum() - 5000) < 4 * math.sqrt(5000)
+    z = np.zeros((3, ca.sum()), dtype=np.float32)
+    out = fill_sessions(
+        key, 0.0, 1.0, start, counts, cs, ca, region, np.array([0.0]), 20.0, 5, 4.0, 0.0,
+        np.ones(24), np.ones(n, dtype=np.float32), z[0], z[1], z[2], 0.3, 0.9,
+    )  # fmt: skip
+    agent, time_h, local_hour, ad_ptr, comp, noise = out
+    assert agent.shape[0] == counts.sum() and ad_ptr[-1] == ca.sum()
+    assert np.all((time_h >= 0) & (time_h < 1)) and np.all(local_hour == 0)
+    np.testing.assert_allclose(comp, 4.0)  # z = 0 and sigma 0: the median
+    # Mean items 20, one ad in five: ~3.5 ads per session (floor of a geometric / 5).
+    assert 3.0 < ad_ptr[-1] / agent.shape[0] < 4.0
+    # With z = 0 the noise multipliers are exp(-sigma^2/2): mean-one lognormal's median.
+    assert noise[0, 0] == pytest.approx(math.exp(-0.045), rel=1e-6)

@@ -1,0 +1,104 @@
+"""The synthetic population: deterministic, calibrated to its spec, graphs well-formed."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import scenario_dict
+
+from adsim import Scenario
+from adsim.params import to_params
+from adsim.population import build_population
+from adsim.rng import Streams
+
+
+@pytest.fixture(scope="module")
+def built():
+    data = scenario_dict()
+    data["population"]["agents"] = 20000
+    data["population"]["scale"] = 5
+    p = to_params(Scenario.model_validate(data))
+    return p, build_population(p, Streams(p.seed))
+
+
+def test_same_seed_same_population(built):
+    p, pop = built
+    again = build_population(p, Streams(p.seed))
+    for name, value in vars(pop).items():
+        if isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(value, getattr(again, name), err_msg=name)
+    other = build_population(p, Streams(p.seed + 1))
+    assert not np.array_equal(pop.age, other.age)
+    assert not np.array_equal(pop.follow_dst, other.follow_dst)
+
+
+def _binomial_tol(prob: float, n: int, sds: float = 4.0) -> float:
+    """Tolerance for an observed share: ``sds`` binomial standard deviations."""
+    return sds * math.sqrt(prob * (1 - prob) / n)
+
+
+def test_shares_match_the_spec(built):
+    p, pop = built
+    n = pop.n
+    north = (pop.region == 0).mean()
+    assert abs(north - 0.6) < _binomial_tol(0.6, n)
+    young = ((pop.age >= 18) & (pop.age <= 34)).mean()
+    assert abs(young - 0.5) < _binomial_tol(0.5, n)
+    assert pop.age.min() >= 18 and pop.age.max() <= 64
+    ios = (pop.device == 0).mean()
+    assert abs(ios - 0.45) < _binomial_tol(0.45, n)
+    south_lang = pop.language[pop.region == 1]
+    assert np.all(south_lang == p.languages.index("xx"))
+
+
+def test_interest_prevalence_and_tilt(built):
+    _, pop = built
+    cars = (pop.interests[:, 0] & np.uint64(1)) != 0
+    assert abs(cars.mean() - 0.2) < _binomial_tol(0.2, pop.n)
+    # Tilt male 2.0 vs female 0.5: men hold it ~4x as often.
+    assert cars[pop.gender == 1].mean() > 3 * cars[pop.gender == 0].mean()
+
+
+def test_account_followers(built):
+    p, pop = built
+    autos = pop.followers_of(0)
+    assert autos.size == round(8000 / p.scale)
+    assert np.all(np.diff(autos) > 0)  # sorted, unique
+    cars = (pop.interests[:, 0] & np.uint64(1)) != 0
+    # Profile x8 for car fans: followers are far more car-minded than the population.
+    assert cars[autos].mean() > 2 * cars.mean()
+    south = pop.followers_of(1)
+    assert (pop.region[south] == 1).mean() > 0.9
+
+
+def test_follow_graph_is_valid_csr(built):
+    p, pop = built
+    ptr, dst = pop.follow_ptr, pop.follow_dst
+    assert ptr[0] == 0 and ptr[-1] == dst.size and np.all(np.diff(ptr) >= 0)
+    assert dst.min() >= 0 and dst.max() < pop.n
+    src = np.repeat(np.arange(pop.n), np.diff(ptr))
+    assert not np.any(src == dst)  # no self-follows
+    for i in range(0, pop.n, 997):
+        row = dst[ptr[i] : ptr[i + 1]]
+        assert np.all(np.diff(row) > 0)  # sorted and unique
+    mean_deg = dst.size / pop.n
+    assert 0.7 * p.graph_mean_follows < mean_deg <= p.graph_mean_follows * 1.05
+    # Region homophily 0.6: same-region share well above the 0.6^2 + 0.4^2 = 0.52 of random.
+    same = (pop.region[src] == pop.region[dst]).mean()
+    assert same > 0.7
+    in_deg = np.bincount(dst, minlength=pop.n)
+    assert in_deg.max() > 10 * in_deg.mean()  # heavy-tailed popularity
+
+
+def test_app_fit_is_normalised(built):
+    p, pop = built
+    available = p.app_os_available[pop.device]
+    assert pop.app_fit[available].mean() == pytest.approx(1.0)
+    cars = (pop.interests[:, 0] & np.uint64(1)) != 0
+    assert pop.app_fit[cars & available].mean() == pytest.approx(
+        3 * pop.app_fit[~cars & available].mean()
+    )
+    assert np.all(pop.install_prob <= 0.95)
+    assert np.all(np.isneginf(pop.organic_install_h[pop.has_app]))
