@@ -197,3 +197,19 @@ def test_save_writes_all_outputs(tmp_path, base_result):
     )
     manifest = (out / "manifest.json").read_text()
     assert base_result.scenario.digest() in manifest and '"seed": 11' in manifest
+
+
+def test_numba_and_plain_python_kernels_give_the_same_run():
+    from adsim.kernels.auction import run_slot
+
+    data = scenario_dict(horizon_days=1)
+    data["population"]["agents"] = 1500
+    p = to_params(Scenario.model_validate(data))
+    records = []
+    for kernel in (run_slot, run_slot.py_func):
+        streams = Streams(p.seed)
+        records.append(Engine(p, build_population(p, streams), streams, slot_kernel=kernel).run())
+    fast, slow = records
+    for name in fast.daily:
+        np.testing.assert_array_equal(fast.daily[name], slow.daily[name], err_msg=name)
+    np.testing.assert_array_equal(fast.reach_cum, slow.reach_cum)

@@ -16,11 +16,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import simpy
 
-from ..kernels.auction import attribute_installs, run_slot
+from ..kernels.auction import SLOT_COUNTERS, attribute_installs, run_slot
 from ..kernels.sessions import count_sessions, fill_sessions
 from ..kernels.targeting import creative_ctr
 from ..params import BID_AUTO, Params
@@ -55,8 +56,13 @@ class RunRecord:
 class Engine:
     """One replicate of one scenario: builds state, runs the simpy calendar, returns a record."""
 
-    def __init__(self, p: Params, pop: Population, streams: Streams) -> None:
+    def __init__(
+        self, p: Params, pop: Population, streams: Streams, slot_kernel: Callable = run_slot
+    ) -> None:
+        """``slot_kernel`` runs one slot (default the numba kernel; tests and benchmarks may
+        pass its plain-Python ``py_func`` or an instrumented wrapper)."""
         self.p, self.pop, self.streams = p, pop, streams
+        self.slot_kernel = slot_kernel
         self.layout = WorldLayout.build(len(p.strategies), p.shared_market)
         self.masks = audience_masks(p, pop)
         self._setup_arrays()
@@ -208,7 +214,9 @@ class Engine:
     def _allowance_left(self) -> np.ndarray:
         return np.maximum(0.0, self.allowance_today - self.spent_today)
 
-    def _run_slot(self, slot: int, t0: float) -> None:
+    def slot_inputs(self, slot: int, t0: float) -> dict[str, Any]:
+        """Keyword arguments of the slot kernel for ``slot``: its sessions and draws, and views
+        of the engine's state arrays (the kernel updates those in place)."""
         p, pop, lay = self.p, self.pop, self.layout
         gen = self.streams.get("slot", slot)
         key = hash_key(gen)
@@ -231,26 +239,39 @@ class Engine:
                 self.daily_budget - self.spent_today, self.lifetime_budget - self.spent_total
             ),
         )
-        budget_left = np.minimum(hard_left, self.pacing.slot_limit(q, self._allowance_left()))
-        counters, spend, max_price = run_slot(
-            key, agents, times, local_hour, ad_ptr, comp_cpm, est_noise,
-            p.reserve_cpm_usd, p.first_price, p.learning_installs,
-            p.wearout_onset, math.log(2.0) / p.wearout_half_life,
-            p.install_delay_median_h, p.install_delay_sigma,
-            self.masks, self.ctr0, pop.install_prob, self.daypart, self.exclude_installed,
-            self.freq_cap, self.bid_kind, self.quality,
-            lay.inst_strategy, lay.world_ptr, self.active, self.pacing.bid, self.pacing.throttle,
-            lay.pass_offset, budget_left, self.installs_total,
-            self.freq_total, self.freq_window, self.install_time,
-            self.last_click_t, self.last_click_inst, self.last_view_t, self.last_view_inst,
+        return dict(
+            key=key, sess_agent=agents, sess_time=times, sess_local_hour=local_hour,
+            ad_ptr=ad_ptr, comp_cpm=comp_cpm, est_noise=est_noise,
+            reserve_cpm=p.reserve_cpm_usd, first_price=p.first_price,
+            learning_installs=p.learning_installs, wear_onset=p.wearout_onset,
+            wear_decay=math.log(2.0) / p.wearout_half_life,
+            delay_median_h=p.install_delay_median_h, delay_sigma=p.install_delay_sigma,
+            segment=self.masks, ctr0=self.ctr0, p_install=pop.install_prob, daypart=self.daypart,
+            exclude_installed=self.exclude_installed, freq_cap=self.freq_cap,
+            bid_kind=self.bid_kind, quality=self.quality, inst_strategy=lay.inst_strategy,
+            world_ptr=lay.world_ptr, active=self.active, bid_amount=self.pacing.bid,
+            throttle=self.pacing.throttle, pass_offset=lay.pass_offset,
+            budget_left=np.minimum(hard_left, self.pacing.slot_limit(q, self._allowance_left())),
+            installs_total=self.installs_total, freq_total=self.freq_total,
+            freq_window=self.freq_window, install_time=self.install_time,
+            last_click_t=self.last_click_t, last_click_inst=self.last_click_inst,
+            last_view_t=self.last_view_t, last_view_inst=self.last_view_inst,
         )  # fmt: skip
+
+    def _run_slot(self, slot: int, t0: float) -> None:
+        inputs = self.slot_inputs(slot, t0)
+        counters, spend, max_price = self.slot_kernel(**inputs)
         self.max_price = max(self.max_price, float(max_price.max(initial=0.0)))
         self.spent_today += spend
         self.spent_total += spend
-        self.installs_total += counters[:, 3]
+        self.installs_total += counters[:, SLOT_COUNTERS.index("installs_driven")]
         self.recorder.record(slot, counters, spend, self.pacing.throttle, self.pacing.bid)
-        limited = spend >= budget_left - max_price  # stopped by a limit within the slot
-        self.pacing.observe(q, spend, counters[:, 0], limited & (budget_left < np.inf))
+        # Stopped by a budget or slot limit if the next impression would have crossed it.
+        budget_left = inputs["budget_left"]
+        limited = (spend >= budget_left - max_price) & np.isfinite(budget_left)
+        self.pacing.observe(
+            slot % self.slots_per_day, spend, counters[:, SLOT_COUNTERS.index("auctions")], limited
+        )
 
     # ---- run ----------------------------------------------------------------------------
     def run(self, progress: Callable[[int], None] | None = None) -> RunRecord:
