@@ -11,6 +11,7 @@ from adsim.kernels.auction import SLOT_COUNTERS, attribute_installs, run_slot, w
 from adsim.kernels.hashing import hash_uniform
 from adsim.kernels.sessions import _poisson, count_sessions, fill_sessions
 from adsim.kernels.targeting import creative_ctr, within_radius
+from adsim.rng import lognormal_table, normal_quantiles
 
 IMPRESSIONS = SLOT_COUNTERS.index("impressions")
 AUCTIONS = SLOT_COUNTERS.index("auctions")
@@ -204,16 +205,32 @@ def test_session_kernels_match_py_func_and_rates():
     np.testing.assert_array_equal(counts, counts2)
     # Sessions per slot ~ Poisson(n x 2.4/24 = 5000); sd 71, allow 4 sd.
     assert abs(counts.sum() - 5000) < 4 * math.sqrt(5000)
-    z = np.zeros((3, ca.sum()), dtype=np.float32)
     out = fill_sessions(
-        key, 0.0, 1.0, start, counts, cs, ca, region, np.array([0.0]), 20.0, 5, 4.0, 0.0,
-        np.ones(24), np.ones(n, dtype=np.float32), z[0], z[1], z[2], 0.3, 0.9,
+        key, 0.0, 1.0, start, counts, cs, ca, region, np.array([0.0]), 20.0, 5, 4.0,
+        np.ones(24), np.ones(n, dtype=np.float32), lognormal_table(0.0),
+        np.stack([lognormal_table(0.3, True), lognormal_table(0.9, True)]),
     )  # fmt: skip
     agent, time_h, local_hour, ad_ptr, comp, noise = out
     assert agent.shape[0] == counts.sum() and ad_ptr[-1] == ca.sum()
     assert np.all((time_h >= 0) & (time_h < 1)) and np.all(local_hour == 0)
-    np.testing.assert_allclose(comp, 4.0)  # z = 0 and sigma 0: the median
+    np.testing.assert_allclose(comp, 4.0)  # market sigma 0: always the median
     # Mean items 20, one ad in five: ~3.5 ads per session (floor of a geometric / 5).
     assert 3.0 < ad_ptr[-1] / agent.shape[0] < 4.0
-    # With z = 0 the noise multipliers are exp(-sigma^2/2): mean-one lognormal's median.
-    assert noise[0, 0] == pytest.approx(math.exp(-0.045), rel=1e-6)
+    # Estimation noise is lognormal with mean 1: log-mean -sigma^2/2, log-sd sigma.
+    # Over m draws the sample mean of the logs has sd sigma / sqrt(m); allow 4 sd.
+    m = noise.shape[1]
+    for row, sigma in ((0, 0.3), (1, 0.9), (2, 0.3), (3, 0.9)):
+        logs = np.log(noise[row].astype(np.float64))
+        assert abs(logs.mean() + sigma**2 / 2) < 4 * sigma / math.sqrt(m)
+        assert abs(logs.std() - sigma) < 0.05 * sigma
+    # The click and install estimates use independent normals.
+    assert abs(np.corrcoef(np.log(noise[0]), np.log(noise[2]))[0, 1]) < 4 / math.sqrt(m)
+
+
+def test_normal_quantile_table():
+    z = normal_quantiles()
+    assert z.shape == (65536,) and np.all(np.diff(z) > 0)
+    assert abs(z.mean()) < 1e-12  # symmetric
+    assert z.std() == pytest.approx(1.0, abs=1e-3)  # discretisation trims only the far tails
+    assert lognormal_table(0.5, mean_one=True).mean() == pytest.approx(1.0, abs=1e-3)
+    assert np.median(lognormal_table(0.5)) == pytest.approx(1.0, abs=1e-4)

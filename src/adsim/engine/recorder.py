@@ -28,10 +28,18 @@ class SlotRecorder:
         self.bid[slot] = bid
 
     def by_day(self, slots_per_day: int) -> dict[str, np.ndarray]:
-        """Sum every column to (day, instance)."""
+        """Sum every column to (day, instance).
+
+        Slots are added one at a time, in time order: numpy's pairwise reductions over a middle
+        axis may change their rounding with the number of instances, and a strategy's floats
+        must not depend on which other strategies share the run."""
 
         def daily(x: np.ndarray) -> np.ndarray:
-            return x.reshape(-1, slots_per_day, x.shape[1]).sum(axis=1)
+            by_slot = x.reshape(-1, slots_per_day, x.shape[1])
+            total = np.zeros_like(by_slot[:, 0, :])
+            for h in range(slots_per_day):
+                total += by_slot[:, h, :]
+            return total
 
         out = {name: daily(v) for name, v in self.counts.items()}
         out["spend_sim_usd"] = daily(self.spend_sim_usd)

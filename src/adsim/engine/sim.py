@@ -26,7 +26,7 @@ from ..kernels.sessions import count_sessions, fill_sessions
 from ..kernels.targeting import creative_ctr
 from ..params import BID_AUTO, Params
 from ..population import Population
-from ..rng import Streams, hash_key
+from ..rng import Streams, lognormal_table
 from ..segments import audience_masks
 from .pacing import PacingController
 from .recorder import SlotRecorder
@@ -107,6 +107,10 @@ class Engine:
         self.last_click_inst = np.full((n_worlds, n), -1, dtype=np.int16)
         self.last_view_inst = np.full((n_worlds, n), -1, dtype=np.int16)
         self.max_price = 0.0
+        self.market_factor = lognormal_table(p.market_sigma)
+        self.noise_factor = np.stack(
+            [lognormal_table(p.noise_sigma, True), lognormal_table(p.learning_noise_sigma, True)]
+        )
         self._setup_sessions()
         self._setup_pacing()
 
@@ -218,19 +222,16 @@ class Engine:
         """Keyword arguments of the slot kernel for ``slot``: its sessions and draws, and views
         of the engine's state arrays (the kernel updates those in place)."""
         p, pop, lay = self.p, self.pop, self.layout
-        gen = self.streams.get("slot", slot)
-        key = hash_key(gen)
+        key = self.streams.key("slot", slot)
         q = slot % self.slots_per_day
         start, counts, chunk_sessions, chunk_ads = count_sessions(
             key, p.slot_h, pop.sessions_per_day, pop.region, self.slot_diurnal[q],
             p.feed_items_mean, p.ad_every,
         )  # fmt: skip
-        z_market, z_ctr, z_cvr = gen.standard_normal((3, int(chunk_ads.sum())), dtype=np.float32)
         agents, times, local_hour, ad_ptr, comp_cpm, est_noise = fill_sessions(
             key, t0, p.slot_h, start, counts, chunk_sessions, chunk_ads, pop.region,
             self.region_local_offset_h, p.feed_items_mean, p.ad_every, p.market_cpm_median_usd,
-            p.market_sigma, p.market_hour_mult, pop.market_mult, z_market, z_ctr, z_cvr,
-            p.noise_sigma, p.learning_noise_sigma,
+            p.market_hour_mult, pop.market_mult, self.market_factor, self.noise_factor,
         )  # fmt: skip
         # Hard limits (daily and lifetime budget left), and the pacing plan's cap for the slot.
         hard_left = np.maximum(

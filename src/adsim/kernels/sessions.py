@@ -6,8 +6,9 @@ random starting agent (a rotation per slot): memory access in the auction kernel
 nearly sequential, and no agent is systematically first when a budget runs out mid-slot.
 Within a slot, budget order is this order; an agent's own sessions are in time order.
 
-Two passes: ``count_sessions`` sizes the slot, the caller draws the ad slots' normal variates
-(numpy's ziggurat, from the slot's named stream), and ``fill_sessions`` lays everything out.
+Two passes: ``count_sessions`` sizes the slot, ``fill_sessions`` lays it out with each ad
+slot's lognormal factors: three 16-bit indices from one counter-based hash pick entries of
+tables of exp(sigma z) over 65,536 normal quantiles (see ``adsim.rng.lognormal_table``).
 """
 
 from __future__ import annotations
@@ -17,17 +18,19 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .hashing import hash_uniform
+from .hashing import hash_u64, hash_uniform
 
 __all__ = ["SALT", "count_sessions", "fill_sessions", "normal"]
 
 # Salts of the counter-based draws. Session draws use (key, agent, salt); ad draws use
 # (key, ad index, salt), where the ad index is the ad slot's position in the slot.
 SALT = {
-    "count": 0, "time": 1 << 8, "items": 2 << 8, "pass": 4 << 8,
+    "count": 0, "time": 1 << 8, "items": 2 << 8, "pass": 4 << 8, "normals": 5 << 8,
     "click": 7 << 8, "install": 8 << 8, "delay": 9 << 8,
 }  # fmt: skip
 _COUNT, _TIME, _ITEMS = SALT["count"], SALT["time"], SALT["items"]
+_NORMALS = SALT["normals"]
+_MASK16, _S16, _S32 = np.uint64(0xFFFF), np.uint64(16), np.uint64(32)
 CHUNK = 8192
 
 
@@ -96,16 +99,17 @@ def count_sessions(key, slot_h, sessions_per_day, region, region_mult, feed_item
 @njit(cache=True, parallel=True)
 def fill_sessions(
     key, t0, slot_h, start, counts, chunk_sessions, chunk_ads, region, region_local_offset_h,
-    feed_items_mean, ad_every, market_cpm, market_sigma, market_hour_mult, agent_market_mult,
-    z_market, z_ctr, z_cvr, noise_sigma, learning_sigma,
+    feed_items_mean, ad_every, market_cpm, market_hour_mult, agent_market_mult,
+    market_factor, noise_factor,
 ):  # fmt: skip
     """Pass 2. Lays out the slot in processing order.
 
     Returns ``(agent, time_h, local_hour, ad_ptr, comp_cpm, est_noise)``: ad slots of session k
     are ``ad_ptr[k]:ad_ptr[k+1]``; ``comp_cpm[a]`` is the rest of the market's highest eCPM
-    (lognormal around the agent's and local hour's median); ``est_noise[m, a]`` multiplies the
-    true click (m = 0, 1) and install (m = 2, 3) rates into the platform's estimate, after
-    (even m) and during (odd m) the learning phase: lognormal with mean 1.
+    (median x ``market_factor``: lognormal around the agent's and local hour's median);
+    ``est_noise[m, a]`` multiplies the true click (m = 0, 1) and install (m = 2, 3) rates into
+    the platform's estimate, after (even m) and during (odd m) the learning phase, from
+    ``noise_factor`` (2, K): lognormal with mean 1.
     """
     n = counts.shape[0]
     n_chunks = chunk_sessions.shape[0]
@@ -122,7 +126,6 @@ def fill_sessions(
     ad_ptr[n_sess] = n_ads
     comp_cpm = np.empty(n_ads, dtype=np.float64)
     est_noise = np.empty((4, n_ads), dtype=np.float32)
-    bias_n, bias_l = -0.5 * noise_sigma**2, -0.5 * learning_sigma**2
     for c in prange(n_chunks):
         s = sess_base[c]
         a = ad_base[c]
@@ -149,10 +152,15 @@ def fill_sessions(
                 ad_ptr[m] = a
                 base_cpm = market_cpm * agent_market_mult[i] * market_hour_mult[lh]
                 for _ in range(_ads_in_session(key, i, m - s0, log_continue, ad_every)):
-                    comp_cpm[a] = base_cpm * math.exp(market_sigma * z_market[a])
-                    est_noise[0, a] = math.exp(noise_sigma * z_ctr[a] + bias_n)
-                    est_noise[1, a] = math.exp(learning_sigma * z_ctr[a] + bias_l)
-                    est_noise[2, a] = math.exp(noise_sigma * z_cvr[a] + bias_n)
-                    est_noise[3, a] = math.exp(learning_sigma * z_cvr[a] + bias_l)
+                    # Three independent 16-bit normal quantile indices from one 64-bit hash.
+                    h = hash_u64(key, a, _NORMALS)
+                    k_market = h & _MASK16
+                    k_ctr = (h >> _S16) & _MASK16
+                    k_cvr = (h >> _S32) & _MASK16
+                    comp_cpm[a] = base_cpm * market_factor[k_market]
+                    est_noise[0, a] = noise_factor[0, k_ctr]
+                    est_noise[1, a] = noise_factor[1, k_ctr]
+                    est_noise[2, a] = noise_factor[0, k_cvr]
+                    est_noise[3, a] = noise_factor[1, k_cvr]
                     a += 1
     return agent, time_h, local_hour, ad_ptr, comp_cpm, est_noise
