@@ -93,3 +93,22 @@ def test_console_script_exit_code_without_traceback(broken_file):
     assert proc.returncode == 2
     assert "strategies.1.budget.daily_usd" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_out_into_existing_folder_keeps_other_files(small_file, tmp_path, capsys):
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert main(["run", str(small_file), "--out", str(out), "--format", "csv"]) == 0
+    assert (out / "notes.txt").read_text() == "mine"
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["manifest.json", "notes.txt", "summary.csv", "timeseries.parquet"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".results.")]  # no temp left
+
+
+def test_out_that_is_a_file_is_bad_input(small_file, tmp_path, capsys):
+    target = tmp_path / "file.txt"
+    target.write_text("keep")
+    assert main(["run", str(small_file), "--out", str(target)]) == 2
+    assert "not a directory" in capsys.readouterr().err
+    assert target.read_text() == "keep"

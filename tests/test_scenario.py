@@ -142,3 +142,10 @@ def test_json_schema_exports():
     schema = Scenario.model_json_schema(by_alias=True)
     assert schema["title"] == "Scenario"
     assert "strategies" in schema["properties"]
+
+
+def test_unknown_language_is_named():
+    data = scenario_dict()
+    data["strategies"][0]["audience"] = {"language": ["klingon"]}
+    (path, msg), *_ = _problems(data)
+    assert path == "strategies.0.audience" and "unknown language 'klingon'" in msg

@@ -86,13 +86,20 @@ def _cmd_run(args: argparse.Namespace, out: Console, err: Console) -> int:
     scenario = _load(args.scenario, err)
     if scenario is None:
         return EXIT_BAD_INPUT
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        err.print(f"--out {args.out}: exists and is not a directory", markup=False)
+        return EXIT_BAD_INPUT
     from .report import result_tables
     from .runner import run
 
     with _progress(err, enabled=not args.no_progress and args.format == "table") as tick:
         result = run(scenario, seed=args.seed, replicates=args.replicates, progress=tick)
     if args.out is not None:
-        result.save(args.out)
+        try:
+            result.save(args.out)
+        except OSError as exc:
+            err.print(f"--out {args.out}: cannot write results: {exc}", markup=False)
+            return EXIT_BAD_INPUT
     if args.format == "table":
         result_tables(result, out)
         if args.out is not None:

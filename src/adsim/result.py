@@ -24,8 +24,9 @@ from .segments import platform_round
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["INTERVAL", "METRICS", "Result"]
+__all__ = ["INTERVAL", "METRICS", "OUTPUT_FILES", "Result"]
 
+OUTPUT_FILES = ("summary.csv", "timeseries.parquet", "manifest.json")  # manifest last
 INTERVAL = (0.05, 0.95)  # a 90% interval: the 5th and 95th percentiles across replicates
 METRICS = (
     "audience_size", "spend_usd", "auctions", "win_rate", "impressions", "reach", "frequency",
@@ -178,8 +179,15 @@ class Result:
         }
 
     def save(self, out_dir: str | Path) -> Path:
-        """Write summary.csv, timeseries.parquet and manifest.json, all or nothing."""
+        """Write summary.csv, timeseries.parquet and manifest.json into ``out_dir``.
+
+        Everything is written to a temporary folder first. A new ``out_dir`` appears whole; in an
+        existing folder the three files are replaced one by one (the manifest last) and nothing
+        else there is touched. Raises ``FileExistsError`` if ``out_dir`` is a file.
+        """
         out = Path(out_dir)
+        if out.exists() and not out.is_dir():
+            raise FileExistsError(f"{out} exists and is not a directory")
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
         try:
@@ -187,8 +195,11 @@ class Result:
             self.timeseries().to_parquet(tmp / "timeseries.parquet", index=False)
             (tmp / "manifest.json").write_text(json.dumps(self.manifest(), indent=2) + "\n")
             if out.exists():
-                shutil.rmtree(out)
-            os.replace(tmp, out)
+                for name in OUTPUT_FILES:
+                    os.replace(tmp / name, out / name)
+                tmp.rmdir()
+            else:
+                os.replace(tmp, out)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

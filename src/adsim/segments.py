@@ -123,9 +123,7 @@ def compile_segment(node: SegmentNode, p: Params, pop: Population) -> np.ndarray
     if kind == "region":
         return np.isin(pop.region, [p.region_names.index(r) for r in a["values"]])
     if kind == "language":
-        return np.isin(
-            pop.language, [p.languages.index(x) for x in a["values"] if x in p.languages]
-        )
+        return np.isin(pop.language, [p.languages.index(x) for x in a["values"]])
     if kind == "radius":
         return within_radius(pop.lat, pop.lon, a["lat"], a["lon"], a["km"])
     if kind == "interests":

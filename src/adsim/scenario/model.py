@@ -17,6 +17,7 @@ from .segments import (
     CustomAudience,
     FollowersOf,
     Interests,
+    LanguageIn,
     Lookalike,
     RegionIn,
     iter_segment,
@@ -90,6 +91,7 @@ class Scenario(Model):
         topics = {t.name for t in pop.interests}
         regions = {r.name for r in pop.regions}
         countries = {r.country for r in pop.regions}
+        languages = {lang for r in pop.regions for lang in r.languages}
         handles = {a.handle.lower() for a in self.accounts}
 
         def unknown(kind: str, names: list[str], known: set[str], path: str) -> Iterator:
@@ -129,6 +131,8 @@ class Scenario(Model):
                     yield from unknown("region", node.region, regions, path)
                 elif isinstance(node, CountryIn):
                     yield from unknown("country", node.country, countries, path)
+                elif isinstance(node, LanguageIn):
+                    yield from unknown("language", node.language, languages, path)
                 elif isinstance(node, FollowersOf):
                     names = [h.lower() for h in node.followers_of]
                     yield from unknown("account", names, handles, path)
