@@ -17,15 +17,11 @@ class SlotRecorder:
             name: np.zeros((n_slots, n_instances), dtype=np.int64) for name in SLOT_COUNTERS
         }
         self.spend_sim_usd = np.zeros((n_slots, n_instances), dtype=np.float64)
-        self.throttle = np.zeros((n_slots, n_instances), dtype=np.float64)
-        self.bid = np.zeros((n_slots, n_instances), dtype=np.float64)
 
-    def record(self, slot: int, counters: np.ndarray, spend: np.ndarray, throttle, bid) -> None:
+    def record(self, slot: int, counters: np.ndarray, spend: np.ndarray) -> None:
         for c, name in enumerate(SLOT_COUNTERS):
             self.counts[name][slot] = counters[:, c]
         self.spend_sim_usd[slot] = spend
-        self.throttle[slot] = throttle
-        self.bid[slot] = bid
 
     def by_day(self, slots_per_day: int) -> dict[str, np.ndarray]:
         """Sum every column to (day, instance).

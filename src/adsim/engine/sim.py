@@ -266,7 +266,7 @@ class Engine:
         self.spent_today += spend
         self.spent_total += spend
         self.installs_total += counters[:, SLOT_COUNTERS.index("installs_driven")]
-        self.recorder.record(slot, counters, spend, self.pacing.throttle, self.pacing.bid)
+        self.recorder.record(slot, counters, spend)
         # Stopped by a budget or slot limit if the next impression would have crossed it.
         budget_left = inputs["budget_left"]
         limited = (spend >= budget_left - max_price) & np.isfinite(budget_left)

@@ -111,12 +111,9 @@ def _account_followers(p: Params, streams: Streams, d: dict, interests: np.ndarr
             rng.integers(0, 2**63, dtype=np.uint64), interests, d["age"], d["gender"], d["region"],
             acc.interest_mult, acc.region_mult, acc.age_mult, acc.gender_mult,
         )  # fmt: skip
+        # The k smallest keys; agents with zero weight (infinite key) are never chosen.
         k = min(acc.follower_agents, int(np.isfinite(keys).sum()))
-        chosen = (
-            np.argpartition(keys, k - 1)[:k]
-            if 0 < k < keys.shape[0]
-            else np.flatnonzero(np.isfinite(keys))[:k]
-        )
+        chosen = np.argpartition(keys, k - 1)[:k] if k > 0 else np.zeros(0, dtype=np.int64)
         chunks.append(np.sort(chosen).astype(np.int32))
         ptr[a + 1] = ptr[a] + chunks[-1].shape[0]
     followers = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int32)
