@@ -16,10 +16,12 @@ class Market(Model):
 
     Lognormal around ``cpm_median_usd`` x hour x device x region x age multipliers.
     Public CPMs: Facebook ~$14, TikTok ~$8 (2022); peak hours cost more (calibration.md).
+    The default median sits just below TikTok's; with the default funnel it puts the CPI of
+    reasonable targeting inside the public $1-2.4 range (calibration.md: Fiksu 2015, 2020-21).
     """
 
-    cpm_median_usd: Positive = 6.0
-    sigma: NonNeg = Field(default=0.9, description="Lognormal sigma of the competing eCPM.")
+    cpm_median_usd: Positive = 7.0
+    sigma: NonNeg = Field(default=0.5, description="Lognormal sigma of the competing eCPM.")
     hour: list[NonNeg] = Field(
         default=[
             0.8,
@@ -101,7 +103,7 @@ class Platform(Model):
         default=0.2, gt=0, le=0.5, description="Share of feed items that are ads."
     )
     auction: Literal["second_price", "first_price"] = "second_price"
-    reserve_cpm_usd: NonNeg = 0.5
+    reserve_cpm_usd: NonNeg = 1.0
     market: Market = Field(default_factory=Market)
     estimation: Estimation = Field(default_factory=Estimation)
     attribution: Attribution = Field(default_factory=Attribution)
