@@ -56,8 +56,10 @@ def test_session_kernels_peak_slot(benchmark, world):
 def test_auction_kernel_peak_slot(benchmark, world):
     p, pop = world
     eng = Engine(p, pop, Streams(1))
-    eng.pacing.throttle[:] = 1.0
+    # The state a run has at 20:00 on day 0: strategies live, today's budgets open, no throttle.
     eng.active[:] = True
+    eng.allowance_today[:] = eng.daily_budget
+    eng.pacing.throttle[:] = 1.0
     inputs = eng.slot_inputs(20, 20.0)
     state = {k: v for k, v in inputs.items() if isinstance(v, np.ndarray) and v.ndim == 2}
 
