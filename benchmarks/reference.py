@@ -90,6 +90,7 @@ def reference_slot(**kw):
                     price = min(best_bid, runner_up / kw["quality"][s]) / 1000.0
                 spend[j] += price
                 max_price[j] = max(max_price[j], price)
+                kw["spend_agent"][j, i] += price
                 counters[j][1] += 1
                 prior = int(freq_total[j, i])
                 counters[j][4] += prior == 0

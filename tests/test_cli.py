@@ -35,6 +35,7 @@ def test_run_table_and_outputs(small_file, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "broad" in text and "cars_cpc" in text and "CPI $" in text
     assert (out / "summary.csv").exists() and (out / "timeseries.parquet").exists()
+    assert (out / "breakdown.csv").read_text().startswith("dimension,strategy,group,impressions")
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 11 and manifest["adsim_version"]
 
@@ -102,7 +103,9 @@ def test_out_into_existing_folder_keeps_other_files(small_file, tmp_path, capsys
     assert main(["run", str(small_file), "--out", str(out), "--format", "csv"]) == 0
     assert (out / "notes.txt").read_text() == "mine"
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["manifest.json", "notes.txt", "summary.csv", "timeseries.parquet"]
+    assert names == [
+        "breakdown.csv", "manifest.json", "notes.txt", "summary.csv", "timeseries.parquet"
+    ]  # fmt: skip
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".results.")]  # no temp left
 
 
@@ -112,3 +115,9 @@ def test_out_that_is_a_file_is_bad_input(small_file, tmp_path, capsys):
     assert main(["run", str(small_file), "--out", str(target)]) == 2
     assert "not a directory" in capsys.readouterr().err
     assert target.read_text() == "keep"
+
+
+def test_breakdown_table(small_file, capsys):
+    assert main(["run", str(small_file), "--breakdown", "region", "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    assert "By region" in text and "North" in text and "South" in text

@@ -184,11 +184,8 @@ def test_even_pacing_spreads_spend_accelerated_front_loads():
 
 def test_save_writes_all_outputs(tmp_path, base_result):
     out = base_result.save(tmp_path / "run")
-    assert sorted(p.name for p in out.iterdir()) == [
-        "manifest.json",
-        "summary.csv",
-        "timeseries.parquet",
-    ]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["breakdown.csv", "manifest.json", "summary.csv", "timeseries.parquet"]
     ts = pd.read_parquet(out / "timeseries.parquet")
     assert len(ts) == 3 * 2 and set(ts["strategy"]) == {"broad", "cars_cpc"}
     daily_total = ts.groupby("strategy")["spend_usd"].sum()
@@ -213,3 +210,21 @@ def test_numba_and_plain_python_kernels_give_the_same_run():
     for name in fast.daily:
         np.testing.assert_array_equal(fast.daily[name], slow.daily[name], err_msg=name)
     np.testing.assert_array_equal(fast.reach_cum, slow.reach_cum)
+
+
+@pytest.mark.parametrize("by", ["age", "region", "device"])
+def test_breakdowns_add_up_to_the_totals(base_result, by):
+    b = base_result.breakdown(by).groupby("strategy").sum(numeric_only=True)
+    s = base_result.summary()
+    for col in ("impressions", "installs", "reach"):
+        np.testing.assert_array_equal(b.loc[s.index, col], s[col])
+    # Spend per person is accumulated in float32: equal to ~1e-6 relative.
+    np.testing.assert_allclose(b.loc[s.index, "spend_usd"], s["spend_usd"], rtol=1e-5)
+
+
+def test_breakdown_respects_targeting(base_result):
+    b = base_result.breakdown("age")
+    # Everyone in the small scenario is 18-64: no delivery to 13-17 or 65+.
+    assert b[b["age"].isin(["13-17", "65+"])]["impressions"].sum() == 0
+    with pytest.raises(ValueError, match="unknown breakdown"):
+        base_result.breakdown("shoe_size")

@@ -86,6 +86,7 @@ def _slot_inputs(
         pass_offset=np.zeros(1),
         budget_left=np.array([budget]), installs_total=np.zeros(1, dtype=np.int64),
         freq_total=np.zeros((1, n), dtype=np.uint16), freq_window=np.zeros((1, n), dtype=np.uint16),
+        spend_agent=np.zeros((1, n), dtype=np.float32),
         install_time=np.full((1, n), np.inf), last_click_t=np.full((1, n), -np.inf),
         last_click_inst=np.full((1, n), -1, dtype=np.int16),
         last_view_t=np.full((1, n), -np.inf), last_view_inst=np.full((1, n), -1, dtype=np.int16),
@@ -130,6 +131,7 @@ def test_second_price_between_two_instances_in_one_world():
         "installs_total": np.zeros(2, dtype=np.int64),
         "freq_total": np.zeros((2, 1), dtype=np.uint16),
         "freq_window": np.zeros((2, 1), dtype=np.uint16),
+        "spend_agent": np.zeros((2, 1), dtype=np.float32),
     }  # fmt: skip
     inputs.update(two)
     counters, spend, _ = run_slot(**inputs)
@@ -185,12 +187,13 @@ def test_attribution_windows():
     view_i = np.array([[0, 0, 0, 0, 0]], dtype=np.int16)
     args = (install, click_t, click_i, view_t, view_i, np.array([0, 1]), 24.0, 6.0, 48.0, 2)
     for kernel in (attribute_installs, attribute_installs.py_func):
-        world, click_attr, view_attr = kernel(*args)
+        world, click_attr, view_attr, credit = kernel(*args)
         # agent 0: click 5 h before, day 0. agent 1: click too old, view 4 h before -> view.
         # agent 2: both too old. agent 3: view only, 1 h before. agent 4: after the horizon.
         assert world.tolist() == [[1, 3]]
         assert click_attr.tolist() == [[1, 0]]
         assert view_attr.tolist() == [[0, 2]]
+        assert credit.tolist() == [[0, 0, -1, 0, -1]]
 
 
 def test_session_kernels_match_py_func_and_rates():

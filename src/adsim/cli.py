@@ -56,10 +56,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=_seed, help="override the scenario's seed")
     run.add_argument("--replicates", type=_positive_int, default=1, help="independent seeds")
     run.add_argument(
-        "--out", type=Path, help="write summary.csv, timeseries.parquet, manifest.json"
+        "--out", type=Path, help="write summary, daily series, breakdowns and a manifest here"
     )
     run.add_argument("--format", choices=["table", "csv", "json"], default="table")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    run.add_argument(
+        "--breakdown", choices=["age", "region", "device"], help="also print delivery by group"
+    )
 
     aud = sub.add_parser("audience", help="estimated audience size and overlap per strategy")
     aud.add_argument("scenario", type=Path)
@@ -89,7 +92,8 @@ def _cmd_run(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         err.print(f"--out {args.out}: exists and is not a directory", markup=False)
         return EXIT_BAD_INPUT
-    from .report import result_tables
+    from .report import breakdown_table, result_tables
+    from .result import OUTPUT_FILES
     from .runner import run
 
     with _progress(err, enabled=not args.no_progress and args.format == "table") as tick:
@@ -102,8 +106,10 @@ def _cmd_run(args: argparse.Namespace, out: Console, err: Console) -> int:
             return EXIT_BAD_INPUT
     if args.format == "table":
         result_tables(result, out)
+        if args.breakdown:
+            breakdown_table(result.breakdown(args.breakdown), args.breakdown, out)
         if args.out is not None:
-            out.print(f"wrote {args.out}/summary.csv, timeseries.parquet, manifest.json")
+            out.print(f"wrote {', '.join(OUTPUT_FILES)} to {args.out}", highlight=False)
     elif args.format == "csv":
         sys.stdout.write(result.summary().to_csv())
     else:

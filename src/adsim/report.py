@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
     from .result import Result
 
-__all__ = ["TABLE_COLUMNS", "audience_table", "result_tables"]
+__all__ = ["TABLE_COLUMNS", "audience_table", "breakdown_table", "result_tables"]
 
 # (column, header, format) in the order a planner reads them.
 TABLE_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -96,4 +96,25 @@ def audience_table(names: list[str], sizes: list[int], overlap, console: Console
     for s, name in enumerate(names):
         cells = ["" if s == o else fmt(overlap[s, o], "pct") for o in range(len(names))]
         table.add_row(name, f"{sizes[s]:,}", *cells)
+    console.print(table)
+
+
+def breakdown_table(frame: pd.DataFrame, by: str, console: Console) -> None:
+    """Delivery by group: one row per group, strategies side by side (installs, CPI)."""
+    table = Table(title=f"By {by}: installs @ CPI $ (share of the strategy's impressions)")
+    table.add_column(by, style="bold")
+    strategies = list(dict.fromkeys(frame["strategy"]))
+    for name in strategies:
+        table.add_column(name, justify="right")
+    share = frame["impressions"] / frame.groupby("strategy")["impressions"].transform("sum")
+    frame = frame.assign(share=share)
+    for group, rows in frame.groupby(by, sort=False):
+        cells = []
+        for name in strategies:
+            row = rows[rows["strategy"] == name].iloc[0]
+            cells.append(
+                f"{fmt(row['installs'], 'int')} @ {fmt(row['cpi_usd'], 'money2')}"
+                f" ({fmt(row['share'], 'pct')})"
+            )
+        table.add_row(str(group), *cells)
     console.print(table)

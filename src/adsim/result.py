@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .breakdown import BREAKDOWN_METRICS, DIMENSIONS
 from .engine import RunRecord
 from .scenario import Scenario
 from .segments import platform_round
@@ -26,7 +27,12 @@ if TYPE_CHECKING:
 
 __all__ = ["INTERVAL", "METRICS", "OUTPUT_FILES", "Result"]
 
-OUTPUT_FILES = ("summary.csv", "timeseries.parquet", "manifest.json")  # manifest last
+OUTPUT_FILES = (
+    "summary.csv",
+    "timeseries.parquet",
+    "breakdown.csv",
+    "manifest.json",
+)  # manifest last
 INTERVAL = (0.05, 0.95)  # a 90% interval: the 5th and 95th percentiles across replicates
 METRICS = (
     "audience_size", "spend_usd", "auctions", "win_rate", "impressions", "reach", "frequency",
@@ -166,6 +172,33 @@ class Result:
             frames.append(pd.DataFrame(cols))
         return pd.concat(frames, ignore_index=True)
 
+    def breakdown(self, by: str = "region") -> pd.DataFrame:
+        """Delivery by ``by`` (age, region or device): one row per (strategy, group) with
+        impressions, reach, spend_usd and attributed installs (replicate means) and
+        cpi_usd = mean spend / mean installs."""
+        import pandas as pd
+
+        if by not in DIMENSIONS:
+            raise ValueError(f"unknown breakdown {by!r}; choose from {', '.join(DIMENSIONS)}")
+        labels = self.records[0].breakdowns[by][0]
+        mean = {
+            m: np.mean([r.breakdowns[by][1][m] * r.scale for r in self.records], axis=0)
+            for m in BREAKDOWN_METRICS
+        }
+        n_groups = len(labels)
+        frame = pd.DataFrame(
+            {
+                "strategy": np.repeat(self.strategies, n_groups),
+                by: np.tile(labels, len(self.strategies)),
+                "impressions": mean["impressions"].ravel(),
+                "reach": mean["reach"].ravel(),
+                "spend_usd": mean["spend_sim_usd"].ravel(),
+                "installs": mean["installs"].ravel(),
+            }
+        )
+        frame["cpi_usd"] = _ratio(frame["spend_usd"].to_numpy(), frame["installs"].to_numpy())
+        return frame
+
     def manifest(self) -> dict:
         from . import __version__
 
@@ -179,12 +212,14 @@ class Result:
         }
 
     def save(self, out_dir: str | Path) -> Path:
-        """Write summary.csv, timeseries.parquet and manifest.json into ``out_dir``.
+        """Write summary.csv, timeseries.parquet, breakdown.csv and manifest.json to ``out_dir``.
 
         Everything is written to a temporary folder first. A new ``out_dir`` appears whole; in an
         existing folder the three files are replaced one by one (the manifest last) and nothing
         else there is touched. Raises ``FileExistsError`` if ``out_dir`` is a file.
         """
+        import pandas as pd
+
         out = Path(out_dir)
         if out.exists() and not out.is_dir():
             raise FileExistsError(f"{out} exists and is not a directory")
@@ -193,6 +228,9 @@ class Result:
         try:
             self.summary().to_csv(tmp / "summary.csv")
             self.timeseries().to_parquet(tmp / "timeseries.parquet", index=False)
+            parts = [self.breakdown(by).rename(columns={by: "group"}) for by in DIMENSIONS]
+            breakdown = pd.concat(parts, keys=DIMENSIONS, names=["dimension", None])
+            breakdown.reset_index(level=0).to_csv(tmp / "breakdown.csv", index=False)
             (tmp / "manifest.json").write_text(json.dumps(self.manifest(), indent=2) + "\n")
             if out.exists():
                 for name in OUTPUT_FILES:

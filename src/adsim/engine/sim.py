@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import simpy
 
+from ..breakdown import breakdowns
 from ..kernels.auction import SLOT_COUNTERS, attribute_installs, run_slot
 from ..kernels.sessions import count_sessions, fill_sessions
 from ..kernels.targeting import creative_ctr
@@ -51,6 +52,8 @@ class RunRecord:
     installs_without: np.ndarray  # (D, S) installs in the world without it
     spend_limit_sim_usd: np.ndarray  # (S,) most a strategy may spend (budget / scale)
     max_price_sim_usd: float  # dearest single impression any instance paid
+    # {dimension: (group labels, {metric: (S, G)})}, see adsim.breakdown
+    breakdowns: dict[str, tuple[tuple[str, ...], dict[str, np.ndarray]]]
 
 
 class Engine:
@@ -101,6 +104,7 @@ class Engine:
         self.installs_total = np.zeros(n_inst, dtype=np.int64)
         self.freq_total = np.zeros((n_inst, n), dtype=np.uint16)
         self.freq_window = np.zeros((n_inst, n), dtype=np.uint16)
+        self.spend_agent = np.zeros((n_inst, n), dtype=np.float32)
         self.install_time = np.repeat(pop.organic_install_h[None, :], n_worlds, axis=0)
         self.last_click_t = np.full((n_worlds, n), -np.inf)
         self.last_view_t = np.full((n_worlds, n), -np.inf)
@@ -254,7 +258,8 @@ class Engine:
             throttle=self.pacing.throttle, pass_offset=lay.pass_offset,
             budget_left=np.minimum(hard_left, self.pacing.slot_limit(q, self._allowance_left())),
             installs_total=self.installs_total, freq_total=self.freq_total,
-            freq_window=self.freq_window, install_time=self.install_time,
+            freq_window=self.freq_window, spend_agent=self.spend_agent,
+            install_time=self.install_time,
             last_click_t=self.last_click_t, last_click_inst=self.last_click_inst,
             last_view_t=self.last_view_t, last_view_inst=self.last_view_inst,
         )  # fmt: skip
@@ -292,7 +297,7 @@ class Engine:
 
     def _record(self) -> RunRecord:
         p, pop, lay = self.p, self.pop, self.layout
-        world_installs, click_attr, view_attr = attribute_installs(
+        world_installs, click_attr, view_attr, credit = attribute_installs(
             self.install_time, self.last_click_t, self.last_click_inst, self.last_view_t,
             self.last_view_inst, lay.world_ptr, p.click_window_h, p.view_window_h,
             p.horizon_h, p.horizon_days,
@@ -322,4 +327,7 @@ class Engine:
                 np.array([s.lifetime_budget_sim_usd for s in p.strategies]),
             ),
             max_price_sim_usd=self.max_price,
+            breakdowns=breakdowns(
+                p, pop, rep, world_of[rep], self.freq_total, self.spend_agent, credit
+            ),
         )

@@ -55,7 +55,7 @@ def run_slot(
     inst_strategy, world_ptr, active, bid_amount, throttle, pass_offset, budget_left,
     installs_total,
     # state, updated in place
-    freq_total, freq_window, install_time,
+    freq_total, freq_window, spend_agent, install_time,
     last_click_t, last_click_inst, last_view_t, last_view_inst,
 ):  # fmt: skip
     """Run one slot in place on the state arrays.
@@ -120,6 +120,7 @@ def run_slot(
                 price = (best_bid if first_price else min(best_bid, second_v / quality[s])) / 1000.0
                 slot_spend[j] += price
                 max_price[j] = max(max_price[j], price)
+                spend_agent[j, i] += price
                 counters[j, C_IMPRESSIONS] += 1
                 prior = freq_total[j, i]
                 if prior == 0:
@@ -157,7 +158,8 @@ def attribute_installs(
     An install at T in [0, horizon) is credited to the instance of the last click within
     ``click_window_h`` before T, else of the last impression within ``view_window_h``. Touches
     after an install are never recorded (see run_slot), so the stored last touch is the last
-    one before T. Returns ``(world_installs (W, D), click_attr (I, D), view_attr (I, D))``.
+    one before T. Returns ``(world_installs (W, D), click_attr (I, D), view_attr (I, D),
+    credit (W, N))`` where ``credit`` is the credited instance per person, -1 for none.
     """
     n_worlds = install_time.shape[0]
     n_agents = install_time.shape[1]
@@ -165,6 +167,7 @@ def attribute_installs(
     world_installs = np.zeros((n_worlds, n_days), dtype=np.int64)
     click_attr = np.zeros((n_inst, n_days), dtype=np.int64)
     view_attr = np.zeros((n_inst, n_days), dtype=np.int64)
+    credit = np.full((n_worlds, n_agents), -1, dtype=np.int16)
     for w in prange(n_worlds):
         for i in range(n_agents):
             t_inst = install_time[w, i]
@@ -175,8 +178,10 @@ def attribute_installs(
             jc = last_click_inst[w, i]
             if jc >= 0 and t_inst - last_click_t[w, i] <= click_window_h:
                 click_attr[jc, d] += 1
+                credit[w, i] = jc
                 continue
             jv = last_view_inst[w, i]
             if jv >= 0 and t_inst - last_view_t[w, i] <= view_window_h:
                 view_attr[jv, d] += 1
-    return world_installs, click_attr, view_attr
+                credit[w, i] = jv
+    return world_installs, click_attr, view_attr, credit

@@ -1,0 +1,68 @@
+"""Breakdowns of a strategy's delivery by who was reached: age band, region, device.
+
+Computed once per replicate from per-person state at the end of the run (impressions per
+person, spend per person, the credited strategy per install), so they cost no work in the
+auction loop beyond accumulating spend per person.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .params import Params
+from .population import Population
+from .scenario.common import OS_NAMES
+
+__all__ = ["AGE_BANDS", "BREAKDOWN_METRICS", "DIMENSIONS", "breakdowns"]
+
+# The platforms' usual reporting bands: (label, first age, last age).
+AGE_BANDS = (
+    ("13-17", 13, 17), ("18-24", 18, 24), ("25-34", 25, 34), ("35-44", 35, 44),
+    ("45-54", 45, 54), ("55-64", 55, 64), ("65+", 65, 200),
+)  # fmt: skip
+DIMENSIONS = ("age", "region", "device")
+BREAKDOWN_METRICS = ("impressions", "reach", "spend_sim_usd", "installs")
+
+
+def _groups(p: Params, pop: Population, by: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    if by == "age":
+        lo = np.array([b[1] for b in AGE_BANDS])
+        return np.searchsorted(lo, pop.age, side="right") - 1, tuple(b[0] for b in AGE_BANDS)
+    if by == "region":
+        return pop.region.astype(np.int64), p.region_names
+    if by == "device":
+        return pop.device.astype(np.int64), OS_NAMES
+    raise ValueError(f"unknown breakdown {by!r}; choose from {', '.join(DIMENSIONS)}")
+
+
+def breakdowns(
+    p: Params,
+    pop: Population,
+    instances: np.ndarray,
+    worlds: np.ndarray,
+    freq_total: np.ndarray,
+    spend_agent: np.ndarray,
+    credit: np.ndarray,
+) -> dict[str, tuple[tuple[str, ...], dict[str, np.ndarray]]]:
+    """``{dimension: (group labels, {metric: (S, G) array})}`` for the reported instances.
+
+    ``instances[s]`` is strategy s's reported instance and ``worlds[s]`` its world.
+    """
+    out = {}
+    for by in DIMENSIONS:
+        group, labels = _groups(p, pop, by)
+        n_groups = len(labels)
+
+        def per_group(weights: np.ndarray, g: np.ndarray = group, n: int = n_groups) -> np.ndarray:
+            return np.bincount(g, weights=weights, minlength=n)
+
+        metrics = {
+            "impressions": np.stack([per_group(freq_total[j]) for j in instances]),
+            "reach": np.stack([per_group(freq_total[j] > 0) for j in instances]),
+            "spend_sim_usd": np.stack([per_group(spend_agent[j]) for j in instances]),
+            "installs": np.stack(
+                [per_group(credit[w] == j) for j, w in zip(instances, worlds, strict=True)]
+            ),
+        }
+        out[by] = (labels, metrics)
+    return out
