@@ -149,3 +149,9 @@ def test_unknown_language_is_named():
     data["strategies"][0]["audience"] = {"language": ["klingon"]}
     (path, msg), *_ = _problems(data)
     assert path == "strategies.0.audience" and "unknown language 'klingon'" in msg
+
+
+def test_flight_after_the_horizon_is_named():
+    s = strategy("late", flight={"start_day": 3})
+    (path, msg), *_ = _problems(scenario_dict(strategies=[s]))  # horizon is 3 days
+    assert path == "strategies.0.flight.start_day" and "horizon" in msg

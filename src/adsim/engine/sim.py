@@ -45,12 +45,11 @@ class RunRecord:
     strategy_names: list[str]
     scale: float
     audience_agents: np.ndarray  # (S,)
-    budget_total_usd: np.ndarray  # (S,)
+    budget_total_usd: np.ndarray  # (S,) real USD a strategy may spend over its flight
     daily: dict[str, np.ndarray]  # each (D, S), simulated units, reported instances
     reach_cum: np.ndarray  # (D, S) unique agents reached by the end of each day
     installs_with: np.ndarray  # (D, S) installs in the strategy's world
     installs_without: np.ndarray  # (D, S) installs in the world without it
-    spend_limit_sim_usd: np.ndarray  # (S,) most a strategy may spend (budget / scale)
     max_price_sim_usd: float  # dearest single impression any instance paid
     # {dimension: (group labels, {metric: (S, G)})}, see adsim.breakdown
     breakdowns: dict[str, tuple[tuple[str, ...], dict[str, np.ndarray]]]
@@ -322,10 +321,6 @@ class Engine:
             reach_cum=self.reach_cum,
             installs_with=world_installs[world_of[rep]].T,
             installs_without=without,
-            spend_limit_sim_usd=np.minimum(
-                np.array([s.daily_budget_sim_usd * p.horizon_days for s in p.strategies]),
-                np.array([s.lifetime_budget_sim_usd for s in p.strategies]),
-            ),
             max_price_sim_usd=self.max_price,
             breakdowns=breakdowns(
                 p, pop, rep, world_of[rep], self.freq_total, self.spend_agent, credit

@@ -123,7 +123,9 @@ class Scenario(Model):
         )
         for i, strat in enumerate(self.strategies):
             p = f"strategies.{i}"
-            yield from unknown("interest", strat.creative.topics, topics, f"{p}.creative.topics")
+            if strat.flight.start_day >= self.horizon_days:
+                start, horizon = strat.flight.start_day, self.horizon_days
+                yield f"{p}.flight.start_day", f"{start} is not before the horizon ({horizon} days)"
             for path, node in iter_segment(strat.audience, f"{p}.audience"):
                 if isinstance(node, Interests):
                     yield from unknown("interest", node.interests.topics, topics, path)
