@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
@@ -24,24 +25,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: an integer no smaller than ``minimum``."""
 
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be non-negative, got {value}")
-    return value
+    return parse
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,8 +49,8 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run a scenario and compare its strategies")
     run.add_argument("scenario", type=Path)
-    run.add_argument("--seed", type=_seed, help="override the scenario's seed")
-    run.add_argument("--replicates", type=_positive_int, default=1, help="independent seeds")
+    run.add_argument("--seed", type=_int_at_least(0), help="override the scenario's seed")
+    run.add_argument("--replicates", type=_int_at_least(1), default=1, help="independent seeds")
     run.add_argument(
         "--out", type=Path, help="write summary, daily series, breakdowns and a manifest here"
     )
@@ -66,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
 
     aud = sub.add_parser("audience", help="estimated audience size and overlap per strategy")
     aud.add_argument("scenario", type=Path)
-    aud.add_argument("--seed", type=_seed)
+    aud.add_argument("--seed", type=_int_at_least(0))
 
     val = sub.add_parser("validate", help="check scenario files")
     val.add_argument("scenarios", type=Path, nargs="+")
