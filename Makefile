@@ -27,7 +27,7 @@ bench: install
 	$(BIN)/pytest benchmarks --benchmark-enable -p no:cacheprovider
 
 throughput: install
-	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/throughput.py --wazypark
 
 lint: install
 	$(BIN)/ruff check --fix src tests benchmarks
