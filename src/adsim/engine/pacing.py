@@ -18,7 +18,10 @@ __all__ = ["PacingController"]
 START_THROTTLE = 0.1  # LinkedIn starts the pass-through rate near 10%
 START_BID_FRACTION = 0.5  # and auto-bids start below the estimate, learning upwards
 MAX_STEP = 2.0  # at most x2 or /2 per tick
-BID_GAIN = 0.5  # spend grows faster than linearly in the bid, so damp bid corrections
+# Spend grows much faster than linearly in the bid (bidding into the market's lower tail), so
+# bid corrections are damped: on wazypark_spain.yaml the hourly spend share's RMSE against
+# the plan was 0.028 at gain 0.5 (overshoot, alternating hours), 0.014 at 0.3, 0.018 at 0.2.
+BID_GAIN = 0.3
 MIN_THROTTLE = 1e-4
 SLOT_CAP = 3.0  # even pacing never lets one slot spend more than 3x its plan
 
