@@ -45,8 +45,8 @@ def reference_slot(**kw):
         members = range(world_ptr[w], world_ptr[w + 1])
         for k, i in enumerate(agents):
             t, lh = times[k], hours[k]
+            installed = install_time[w, i] <= t  # fixed for the session (installs lag clicks)
             for a in range(ad_ptr[k], ad_ptr[k + 1]):
-                installed = install_time[w, i] <= t
                 floor_v = max(comp[a], kw["reserve_cpm"])
                 bids = []  # (value, bid, instance)
                 for j in members:

@@ -71,12 +71,24 @@ def run_slot(
     max_price = np.zeros(n_inst, dtype=np.float64)
     for w in prange(n_worlds):
         j_lo, j_hi = world_ptr[w], world_ptr[w + 1]
+        eligible = np.zeros(j_hi - j_lo, dtype=np.bool_)
         for k in range(sess_agent.shape[0]):
             i = sess_agent[k]
             t = sess_time[k]
             lh = sess_local_hour[k]
+            # What cannot change during the session is decided once: flight, daypart, audience
+            # and install status (an install it triggers lands after a positive delay).
+            installed = install_time[w, i] <= t
+            any_eligible = False
+            for j in range(j_lo, j_hi):
+                s = inst_strategy[j]
+                ok = active[j] and daypart[s, lh] and segment[s, i] != 0
+                ok = ok and not (exclude_installed[s] and installed)
+                eligible[j - j_lo] = ok
+                any_eligible = any_eligible or ok
+            if not any_eligible:
+                continue
             for a in range(ad_ptr[k], ad_ptr[k + 1]):
-                installed = install_time[w, i] <= t
                 floor_v = max(comp_cpm[a], reserve_cpm)
                 best_v = -1.0
                 best_j = -1
@@ -84,9 +96,7 @@ def run_slot(
                 second_v = floor_v
                 for j in range(j_lo, j_hi):
                     s = inst_strategy[j]
-                    if not active[j] or not daypart[s, lh] or segment[s, i] == 0:
-                        continue
-                    if exclude_installed[s] and installed:
+                    if not eligible[j - j_lo]:
                         continue
                     if freq_window[j, i] >= freq_cap[s] or slot_spend[j] >= budget_left[j]:
                         continue
