@@ -9,6 +9,7 @@ import pytest
 from conftest import scenario_dict
 
 from adsim import Scenario
+from adsim.kernels.population import _fill_guide, _pick, follow_graph
 from adsim.params import to_params
 from adsim.population import build_population
 from adsim.rng import Streams
@@ -90,6 +91,44 @@ def test_follow_graph_is_valid_csr(built):
     assert same > 0.7
     in_deg = np.bincount(dst, minlength=pop.n)
     assert in_deg.max() > 10 * in_deg.mean()  # heavy-tailed popularity
+
+
+@pytest.mark.parametrize("lo, hi", [(0, 500), (120, 380), (499, 500)])
+def test_guided_pick_is_the_inverse_cdf(lo, hi):
+    # The guide table only says where to start scanning: every draw must land exactly where a
+    # binary search of the block's own cumulative distribution puts it, for compiled and
+    # plain-Python code alike.
+    rng = np.random.default_rng(3)
+    cum = np.cumsum(rng.lognormal(0.0, 1.5, 500))
+    guide = np.zeros(500, dtype=np.int32)
+    _fill_guide(cum, lo, hi, guide)
+    base = cum[lo - 1] if lo > 0 else 0.0
+    for u in np.concatenate([rng.random(300), [0.0, 1.0 - 1e-16]]):
+        expected = lo + min(
+            int(np.searchsorted(cum[lo:hi], base + u * (cum[hi - 1] - base), side="right")),
+            hi - lo - 1,
+        )
+        assert _pick(cum, guide, lo, hi, u) == expected
+        assert _pick.py_func(cum, guide, lo, hi, u) == expected
+
+
+def test_local_follows_spread_over_a_small_region():
+    # Region 0 holds 3000 agents, region 1 only 1000; everyone follows ~10 others in their own
+    # region, all equally attractive. Each region-1 agent's in-degree is then about
+    # Binomial(10 000, 1/999) ~ Poisson(10): P(X >= 30) < 1e-7, so over 1000 agents a maximum
+    # of 30 or more means picks pile up (as they did when a block's cumulative sum was offset
+    # by the previous region's total and every local pick hit the block's last agent).
+    n = 4000
+    region = np.repeat(np.array([0, 1], dtype=np.int16), [3000, 1000])
+    ptr, dst = follow_graph(
+        np.uint64(7), region, np.zeros((n, 2), dtype=np.uint64), np.arange(n, dtype=np.int64),
+        np.array([0, 3000, 4000], dtype=np.int64), 10.0, 50.0, 0.0, 1.0, 0.0,
+    )  # fmt: skip
+    src = np.repeat(np.arange(n), np.diff(ptr))
+    assert np.all(region[src] == region[dst])
+    in_deg = np.bincount(dst, minlength=n)
+    assert in_deg[3000:].max() < 30 and in_deg[:3000].max() < 30
+    assert in_deg[3000:].mean() == pytest.approx(dst[src >= 3000].size / 1000)
 
 
 def test_app_fit_is_normalised(built):

@@ -85,19 +85,40 @@ def follower_keys(
     return out
 
 
+@njit(cache=True)
+def _fill_guide(cum, lo, hi, guide):
+    """Cut-point table for inverse-CDF search on ``cum[lo:hi]`` (Chen & Asau 1974).
+
+    ``guide[k]`` for ``k`` in ``[lo, hi)`` is the first index whose cumulative weight passes the
+    start of bucket ``k - lo`` of ``hi - lo`` equal buckets, so a draw starts its search next to
+    its answer instead of binary-searching an array far larger than the cache.
+    """
+    m = hi - lo
+    base = cum[lo - 1] if lo > 0 else 0.0
+    total = cum[hi - 1] - base
+    p = lo
+    for k in range(m):
+        edge = base + (k / m) * total
+        while p < hi - 1 and cum[p] <= edge:
+            p += 1
+        guide[lo + k] = p
+
+
 @njit(cache=True, inline="always")
-def _pick(cum, lo, hi, u):
-    """Index in [lo, hi) whose cumulative-weight interval holds u * total (binary search)."""
+def _pick(cum, guide, lo, hi, u):
+    """Index in [lo, hi) whose cumulative-weight interval holds u * total.
+
+    The smallest index whose cumulative weight exceeds the target (the last one if none
+    does), exactly as a binary search would return; the guide table only says where to start.
+    """
     base = cum[lo - 1] if lo > 0 else 0.0
     target = base + u * (cum[hi - 1] - base)
-    a, b = lo, hi - 1
-    while a < b:
-        m = (a + b) >> 1
-        if cum[m] > target:
-            b = m
-        else:
-            a = m + 1
-    return a
+    p = guide[lo + min(int(u * (hi - lo)), hi - lo - 1)]
+    while p > lo and cum[p - 1] > target:
+        p -= 1
+    while p < hi - 1 and cum[p] <= target:
+        p += 1
+    return p
 
 
 @njit(cache=True, parallel=True)
@@ -113,7 +134,9 @@ def follow_graph(
     with the follower, with probability ``interest_homophily``.
     """
     n = region.shape[0]
-    # Attractiveness in region order, cumulated per region block and globally.
+    # Attractiveness in region order, cumulated once: a region's block [lo, hi) of the running
+    # sum is its own cumulative distribution (offset by cum[lo - 1]), so one array serves both
+    # local and global picks.
     attract = np.empty(n, dtype=np.float64)
     for p in prange(n):
         i = order_by_region[p]
@@ -122,14 +145,15 @@ def follow_graph(
             2.0 * math.pi * hash_uniform(key, i, _SALT_POPULAR + 1)
         )
         attract[p] = math.exp(popularity_sigma * z)
-    cum_all = np.cumsum(attract)
-    cum_region = np.empty(n, dtype=np.float64)
+    cum = np.cumsum(attract)
     n_regions = region_ptr.shape[0] - 1
+    guide_region = np.empty(n, dtype=np.int32)
     for r in prange(n_regions):
-        acc = 0.0
-        for p in range(region_ptr[r], region_ptr[r + 1]):
-            acc += attract[p]
-            cum_region[p] = acc
+        if region_ptr[r + 1] > region_ptr[r]:
+            _fill_guide(cum, region_ptr[r], region_ptr[r + 1], guide_region)
+    guide_all = np.empty(n, dtype=np.int32)
+    if n > 0:
+        _fill_guide(cum, 0, n, guide_all)
     # Out-degrees.
     raw = np.empty(n, dtype=np.float64)
     inv = -1.0 / (degree_exponent - 1.0)
@@ -153,10 +177,10 @@ def follow_graph(
             local = hash_uniform(key, i, base) < region_homophily
             lo = region_ptr[r] if local else 0
             hi = region_ptr[r + 1] if local else n
-            cum = cum_region if local else cum_all
+            guide = guide_region if local else guide_all
             j = i
             for attempt in range(4):
-                p = _pick(cum, lo, hi, hash_uniform(key, i, base + 1 + attempt))
+                p = _pick(cum, guide, lo, hi, hash_uniform(key, i, base + 1 + attempt))
                 j = order_by_region[p]
                 if j == i:
                     continue
