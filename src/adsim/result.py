@@ -215,7 +215,7 @@ class Result:
         """Write summary.csv, timeseries.parquet, breakdown.csv and manifest.json to ``out_dir``.
 
         Everything is written to a temporary folder first. A new ``out_dir`` appears whole; in an
-        existing folder the three files are replaced one by one (the manifest last) and nothing
+        existing folder the four files are replaced one by one (the manifest last) and nothing
         else there is touched. Raises ``FileExistsError`` if ``out_dir`` is a file.
         """
         import pandas as pd
