@@ -121,3 +121,10 @@ def test_breakdown_table(small_file, capsys):
     assert main(["run", str(small_file), "--breakdown", "region", "--no-progress"]) == 0
     text = capsys.readouterr().out
     assert "By region" in text and "North" in text and "South" in text
+
+
+def test_breakdown_needs_the_table_format(small_file, capsys):
+    # A machine-readable stdout holds one table; silently dropping the breakdown would mislead.
+    assert main(["run", str(small_file), "--format", "csv", "--breakdown", "age"]) == 2
+    captured = capsys.readouterr()
+    assert "--breakdown" in captured.err and captured.out == ""

@@ -82,6 +82,13 @@ def _load(path: Path, err: Console):
 
 
 def _cmd_run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    if args.breakdown and args.format != "table":
+        err.print(
+            f"--breakdown: printed only with --format table; with --format {args.format} "
+            "use --out DIR, which writes every breakdown to breakdown.csv",
+            markup=False,
+        )
+        return EXIT_BAD_INPUT
     scenario = _load(args.scenario, err)
     if scenario is None:
         return EXIT_BAD_INPUT
