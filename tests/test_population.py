@@ -115,9 +115,10 @@ def test_guided_pick_is_the_inverse_cdf(lo, hi):
 def test_local_follows_spread_over_a_small_region():
     # Region 0 holds 3000 agents, region 1 only 1000; everyone follows ~10 others in their own
     # region, all equally attractive. Each region-1 agent's in-degree is then about
-    # Binomial(10 000, 1/999) ~ Poisson(10): P(X >= 30) < 1e-7, so over 1000 agents a maximum
-    # of 30 or more means picks pile up (as they did when a block's cumulative sum was offset
-    # by the previous region's total and every local pick hit the block's last agent).
+    # Binomial(10 000, 1/999) ~ Poisson(10), and region 0's the same: P(X >= 30) = 2.5e-7, so
+    # over all 4000 agents a maximum of 30 or more (chance 1e-3 for a fair sampler) means picks
+    # pile up, as they did when a block's cumulative sum was offset by the previous region's
+    # total and nearly every local pick in region 1 hit its last agent (in-degree 999).
     n = 4000
     region = np.repeat(np.array([0, 1], dtype=np.int16), [3000, 1000])
     ptr, dst = follow_graph(
@@ -127,8 +128,7 @@ def test_local_follows_spread_over_a_small_region():
     src = np.repeat(np.arange(n), np.diff(ptr))
     assert np.all(region[src] == region[dst])
     in_deg = np.bincount(dst, minlength=n)
-    assert in_deg[3000:].max() < 30 and in_deg[:3000].max() < 30
-    assert in_deg[3000:].mean() == pytest.approx(dst[src >= 3000].size / 1000)
+    assert in_deg.max() < 30
 
 
 def test_app_fit_is_normalised(built):
