@@ -19,8 +19,8 @@ run: install
 	$(BIN)/adsim run scenarios/quickstart.yaml
 
 test: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks validation
+	$(BIN)/ruff format --check src tests benchmarks validation
 	$(BIN)/pytest
 
 bench: install
@@ -30,8 +30,8 @@ throughput: install
 	$(BIN)/python benchmarks/throughput.py --wazypark
 
 lint: install
-	$(BIN)/ruff check --fix src tests benchmarks
-	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks validation
+	$(BIN)/ruff format src tests benchmarks validation
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .benchmarks

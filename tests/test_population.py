@@ -139,5 +139,48 @@ def test_app_fit_is_normalised(built):
     assert pop.app_fit[cars & available].mean() == pytest.approx(
         3 * pop.app_fit[~cars & available].mean()
     )
-    assert np.all(pop.install_prob <= 0.95)
+    # Install odds after a click: store_cvr's odds x fit x device (no cap, never a certainty).
+    odds = p.store_cvr / (1 - p.store_cvr) * pop.app_fit * p.device_install_mult[pop.device]
+    np.testing.assert_allclose(pop.install_odds, odds, rtol=1e-6)
     assert np.all(np.isneginf(pop.organic_install_h[pop.has_app]))
+
+
+def test_intent_episodes_and_organic_installs():
+    """In-market shares and organic installs follow the intent model's stated averages."""
+    data = scenario_dict()
+    data["population"]["agents"] = 60_000
+    data["app"] = {"baseline_installs_per_day": 0.002, "fit": {"interests": {"cars": 3.0}},
+                   "intent": {"in_market_share": 0.02, "episode_days": 4}}  # fmt: skip
+    p = to_params(Scenario.model_validate(data))
+    pop = build_population(p, Streams(p.seed))
+    owner = np.repeat(np.arange(pop.n), np.diff(pop.episode_ptr))
+    now = (pop.episode_start_h <= 0) & (pop.episode_end_h > 0)
+    in_market = np.zeros(pop.n, dtype=bool)
+    in_market[owner[now]] = True
+    fit = pop.app_fit
+    # Stationary share per person: r D / (1 + r D) with r D = s / (1 - s) x fit.
+    rd = 0.02 / 0.98 * fit
+    expected = (rd / (1 + rd)).sum()
+    # A sum of independent Bernoullis: sd = sqrt(sum p (1 - p)); allow 4 sd.
+    assert abs(in_market.sum() - expected) < 4 * math.sqrt((rd / (1 + rd) ** 2).sum())
+    # In-market people are the high-fit ones: fit enters the rate of starting an episode, so
+    # their mean fit is the share-weighted mean; the sample mean of k of them has sd
+    # sd(fit) / sqrt(k); allow 4 sd.
+    share = rd / (1 + rd)
+    weighted = (fit * share).sum() / share.sum()
+    k = in_market.sum()
+    assert weighted > 1.3 * fit.mean()
+    assert abs(fit[in_market].mean() - weighted) < 4 * fit[in_market].std() / math.sqrt(k)
+    # Organic installs over the 3 days: the in-market hazard h is set so that the population
+    # averages baseline a day, h = baseline / mean(share_i); people who already have the app
+    # do not count. In a stationary process the expected count is sum share_i x h x 72 h;
+    # the count is nearly Poisson: allow 4 sd.
+    hazard_per_day = 0.002 / share.mean()
+    mean = (share[~pop.has_app] * hazard_per_day * 3).sum()
+    organic = pop.organic_install_h
+    assert abs(np.sum((organic >= 0) & (organic < 72)) - mean) < 4 * math.sqrt(mean)
+    who = np.flatnonzero(np.isfinite(pop.organic_install_h) & (pop.organic_install_h >= 0))
+    for i in who[:200]:
+        e = slice(pop.episode_ptr[i], pop.episode_ptr[i + 1])
+        t = pop.organic_install_h[i]
+        assert np.any((pop.episode_start_h[e] <= t) & (t < pop.episode_end_h[e]))

@@ -16,13 +16,14 @@ import numpy as np
 
 from .scenario import Scenario
 from .scenario.common import GENDERS, OS_NAMES
+from .scenario.platform import OPTIMISER_FEATURES
 from .scenario.segments import All, AnyOf, Not
 
 __all__ = [
     "BID_AUTO",
     "BID_CPC",
     "BID_MAX_CPM",
-    "BID_TARGET_CPI",
+    "FEATURE_GROUPS",
     "MAX_AGE",
     "AccountParams",
     "Params",
@@ -33,8 +34,9 @@ __all__ = [
 
 MAX_AGE = 100
 N_AGES = MAX_AGE + 1
-BID_MAX_CPM, BID_CPC, BID_TARGET_CPI, BID_AUTO = 0, 1, 2, 3
-_BID_KINDS = {"max_cpm": BID_MAX_CPM, "cpc": BID_CPC, "target_cpi": BID_TARGET_CPI}
+BID_MAX_CPM, BID_CPC, BID_AUTO = 0, 1, 2
+_BID_KINDS = {"max_cpm": BID_MAX_CPM, "cpc": BID_CPC}
+FEATURE_GROUPS = OPTIMISER_FEATURES
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,13 @@ class AccountParams:
 @dataclass(frozen=True)
 class StrategyParams:
     name: str
+    advertiser: str
     audience: SegmentNode
     exclude_installed: bool
     bid_kind: int
-    bid_amount_usd: float  # CPM, CPC or target CPI; the cap for BID_AUTO (inf when none)
+    bid_amount_usd: float  # CPM or CPC; the bid cap per install for BID_AUTO (inf when none)
+    cost_cap_usd: float  # average CPI target of a cost cap (inf when none)
+    bills_per_click: bool
     daily_budget_sim_usd: float  # budgets divided by scale; inf when not set
     lifetime_budget_sim_usd: float
     budget_total_usd: float  # real USD the strategy may spend over its flight
@@ -131,15 +136,26 @@ class Params:
     market_region_mult: np.ndarray  # (R,)
     market_age_mult: np.ndarray  # (N_AGES,)
     market_fit_elasticity: float
-    noise_sigma: float
-    learning_noise_sigma: float
+    optimiser_oracle: bool
+    optimiser_features: tuple[str, ...]
+    prior_install_per_click: float
+    prior_strength_installs: float
+    ctr_error_sigma: float
+    install_error_sigma: float
+    update_every_h: float
+    report_delay_h: float
     learning_installs: int
+    learning_days: int
     click_window_h: float
     view_window_h: float
     wearout_onset: int
     wearout_half_life: float
+    wearout_floor: float
+    wear_memory_half_life_days: float
     device_click_mult: np.ndarray  # (3,)
     device_install_mult: np.ndarray  # (3,)
+    accidental_ctr: float
+    click_hour_mult: np.ndarray  # (24,) by local hour
     # app
     app_name: str
     app_os_available: np.ndarray  # (3,) bool
@@ -150,6 +166,14 @@ class Params:
     fit_age_mult: np.ndarray  # (N_AGES,)
     fit_region_mult: np.ndarray  # (R,)
     fit_device_mult: np.ndarray  # (3,)
+    fit_follow_mult: np.ndarray  # (A,) by account
+    fit_latent_sigma: float
+    in_market_share: float
+    episode_days: float
+    intent_install_odds_mult: float
+    view_effect: float
+    view_delay_median_h: float
+    install_hour_mult: np.ndarray  # (24,) odds multiplier by local hour
     install_delay_median_h: float
     install_delay_sigma: float
     strategies: tuple[StrategyParams, ...]
@@ -205,20 +229,25 @@ def _strategy(s: Any, sc: Scenario, topics: tuple[str, ...]) -> StrategyParams:
     end_h = min(horizon_h, s.flight.end_day * 24.0) if s.flight.end_day else horizon_h
     daypart = np.zeros(24, dtype=np.bool_)
     daypart[s.flight.hours if s.flight.hours is not None else slice(None)] = True
+    cost_cap = s.bid.amount_usd if s.bid.strategy == "cost_cap" else math.inf
     if s.bid.strategy in _BID_KINDS:
         kind, amount = _BID_KINDS[s.bid.strategy], s.bid.amount_usd
     else:
-        kind, amount = BID_AUTO, getattr(s.bid, "amount_usd", math.inf)
+        kind = BID_AUTO
+        amount = s.bid.amount_usd if s.bid.strategy == "bid_cap" else math.inf
     daily = s.budget.daily_usd or math.inf
     lifetime = s.budget.lifetime_usd or math.inf
     flight_days = math.ceil((end_h - start_h) / 24.0 - 1e-9)
     cap = s.frequency_cap
     return StrategyParams(
         name=s.name,
+        advertiser=s.advertiser,
         audience=_segment(s.audience),
         exclude_installed=s.exclude_installed,
         bid_kind=kind,
         bid_amount_usd=float(amount),
+        cost_cap_usd=float(cost_cap),
+        bills_per_click=s.bills_per_click,
         daily_budget_sim_usd=daily / scale,
         lifetime_budget_sim_usd=lifetime / scale,
         budget_total_usd=min(daily * flight_days, lifetime),
@@ -238,6 +267,8 @@ def _strategy(s: Any, sc: Scenario, topics: tuple[str, ...]) -> StrategyParams:
 def to_params(sc: Scenario) -> Params:
     """Compile a validated scenario into plain arrays and lookup tables."""
     pop, plat, app = sc.population, sc.platform, sc.app
+    opt = plat.optimiser
+    fit_follows = {h.lower(): m for h, m in app.fit.followers_of.items()}
     region_names = tuple(r.name for r in pop.regions)
     country_codes = tuple(dict.fromkeys(r.country for r in pop.regions))
     languages = tuple(dict.fromkeys(lang for r in pop.regions for lang in r.languages))
@@ -310,15 +341,26 @@ def to_params(sc: Scenario) -> Params:
         market_region_mult=_region_mult(plat.market.regions, {}, sc),
         market_age_mult=_age_table(plat.market.age),
         market_fit_elasticity=plat.market.fit_elasticity,
-        noise_sigma=plat.estimation.noise_sigma,
-        learning_noise_sigma=plat.estimation.learning_noise_sigma,
-        learning_installs=plat.estimation.learning_installs,
+        optimiser_oracle=opt.mode == "oracle",
+        optimiser_features=tuple(opt.features),
+        prior_install_per_click=opt.prior_install_per_click,
+        prior_strength_installs=opt.prior_strength_installs,
+        ctr_error_sigma=opt.ctr_error_sigma,
+        install_error_sigma=opt.install_error_sigma,
+        update_every_h=opt.update_every_h,
+        report_delay_h=opt.report_delay_h,
+        learning_installs=opt.learning_installs,
+        learning_days=opt.learning_days,
         click_window_h=plat.attribution.click_window_days * 24.0,
         view_window_h=plat.attribution.view_window_days * 24.0,
         wearout_onset=plat.wearout.onset,
         wearout_half_life=plat.wearout.half_life,
+        wearout_floor=plat.wearout.floor,
+        wear_memory_half_life_days=plat.wearout.memory_half_life_days,
         device_click_mult=_by_name(plat.device_click_mult, OS_NAMES),
         device_install_mult=_by_name(plat.device_install_mult, OS_NAMES),
+        accidental_ctr=plat.accidental_ctr,
+        click_hour_mult=np.asarray(plat.click_hour_mult, dtype=np.float64),
         app_name=app.name,
         app_os_available=np.array([os_name in app.os for os_name in OS_NAMES]),
         store_cvr=app.store_cvr,
@@ -328,6 +370,16 @@ def to_params(sc: Scenario) -> Params:
         fit_age_mult=_age_table(app.fit.age),
         fit_region_mult=_region_mult(app.fit.regions, app.fit.countries, sc),
         fit_device_mult=_by_name(app.fit.devices, OS_NAMES),
+        fit_follow_mult=np.array(
+            [fit_follows.get(a.handle.lower(), 1.0) for a in sc.accounts], dtype=np.float64
+        ),
+        fit_latent_sigma=app.fit.latent_sigma,
+        in_market_share=app.intent.in_market_share,
+        episode_days=app.intent.episode_days,
+        intent_install_odds_mult=app.intent.install_odds_mult,
+        view_effect=app.view_effect,
+        view_delay_median_h=app.view_delay_median_h,
+        install_hour_mult=np.asarray(app.install_hour_mult, dtype=np.float64),
         install_delay_median_h=app.install_delay.median_h,
         install_delay_sigma=app.install_delay.sigma,
         strategies=tuple(_strategy(s, sc, topics) for s in sc.strategies),

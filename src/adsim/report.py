@@ -32,6 +32,7 @@ TABLE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("icpi_usd", "iCPI $", "money2"),
     ("cpm_usd", "CPM $", "money2"),
     ("budget_used", "budget used", "pct"),
+    ("learning_exit_day", "left learning (day)", "f1"),
 )
 
 

@@ -37,7 +37,7 @@ INTERVAL = (0.05, 0.95)  # a 90% interval: the 5th and 95th percentiles across r
 METRICS = (
     "audience_size", "spend_usd", "auctions", "win_rate", "impressions", "reach", "frequency",
     "clicks", "ctr", "installs", "installs_click", "installs_view", "cvr", "cpm_usd", "cpc_usd",
-    "cpi_usd", "incremental_installs", "icpi_usd", "budget_used",
+    "cpi_usd", "incremental_installs", "icpi_usd", "budget_used", "learning_exit_day",
 )  # fmt: skip
 
 
@@ -45,6 +45,18 @@ def _ratio(num: np.ndarray, den: np.ndarray, times: float = 1.0) -> np.ndarray:
     """num / den, NaN where the denominator is zero (e.g. CPI with no installs)."""
     num, den = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
     return np.divide(num * times, den, out=np.full(num.shape, np.nan), where=den > 0)
+
+
+def learning_exit_day(rec: RunRecord) -> np.ndarray:
+    """Per strategy, the first day (0-based) by whose end the platform had seen
+    ``learning_installs`` real attributed installs within the last ``learning_days`` days (the
+    learning phase as Meta defines it); NaN if it never left it."""
+    daily = (rec.daily["installs_click"] + rec.daily["installs_view"]) * rec.scale  # (D, S)
+    cum = np.vstack([np.zeros((1, daily.shape[1])), np.cumsum(daily, axis=0)])
+    days = np.arange(daily.shape[0])
+    window = cum[days + 1] - cum[np.maximum(0, days + 1 - rec.learning_days)]
+    done = window >= rec.learning_installs
+    return np.where(done.any(axis=0), done.argmax(axis=0), np.nan)
 
 
 def record_metrics(rec: RunRecord) -> dict[str, np.ndarray]:
@@ -82,6 +94,7 @@ def record_metrics(rec: RunRecord) -> dict[str, np.ndarray]:
         "incremental_installs": incremental,
         "icpi_usd": np.where(incremental > 0, _ratio(spend, incremental), np.nan),
         "budget_used": _ratio(spend, rec.budget_total_usd),
+        "learning_exit_day": learning_exit_day(rec),
     }
 
 

@@ -94,6 +94,20 @@ def _lookalike(args: dict, p: Params, pop: Population) -> np.ndarray:
     return mask
 
 
+def _site_visitors(args: dict, pop: Population) -> np.ndarray:
+    """People in the market for the app at some time in the ``lookback_days`` before the run
+    (they visited its site or store page), of whom a ``match_rate`` share is matched to
+    platform accounts, as a pixel or CRM list would be."""
+    lookback_h = args["lookback_days"] * 24.0
+    owner = np.repeat(np.arange(pop.n), np.diff(pop.episode_ptr))
+    recent = (pop.episode_end_h > -lookback_h) & (pop.episode_start_h < 0.0)
+    mask = np.zeros(pop.n, dtype=np.bool_)
+    mask[owner[recent]] = True
+    # Which visitors match is a fixed property of the replicate's people, not of the segment.
+    matched = np.random.default_rng([int(pop.affinity_key), 0x5172]).random(pop.n)
+    return mask & (matched < args["match_rate"])
+
+
 def compile_segment(node: SegmentNode, p: Params, pop: Population) -> np.ndarray:
     """Evaluate a segment expression to a boolean mask of length N."""
     kind, a = node.kind, node.args
@@ -140,6 +154,8 @@ def compile_segment(node: SegmentNode, p: Params, pop: Population) -> np.ndarray
         mask = np.zeros(pop.n, dtype=np.bool_)
         mask[np.asarray(a["agent_ids"], dtype=np.int64)] = True
         return mask
+    if kind == "site_visitors":
+        return _site_visitors(a, pop)
     if kind == "installed":
         return pop.has_app.copy() if a["values"] else ~pop.has_app
     raise ValueError(f"unknown segment predicate {kind!r}")

@@ -2,10 +2,14 @@
 
 Even pacing follows LinkedIn's design (Agarwal et al., KDD 2014; calibration.md): a spend
 plan that follows the forecast traffic of the strategy's audience through the day, and a
-pass-through probability (throttle) that starts near 10% and is corrected multiplicatively at
-each tick against the plan. Auto-bid strategies (lowest cost, bid cap) move the bid instead,
-like the bid x exp(phi) controller of Zhang et al. (WSDM 2016): the actuator is the value per
-install ``lambda`` the platform bids with, damped by a gain and capped by the bid cap.
+pass-through probability (throttle) corrected multiplicatively at each tick against the plan.
+LinkedIn starts the throttle near 10% to avoid overspending before it has learnt; here the
+slot cap (at most ``SLOT_CAP`` x the plan in any slot) does that job, so the throttle starts
+fully open and a budget that never binds never throttles: raising it changes nothing.
+Auto-bid strategies (lowest cost, bid cap, cost cap) move the bid instead, like the
+bid x exp(phi) controller of Zhang et al. (WSDM 2016): the actuator is the value per install
+``lambda`` the platform bids with, damped by a gain and capped by the bid cap and, for a cost
+cap, by a second controller that keeps the average cost per install at the target.
 Accelerated pacing passes every auction until the budget is gone.
 """
 
@@ -15,7 +19,6 @@ import numpy as np
 
 __all__ = ["PacingController"]
 
-START_THROTTLE = 0.1  # LinkedIn starts the pass-through rate near 10%
 START_BID_FRACTION = 0.5  # and auto-bids start below the estimate, learning upwards
 MAX_STEP = 2.0  # at most x2 or /2 per tick
 # Spend grows much faster than linearly in the bid (bidding into the market's lower tail), so
@@ -24,6 +27,10 @@ MAX_STEP = 2.0  # at most x2 or /2 per tick
 BID_GAIN = 0.3
 MIN_THROTTLE = 1e-4
 SLOT_CAP = 3.0  # even pacing never lets one slot spend more than 3x its plan
+COST_CAP_GAIN = 0.5  # damping of the cost-cap correction (CPI overshoot -> lower value cap)
+# Bounds of the value cap as multiples of the target, its start, and its step when the cap
+# leaves the strategy spending under half its budget at a recent cost near the target.
+COST_CAP_MIN, COST_CAP_START, COST_CAP_MAX, COST_CAP_UNSTALL = 0.5, 1.5, 8.0, 1.25
 
 
 class PacingController:
@@ -36,13 +43,23 @@ class PacingController:
         initial_bid: np.ndarray,
         bid_cap: np.ndarray,
         forecast: np.ndarray,
+        cost_cap: np.ndarray | None = None,
     ) -> None:
-        """``forecast[j, q]``: expected ad opportunities of instance j in slot q of the day."""
+        """``forecast[j, q]``: expected ad opportunities of instance j in slot q of the day;
+        ``cost_cap[j]``: average CPI target (inf: none)."""
         self.even = even
         self.auto_bid = auto_bid
         self.bid_cap = bid_cap
         self.forecast = forecast
-        self.throttle = np.where(even & ~auto_bid, START_THROTTLE, 1.0)
+        self.cost_cap = np.full(bid_cap.shape, np.inf) if cost_cap is None else cost_cap
+        # The highest value per install the cost cap allows now (inf while it does not bind).
+        self.cost_cap_scale = np.full(bid_cap.shape, COST_CAP_START)
+        self.cost_cap_bid = np.where(
+            np.isfinite(self.cost_cap), COST_CAP_START * self.cost_cap, np.inf
+        )
+        self._cap_spend = np.zeros(bid_cap.shape)
+        self._cap_installs = np.zeros(bid_cap.shape)
+        self.throttle = np.ones(bid_cap.shape)
         self.bid = np.minimum(np.where(auto_bid, START_BID_FRACTION, 1.0) * initial_bid, bid_cap)
         self._last_spend = np.zeros_like(initial_bid)
         self._entered = np.zeros(initial_bid.shape, dtype=np.bool_)
@@ -89,6 +106,39 @@ class PacingController:
             self.bid[auto] = np.minimum(
                 self.bid[auto] * ratio[auto] ** BID_GAIN, self.bid_cap[auto]
             )
+        self.bid = np.where(self.auto_bid, np.minimum(self.bid, self.cost_cap_bid), self.bid)
+
+    def steer_cost_cap(
+        self, spend_usd: np.ndarray, installs: np.ndarray, prior: float, planned_usd: np.ndarray
+    ) -> None:
+        """Cost cap: the value bid per install may not exceed target x ``cost_cap_scale``.
+
+        A winner never pays more than it bids and usually pays less (second price), so the
+        scale starts above 1. The platform's estimates are not exact, so the scale follows the
+        cost per install (real ``spend_usd`` up to the installs reported, ``installs``, each
+        shrunk towards the target by ``prior`` installs): while the average so far is above the
+        target it only tightens, by the worse of the recent and the average cost; otherwise it
+        follows the recent cost both ways. It loosens when the strategy spent under half of
+        ``planned_usd`` (its budget's share of the period) at a recent cost near the target,
+        so early learning-phase costs cannot shut delivery down for good.
+        A cap that never binds leaves the strategy bidding exactly as lowest cost."""
+        capped = np.isfinite(self.cost_cap)
+        target = np.where(capped, self.cost_cap, 0.0)
+        d_spend = spend_usd - self._cap_spend
+        d_installs = installs - self._cap_installs
+        self._cap_spend, self._cap_installs = spend_usd.copy(), installs.copy()
+        cpi_all = (spend_usd + prior * target) / (installs + prior)
+        cpi_recent = (d_spend + prior * target) / (d_installs + prior)
+        r_all = np.divide(target, cpi_all, out=np.ones_like(cpi_all), where=capped)
+        r_recent = np.divide(target, cpi_recent, out=np.ones_like(cpi_all), where=capped)
+        step = np.where(r_all < 1.0, np.minimum(1.0, np.minimum(r_all, r_recent)), r_recent)
+        starved = (r_recent >= 0.9) & (d_spend < 0.5 * planned_usd)
+        step = np.where(starved, np.maximum(step, COST_CAP_UNSTALL), step)
+        self.cost_cap_scale = np.clip(
+            self.cost_cap_scale * step**COST_CAP_GAIN, COST_CAP_MIN, COST_CAP_MAX
+        )
+        self.cost_cap_bid = np.where(capped, target * self.cost_cap_scale, np.inf)
+        self.bid = np.where(self.auto_bid, np.minimum(self.bid, self.cost_cap_bid), self.bid)
 
     def observe(
         self, q: int, slot_spend: np.ndarray, auctions: np.ndarray, limited: np.ndarray

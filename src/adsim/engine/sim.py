@@ -4,10 +4,13 @@ Processes (never one per person or impression), started in this order so that at
 they run in this order too (simpy fires simultaneous events first-in, first-out):
 
 1. day clock   - at each advertiser midnight: daily budgets and frequency windows reset,
-                 even-pacing allowances for the day, cumulative reach snapshot;
+                 wear-out memory fades, even-pacing allowances for the day, cumulative reach
+                 snapshot;
 2. flights     - one per strategy: switches it on at its start and off at its end;
-3. pacing      - each slot: the controller corrects throttles and auto-bids;
-4. slot clock  - each slot: who is online, their ad slots, one batch kernel call for every
+3. optimiser   - every ``update_every_h``: the platform refits its install-rate model from
+                 the installs reported so far, and cost caps are steered;
+4. pacing      - each slot: the controller corrects throttles and auto-bids;
+5. slot clock  - each slot: who is online, their ad slots, one batch kernel call for every
                  auction in every world.
 """
 
@@ -29,6 +32,7 @@ from ..params import BID_AUTO, Params
 from ..population import Population
 from ..rng import Streams, lognormal_table
 from ..segments import audience_masks
+from .optimiser import PlatformOptimiser
 from .pacing import PacingController
 from .recorder import SlotRecorder
 from .worlds import WorldLayout
@@ -36,6 +40,12 @@ from .worlds import WorldLayout
 __all__ = ["Engine", "RunRecord"]
 
 UNCAPPED = np.inf
+# ASSUMPTION: when it sizes a frequency-capped audience, the forecast takes about half of a
+# person's ad opportunities to be won (a cap of c per day binds beyond 2c opportunities).
+FORECAST_WIN_SHARE = 0.5
+# A cost cap judges the average CPI so far shrunk towards its target by this many real
+# installs, so the first few installs (or none yet) do not swing the bid.
+COST_CAP_PRIOR = 10.0
 
 
 @dataclass
@@ -50,7 +60,9 @@ class RunRecord:
     reach_cum: np.ndarray  # (D, S) unique agents reached by the end of each day
     installs_with: np.ndarray  # (D, S) installs in the strategy's world
     installs_without: np.ndarray  # (D, S) installs in the world without it
-    max_price_sim_usd: float  # dearest single impression any instance paid
+    max_price_sim_usd: float  # dearest single charge any instance paid
+    learning_installs: int  # real attributed installs that end the learning phase ...
+    learning_days: int  # ... within this many days
     # {dimension: (group labels, {metric: (S, G)})}, see adsim.breakdown
     breakdowns: dict[str, tuple[tuple[str, ...], dict[str, np.ndarray]]]
 
@@ -66,7 +78,8 @@ class Engine:
         self.p, self.pop, self.streams = p, pop, streams
         self.slot_kernel = slot_kernel
         self.layout = WorldLayout.build(len(p.strategies), p.shared_market)
-        self.masks = audience_masks(p, pop)
+        # App-install ads are only delivered to devices the app exists for.
+        self.masks = audience_masks(p, pop) & pop.app_available[None, :].astype(np.uint8)
         self._setup_arrays()
 
     # ---- set-up -------------------------------------------------------------------------
@@ -93,16 +106,22 @@ class Engine:
         self.freq_cap = np.array([s.freq_cap for s in strats], dtype=np.int64)
         self.bid_kind = np.array([s.bid_kind for s in strats], dtype=np.int64)
         self.quality = np.array([s.quality for s in strats])
+        self.bills_click = np.array([s.bills_per_click for s in strats])
         si = lay.inst_strategy
+        advertisers = list(dict.fromkeys(s.advertiser for s in strats))
+        self.inst_advertiser = np.array(
+            [advertisers.index(strats[s].advertiser) for s in si], dtype=np.int64
+        )
         self.daily_budget = np.array([strats[s].daily_budget_sim_usd for s in si])
         self.lifetime_budget = np.array([strats[s].lifetime_budget_sim_usd for s in si])
         self.active = np.zeros(n_inst, dtype=np.bool_)
         self.spent_today = np.zeros(n_inst)
         self.spent_total = np.zeros(n_inst)
         self.allowance_today = np.zeros(n_inst)
-        self.installs_total = np.zeros(n_inst, dtype=np.int64)
         self.freq_total = np.zeros((n_inst, n), dtype=np.uint16)
         self.freq_window = np.zeros((n_inst, n), dtype=np.uint16)
+        self.wear = np.zeros((n_inst, n), dtype=np.float32)  # fading count for wear-out
+        self.exposure = np.zeros((n_inst, n), dtype=np.float32)  # platform's expected clicks
         self.spend_agent = np.zeros((n_inst, n), dtype=np.float32)
         self.install_time = np.repeat(pop.organic_install_h[None, :], n_worlds, axis=0)
         self.last_click_t = np.full((n_worlds, n), -np.inf)
@@ -111,9 +130,7 @@ class Engine:
         self.last_view_inst = np.full((n_worlds, n), -1, dtype=np.int16)
         self.max_price = 0.0
         self.market_factor = lognormal_table(p.market_sigma)
-        self.noise_factor = np.stack(
-            [lognormal_table(p.noise_sigma, True), lognormal_table(p.learning_noise_sigma, True)]
-        )
+        self.optimiser = PlatformOptimiser(p, pop, self.bid_kind[si] == BID_AUTO)
         self._setup_sessions()
         self._setup_pacing()
 
@@ -137,18 +154,32 @@ class Engine:
         si = lay.inst_strategy
         # Forecast of each strategy's ad opportunities per slot of the day: its audience's
         # session rate per region x the diurnal curve x its daypart, at the region's local hour.
+        # A frequency cap of c a day limits what a person can take: their opportunities count
+        # up to c / FORECAST_WIN_SHARE a day.
+        ads_per_session = (p.feed_items_mean / p.ad_every) if p.ad_every > 0 else 0.0
+        opportunities = pop.sessions_per_day * max(ads_per_session, 1e-9)
         seg_rate = np.stack(
             [
                 np.bincount(
-                    pop.region, weights=pop.sessions_per_day * m, minlength=len(p.region_names)
+                    pop.region,
+                    weights=pop.sessions_per_day
+                    * m
+                    * np.minimum(
+                        1.0,
+                        s.freq_cap / s.freq_window_days / (FORECAST_WIN_SHARE * opportunities),
+                    ),
+                    minlength=len(p.region_names),
                 )
-                for m in self.masks
+                for m, s in zip(self.masks, p.strategies, strict=True)
             ]
         )  # (S, R)
         lh = self.slot_local_hours[:, :, 0]  # (Q, R)
         fc = np.einsum("sr,qr,sqr->sq", seg_rate, self.slot_diurnal, self.daypart[:, lh])
-        # Initial auto-bid: the value per install that bids the median market eCPM on average.
-        rates = (self.ctr0 * pop.install_prob[None, :] * (~pop.has_app)[None, :]).astype(np.float64)
+        # Initial auto-bid: the value per install that bids the median market eCPM on average,
+        # at the platform's own first estimates (the prior, not the truth).
+        rates = (self.ctr0 * pop.ctr_error[None, :] * self.optimiser.cvr_hat[lay.reported]).astype(
+            np.float64
+        )
         mean_rate = np.divide(
             (rates * self.masks).sum(axis=1), self.masks.sum(axis=1),
             out=np.zeros(len(p.strategies)), where=self.masks.sum(axis=1) > 0,
@@ -167,6 +198,7 @@ class Engine:
             initial_bid=np.where(auto, lam0, amount)[si],
             bid_cap=np.where(auto, amount, np.inf)[si],
             forecast=fc[si],
+            cost_cap=np.array([s.cost_cap_usd for s in p.strategies])[si],
         )
 
     # ---- processes ----------------------------------------------------------------------
@@ -176,6 +208,8 @@ class Engine:
             if day > 0:
                 self.reach_cum[day - 1] = (self.freq_total[self.layout.reported] > 0).sum(axis=1)
             self.spent_today[:] = 0.0
+            if day > 0:
+                self.wear *= np.float32(0.5 ** (1.0 / p.wear_memory_half_life_days))
             for j, s in enumerate(self.layout.inst_strategy):
                 if day % p.strategies[s].freq_window_days == 0:
                     self.freq_window[j] = 0
@@ -200,6 +234,32 @@ class Engine:
         self.active[mine] = True
         yield env.timeout(strat.end_h - env.now)
         self.active[mine] = False
+
+    def _optimiser_clock(self, env: simpy.Environment):
+        p = self.p
+        every = p.update_every_h
+        while True:
+            yield env.timeout(every)
+            self.optimiser.refit(env.now, self._state(), self.layout.world_ptr)
+            # Cost caps: spend up to the last reported install against installs reported.
+            cut_slot = max(0, math.floor((env.now - p.report_delay_h) / p.slot_h))
+            spend = self.recorder.spend_sim_usd[:cut_slot].sum(axis=0) * p.scale
+            planned = np.array(
+                [
+                    s.budget_total_usd * every / max(p.slot_h, s.end_h - s.start_h)
+                    for s in p.strategies
+                ]
+            )[self.layout.inst_strategy]
+            self.pacing.steer_cost_cap(
+                spend, self.optimiser.reported_installs, COST_CAP_PRIOR, planned
+            )
+
+    def _state(self) -> dict[str, np.ndarray]:
+        return {
+            "exposure": self.exposure, "install_time": self.install_time,
+            "last_click_t": self.last_click_t, "last_click_inst": self.last_click_inst,
+            "last_view_t": self.last_view_t, "last_view_inst": self.last_view_inst,
+        }  # fmt: skip
 
     def _pacing_clock(self, env: simpy.Environment):
         while True:
@@ -231,10 +291,10 @@ class Engine:
             key, p.slot_h, pop.sessions_per_day, pop.region, self.slot_diurnal[q],
             p.feed_items_mean, p.ad_every,
         )  # fmt: skip
-        agents, times, local_hour, ad_ptr, comp_cpm, est_noise = fill_sessions(
+        agents, times, local_hour, ad_ptr, comp_cpm = fill_sessions(
             key, t0, p.slot_h, start, counts, chunk_sessions, chunk_ads, pop.region,
             self.region_local_offset_h, p.feed_items_mean, p.ad_every, p.market_cpm_median_usd,
-            p.market_hour_mult, pop.market_mult, self.market_factor, self.noise_factor,
+            p.market_hour_mult, pop.market_mult, self.market_factor,
         )  # fmt: skip
         # Hard limits (daily and lifetime budget left), and the pacing plan's cap for the slot.
         hard_left = np.maximum(
@@ -245,20 +305,26 @@ class Engine:
         )
         return dict(
             key=key, sess_agent=agents, sess_time=times, sess_local_hour=local_hour,
-            ad_ptr=ad_ptr, comp_cpm=comp_cpm, est_noise=est_noise,
+            ad_ptr=ad_ptr, comp_cpm=comp_cpm,
             reserve_cpm=p.reserve_cpm_usd, first_price=p.first_price,
-            learning_installs=p.learning_installs, wear_onset=p.wearout_onset,
-            wear_decay=math.log(2.0) / p.wearout_half_life,
+            wear_onset=p.wearout_onset, wear_decay=math.log(2.0) / p.wearout_half_life,
+            wear_floor=p.wearout_floor, accidental_ctr=p.accidental_ctr,
+            click_hour_mult=p.click_hour_mult, install_hour_mult=p.install_hour_mult,
+            intent_mult=p.intent_install_odds_mult, view_effect=p.view_effect,
+            view_delay_median_h=p.view_delay_median_h,
             delay_median_h=p.install_delay_median_h, delay_sigma=p.install_delay_sigma,
-            segment=self.masks, ctr0=self.ctr0, p_install=pop.install_prob, daypart=self.daypart,
+            install_odds=pop.install_odds, ctr_error=pop.ctr_error, ep_ptr=pop.episode_ptr,
+            ep_start=pop.episode_start_h, ep_end=pop.episode_end_h,
+            segment=self.masks, ctr0=self.ctr0, daypart=self.daypart,
             exclude_installed=self.exclude_installed, freq_cap=self.freq_cap,
-            bid_kind=self.bid_kind, quality=self.quality, inst_strategy=lay.inst_strategy,
+            bid_kind=self.bid_kind, quality=self.quality, bills_click=self.bills_click,
+            inst_strategy=lay.inst_strategy, inst_advertiser=self.inst_advertiser,
             world_ptr=lay.world_ptr, active=self.active, bid_amount=self.pacing.bid,
             throttle=self.pacing.throttle, pass_offset=lay.pass_offset,
             budget_left=np.minimum(hard_left, self.pacing.slot_limit(q, self._allowance_left())),
-            installs_total=self.installs_total, freq_total=self.freq_total,
-            freq_window=self.freq_window, spend_agent=self.spend_agent,
-            install_time=self.install_time,
+            cvr_hat=self.optimiser.cvr_hat, freq_total=self.freq_total,
+            freq_window=self.freq_window, wear=self.wear, exposure=self.exposure,
+            spend_agent=self.spend_agent, install_time=self.install_time,
             last_click_t=self.last_click_t, last_click_inst=self.last_click_inst,
             last_view_t=self.last_view_t, last_view_inst=self.last_view_inst,
         )  # fmt: skip
@@ -269,7 +335,6 @@ class Engine:
         self.max_price = max(self.max_price, float(max_price.max(initial=0.0)))
         self.spent_today += spend
         self.spent_total += spend
-        self.installs_total += counters[:, SLOT_COUNTERS.index("installs_driven")]
         self.recorder.record(slot, counters, spend)
         # Stopped by a budget or slot limit if the next impression would have crossed it.
         budget_left = inputs["budget_left"]
@@ -287,6 +352,7 @@ class Engine:
         env.process(self._day_clock(env))
         for s in range(len(p.strategies)):
             env.process(self._flight(env, s))
+        env.process(self._optimiser_clock(env))
         env.process(self._pacing_clock(env))
         env.process(self._slot_clock(env, progress))
         env.run(until=p.horizon_h)
@@ -322,6 +388,8 @@ class Engine:
             installs_with=world_installs[world_of[rep]].T,
             installs_without=without,
             max_price_sim_usd=self.max_price,
+            learning_installs=p.learning_installs,
+            learning_days=p.learning_days,
             breakdowns=breakdowns(
                 p, pop, rep, world_of[rep], self.freq_total, self.spend_agent, credit
             ),

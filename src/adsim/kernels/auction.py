@@ -7,11 +7,19 @@ strategy *instances* that compete with each other and with the rest of the marke
 share nothing but the draws, so ``prange`` over worlds is race-free and deterministic.
 
 Per ad slot: each eligible instance (in flight, daypart, in segment, under its frequency cap
-and slot budget, passing its pacing throttle) enters a bid; instances rank by total value =
-bid as eCPM x ad quality (Meta's published form; the estimated action rates sit inside the
-bid). The winner must beat the market's highest competing value and the reserve. Second
-price: the winner pays the value of the runner-up (market, reserve or another instance)
-divided by its quality; first price: its own bid. Billing is per impression.
+and slot budget, not yet shown in this feed session, passing its pacing throttle) has a value
+= bid as eCPM x ad quality (Meta's published form). Bids per click or install are converted
+with the platform's *estimates* (``est_ctr`` below and the learned ``cvr_hat``), never the
+truth. One advertiser's instances never bid against each other: only its best-valued one
+enters. The winner must beat the market's highest competing value and the reserve. Second
+price: the winner pays what the runner-up's value requires; first price: its own bid. Billing
+per impression, or per click (the price per click is the impression price / estimated CTR,
+so it never exceeds a CPC bid).
+
+The truth, which only the draws see: intended clicks at creative CTR x relevance x device x
+wear-out x hour; accidental clicks that never install; installs after an intended click with
+odds = store odds x fit x device x hour (x intent while in the market); and installs caused by
+unclicked impressions (``view_effect``).
 """
 
 from __future__ import annotations
@@ -24,9 +32,9 @@ from numba import njit, prange
 from .hashing import hash_uniform
 from .sessions import SALT, normal
 
-__all__ = ["SLOT_COUNTERS", "attribute_installs", "run_slot", "wearout"]
+__all__ = ["SLOT_COUNTERS", "attribute_installs", "in_market", "run_slot", "wearout"]
 
-BID_MAX_CPM, BID_CPC = 0, 1  # see adsim.params; target CPI and auto bid per install
+BID_MAX_CPM, BID_CPC = 0, 1  # see adsim.params; anything else bids a value per install
 _PASS = SALT["pass"]
 _CLICK, _INSTALL, _DELAY = SALT["click"], SALT["install"], SALT["delay"]
 
@@ -36,33 +44,54 @@ C_AUCTIONS, C_IMPRESSIONS, C_CLICKS, C_INSTALLS, C_NEW_REACH = range(5)
 
 
 @njit(cache=True, inline="always")
-def wearout(prior_impressions, onset, decay):
-    """Click-rate multiplier: 1 up to ``onset`` earlier impressions, then exponential decay."""
-    extra = prior_impressions - onset
-    return 1.0 if extra <= 0 else math.exp(-decay * extra)
+def wearout(recent_impressions, onset, decay, floor):
+    """Click-rate multiplier: 1 up to ``onset`` recent impressions, then decaying towards
+    ``floor`` (the distance to the floor halves every ``log(2) / decay`` impressions)."""
+    extra = recent_impressions - onset
+    return 1.0 if extra <= 0 else floor + (1.0 - floor) * math.exp(-decay * extra)
+
+
+@njit(cache=True, inline="always")
+def in_market(ep_ptr, ep_start, ep_end, i, t):
+    """Whether agent i is in an in-market episode at hour t."""
+    for e in range(ep_ptr[i], ep_ptr[i + 1]):  # noqa: SIM110 (a generator is slow in numba)
+        if ep_start[e] <= t < ep_end[e]:
+            return True
+    return False
+
+
+@njit(cache=True, inline="always")
+def _install_prob(install_odds, ep_ptr, ep_start, ep_end, intent_mult, hour_mult, i, t):
+    odds = install_odds[i] * hour_mult
+    if in_market(ep_ptr, ep_start, ep_end, i, t):
+        odds *= intent_mult
+    return odds / (1.0 + odds)
 
 
 @njit(cache=True, parallel=True)
 def run_slot(
     # this slot's sessions (from draw_sessions) and the key of its counter-based draws
-    key, sess_agent, sess_time, sess_local_hour, ad_ptr, comp_cpm, est_noise,
-    # the platform
-    reserve_cpm, first_price, learning_installs,
-    wear_onset, wear_decay, delay_median_h, delay_sigma,
+    key, sess_agent, sess_time, sess_local_hour, ad_ptr, comp_cpm,
+    # the platform and the app
+    reserve_cpm, first_price, wear_onset, wear_decay, wear_floor, accidental_ctr,
+    click_hour_mult, install_hour_mult, intent_mult, view_effect, view_delay_median_h,
+    delay_median_h, delay_sigma,
+    # per agent i
+    install_odds, ctr_error, ep_ptr, ep_start, ep_end,
     # per strategy s (rows) and agent i (columns)
-    segment, ctr0, p_install, daypart, exclude_installed, freq_cap, bid_kind, quality,
+    segment, ctr0, daypart, exclude_installed, freq_cap, bid_kind, quality, bills_click,
     # per instance j; worlds own the instances world_ptr[w]:world_ptr[w+1]
-    inst_strategy, world_ptr, active, bid_amount, throttle, pass_offset, budget_left,
-    installs_total,
+    inst_strategy, inst_advertiser, world_ptr, active, bid_amount, throttle, pass_offset,
+    budget_left, cvr_hat,
     # state, updated in place
-    freq_total, freq_window, spend_agent, install_time,
+    freq_total, freq_window, wear, exposure, spend_agent, install_time,
     last_click_t, last_click_inst, last_view_t, last_view_inst,
 ):  # fmt: skip
     """Run one slot in place on the state arrays.
 
-    Draws shared by every world: the competing eCPM and estimation noise per ad slot (from
-    fill_sessions), and counter-based uniforms ``f(key, ad index, salt)`` drawn when needed.
-    Returns counters (I, 5), spend (I,) and the dearest single impression (I,).
+    Draws shared by every world: the competing eCPM per ad slot (from fill_sessions), and
+    counter-based uniforms ``f(key, ad index, salt)`` drawn when needed. Returns counters
+    (I, 5), spend (I,) and the dearest single charge (I,).
     """
     n_inst = inst_strategy.shape[0]
     n_worlds = world_ptr.shape[0] - 1
@@ -71,7 +100,11 @@ def run_slot(
     max_price = np.zeros(n_inst, dtype=np.float64)
     for w in prange(n_worlds):
         j_lo, j_hi = world_ptr[w], world_ptr[w + 1]
-        eligible = np.zeros(j_hi - j_lo, dtype=np.bool_)
+        m = j_hi - j_lo
+        eligible = np.zeros(m, dtype=np.bool_)
+        value = np.zeros(m, dtype=np.float64)
+        bid_cpm = np.zeros(m, dtype=np.float64)
+        est_ctr = np.zeros(m, dtype=np.float64)
         for k in range(sess_agent.shape[0]):
             i = sess_agent[k]
             t = sess_time[k]
@@ -88,49 +121,73 @@ def run_slot(
                 any_eligible = any_eligible or ok
             if not any_eligible:
                 continue
+            click_hour = click_hour_mult[lh]
             for a in range(ad_ptr[k], ad_ptr[k + 1]):
                 floor_v = max(comp_cpm[a], reserve_cpm)
-                best_v = -1.0
-                best_j = -1
-                best_bid = 0.0
-                second_v = floor_v
+                n_bids = 0
                 for j in range(j_lo, j_hi):
-                    s = inst_strategy[j]
-                    if not eligible[j - j_lo]:
+                    q = j - j_lo
+                    value[q] = -1.0
+                    if not eligible[q]:
                         continue
+                    s = inst_strategy[j]
                     if freq_window[j, i] >= freq_cap[s] or slot_spend[j] >= budget_left[j]:
                         continue
                     u = hash_uniform(key, a, _PASS) + pass_offset[j]
                     if u - math.floor(u) >= throttle[j]:
                         continue
-                    counters[j, C_AUCTIONS] += 1
                     kind = bid_kind[s]
+                    wear_mult = wearout(wear[j, i], wear_onset, wear_decay, wear_floor)
+                    e_ctr = (ctr0[s, i] * wear_mult * click_hour + accidental_ctr) * ctr_error[i]
                     if kind == BID_MAX_CPM:
-                        bid = bid_amount[j]
-                    else:
-                        learning = 1 if installs_total[j] < learning_installs else 0
-                        p_c = ctr0[s, i] * wearout(freq_total[j, i], wear_onset, wear_decay)
-                        est_ctr = p_c * est_noise[learning, a]
-                        if kind == BID_CPC:
-                            bid = bid_amount[j] * est_ctr * 1000.0
-                        else:
-                            p_i = 0.0 if installed else p_install[i]
-                            est_cvr = min(1.0, p_i * est_noise[2 + learning, a])
-                            bid = bid_amount[j] * est_ctr * est_cvr * 1000.0
-                    v = bid * quality[s]
+                        b = bid_amount[j]
+                    elif kind == BID_CPC:
+                        b = bid_amount[j] * e_ctr * 1000.0
+                    else:  # a value per install x the platform's estimated installs/impression
+                        b = 0.0 if installed else bid_amount[j] * e_ctr * cvr_hat[j, i] * 1000.0
+                    value[q] = b * quality[s]
+                    bid_cpm[q] = b
+                    est_ctr[q] = e_ctr
+                    n_bids += 1
+                if n_bids == 0:
+                    continue
+                # Only an advertiser's best-valued instance enters (first on ties), and the
+                # entrants rank by value; the runner-up sets the second price.
+                best_v = -1.0
+                best_j = -1
+                second_v = floor_v
+                for j in range(j_lo, j_hi):
+                    q = j - j_lo
+                    v = value[q]
+                    if v < 0.0:
+                        continue
+                    if n_bids > 1:
+                        beaten = False
+                        for j2 in range(j_lo, j_hi):
+                            v2 = value[j2 - j_lo]
+                            if (
+                                j2 != j
+                                and inst_advertiser[j2] == inst_advertiser[j]
+                                and (v2 > v or (v2 == v and j2 < j))
+                            ):
+                                beaten = True
+                                break
+                        if beaten:
+                            continue
+                    counters[j, C_AUCTIONS] += 1
                     if v > best_v:
                         second_v = max(second_v, best_v)
-                        best_v, best_j, best_bid = v, j, bid
+                        best_v, best_j = v, j
                     elif v > second_v:
                         second_v = v
                 if best_j < 0 or best_v <= floor_v:
                     continue
                 j = best_j
+                q = j - j_lo
                 s = inst_strategy[j]
-                price = (best_bid if first_price else min(best_bid, second_v / quality[s])) / 1000.0
-                slot_spend[j] += price
-                max_price[j] = max(max_price[j], price)
-                spend_agent[j, i] += price
+                b = bid_cpm[q]
+                price_cpm = b if first_price else min(b, second_v / quality[s])
+                eligible[q] = False  # at most one impression per strategy per feed session
                 counters[j, C_IMPRESSIONS] += 1
                 prior = freq_total[j, i]
                 if prior == 0:
@@ -138,19 +195,51 @@ def run_slot(
                 if prior < 65535:
                     freq_total[j, i] = prior + 1
                 freq_window[j, i] += 1
+                wear_mult = wearout(wear[j, i], wear_onset, wear_decay, wear_floor)
+                wear[j, i] += 1.0
+                exposure[j, i] += est_ctr[q]
+                click_price = price_cpm / (1000.0 * est_ctr[q]) if est_ctr[q] > 0 else 0.0
+                if not bills_click[s]:
+                    price = price_cpm / 1000.0
+                    slot_spend[j] += price
+                    spend_agent[j, i] += price
+                    max_price[j] = max(max_price[j], price)
                 if installed:
                     continue  # no attribution or install after the person has the app
                 if t >= last_view_t[w, i]:
                     last_view_t[w, i] = t
                     last_view_inst[w, i] = j
-                p_c = ctr0[s, i] * wearout(prior, wear_onset, wear_decay)
-                if hash_uniform(key, a, _CLICK) >= p_c:
+                p_c = ctr0[s, i] * wear_mult * click_hour
+                u = hash_uniform(key, a, _CLICK)
+                if u >= p_c + accidental_ctr:  # no click: the impression may still cause one
+                    if view_effect > 0.0:
+                        p_i = _install_prob(
+                            install_odds, ep_ptr, ep_start, ep_end, intent_mult,
+                            install_hour_mult[lh], i, t,
+                        )  # fmt: skip
+                        if hash_uniform(key, a, _INSTALL) < view_effect * p_c * p_i:
+                            delay = view_delay_median_h * math.exp(
+                                delay_sigma * normal(key, a, _DELAY)
+                            )
+                            if t + delay < install_time[w, i]:
+                                install_time[w, i] = t + delay
+                                counters[j, C_INSTALLS] += 1
                     continue
                 counters[j, C_CLICKS] += 1
+                if bills_click[s]:
+                    slot_spend[j] += click_price
+                    spend_agent[j, i] += click_price
+                    max_price[j] = max(max_price[j], click_price)
                 if t >= last_click_t[w, i]:
                     last_click_t[w, i] = t
                     last_click_inst[w, i] = j
-                if hash_uniform(key, a, _INSTALL) < p_install[i]:
+                if u >= p_c:
+                    continue  # an accidental click: the store page is closed at once
+                p_i = _install_prob(
+                    install_odds, ep_ptr, ep_start, ep_end, intent_mult, install_hour_mult[lh],
+                    i, t,
+                )  # fmt: skip
+                if hash_uniform(key, a, _INSTALL) < p_i:
                     delay = delay_median_h * math.exp(delay_sigma * normal(key, a, _DELAY))
                     if t + delay < install_time[w, i]:
                         install_time[w, i] = t + delay

@@ -16,6 +16,8 @@ __all__ = [
     "follow_graph",
     "follower_keys",
     "has_topic",
+    "intent_episodes",
+    "organic_install_times",
 ]
 
 # Salt for the second argument of hash_uniform so different uses of one key never collide.
@@ -206,3 +208,80 @@ def follow_graph(
     for i in prange(n):
         out[out_ptr[i] : out_ptr[i + 1]] = indices[indptr[i] : indptr[i] + kept[i]]
     return out_ptr, out
+
+
+_SALT_EPISODE, _SALT_ORGANIC = 6 << 20, 7 << 20
+
+
+@njit(cache=True, inline="always")
+def _exponential(key, i, salt):
+    return -math.log(1.0 - hash_uniform(key, i, salt))
+
+
+@njit(cache=True)
+def _walk_episodes(key, i, rate_h, mean_h, in_share, t0, t1, starts, ends, out_base):
+    """One agent's in-market episodes over [t0, t1): an alternating renewal process started
+    in its stationary state. Writes them at ``out_base`` when ``starts`` is not empty and
+    returns how many there are (draws are the same on both passes)."""
+    n = 0
+    salt = _SALT_EPISODE
+    in_market = hash_uniform(key, i, salt) < in_share
+    t = t0
+    while t < t1 and n < 10_000:
+        salt += 2
+        if in_market:
+            end = t + mean_h * _exponential(key, i, salt)
+            if starts.shape[0] > 0:
+                starts[out_base + n] = t
+                ends[out_base + n] = end
+            n += 1
+            t = end
+        elif rate_h > 0.0:
+            t = t + _exponential(key, i, salt + 1) / rate_h
+        else:
+            break
+        in_market = not in_market
+    return n
+
+
+@njit(cache=True, parallel=True)
+def intent_episodes(key, rate_h, mean_h, t0, t1):
+    """In-market episodes of every agent over [t0, t1) as CSR ``(ptr, start_h, end_h)``.
+
+    Agent i enters the market at ``rate_h[i]`` per hour and stays an exponential time with mean
+    ``mean_h``; at ``t0`` it is in the market with its stationary probability
+    ``rate x mean / (1 + rate x mean)``. An episode's end may lie beyond ``t1``.
+    """
+    n = rate_h.shape[0]
+    counts = np.zeros(n, dtype=np.int64)
+    empty = np.zeros(0, dtype=np.float64)
+    for i in prange(n):
+        share = rate_h[i] * mean_h / (1.0 + rate_h[i] * mean_h)
+        counts[i] = _walk_episodes(key, i, rate_h[i], mean_h, share, t0, t1, empty, empty, 0)
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum(counts)
+    starts = np.empty(ptr[n], dtype=np.float64)
+    ends = np.empty(ptr[n], dtype=np.float64)
+    for i in prange(n):
+        if counts[i] > 0:
+            share = rate_h[i] * mean_h / (1.0 + rate_h[i] * mean_h)
+            _walk_episodes(key, i, rate_h[i], mean_h, share, t0, t1, starts, ends, ptr[i])
+    return ptr, starts, ends
+
+
+@njit(cache=True, parallel=True)
+def organic_install_times(key, ep_ptr, ep_start, ep_end, hazard_h, t_from):
+    """First organic install of each agent: hazard ``hazard_h`` per hour while in the market,
+    none outside it, counted from ``t_from``. ``inf`` when it does not happen."""
+    n = ep_ptr.shape[0] - 1
+    out = np.full(n, np.inf)
+    for i in prange(n):
+        for e in range(ep_ptr[i], ep_ptr[i + 1]):
+            lo = max(ep_start[e], t_from)
+            if ep_end[e] <= lo or hazard_h <= 0.0:
+                continue
+            t = lo + _exponential(key, i, _SALT_ORGANIC + e - ep_ptr[i]) / hazard_h
+            if t < ep_end[e]:
+                out[i] = t
+                break
+    return out

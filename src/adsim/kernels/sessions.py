@@ -7,8 +7,8 @@ nearly sequential, and no agent is systematically first when a budget runs out m
 Within a slot, budget order is this order; an agent's own sessions are in time order.
 
 Two passes: ``count_sessions`` sizes the slot, ``fill_sessions`` lays it out with each ad
-slot's lognormal factors: three 16-bit indices from one counter-based hash pick entries of
-tables of exp(sigma z) over 65,536 normal quantiles (see ``adsim.rng.lognormal_table``).
+slot's competing eCPM: a 16-bit index from a counter-based hash picks an entry of a table of
+exp(sigma z) over 65,536 normal quantiles (see ``adsim.rng.lognormal_table``).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ SALT = {
 }  # fmt: skip
 _COUNT, _TIME, _ITEMS = SALT["count"], SALT["time"], SALT["items"]
 _NORMALS = SALT["normals"]
-_MASK16, _S16, _S32 = np.uint64(0xFFFF), np.uint64(16), np.uint64(32)
+_MASK16 = np.uint64(0xFFFF)
 CHUNK = 8192
 
 
@@ -100,16 +100,13 @@ def count_sessions(key, slot_h, sessions_per_day, region, region_mult, feed_item
 def fill_sessions(
     key, t0, slot_h, start, counts, chunk_sessions, chunk_ads, region, region_local_offset_h,
     feed_items_mean, ad_every, market_cpm, market_hour_mult, agent_market_mult,
-    market_factor, noise_factor,
+    market_factor,
 ):  # fmt: skip
     """Pass 2. Lays out the slot in processing order.
 
-    Returns ``(agent, time_h, local_hour, ad_ptr, comp_cpm, est_noise)``: ad slots of session k
-    are ``ad_ptr[k]:ad_ptr[k+1]``; ``comp_cpm[a]`` is the rest of the market's highest eCPM
-    (median x ``market_factor``: lognormal around the agent's and local hour's median);
-    ``est_noise[m, a]`` multiplies the true click (m = 0, 1) and install (m = 2, 3) rates into
-    the platform's estimate, after (even m) and during (odd m) the learning phase, from
-    ``noise_factor`` (2, K): lognormal with mean 1.
+    Returns ``(agent, time_h, local_hour, ad_ptr, comp_cpm)``: ad slots of session k are
+    ``ad_ptr[k]:ad_ptr[k+1]``; ``comp_cpm[a]`` is the rest of the market's highest eCPM
+    (median x ``market_factor``: lognormal around the agent's and local hour's median).
     """
     n = counts.shape[0]
     n_chunks = chunk_sessions.shape[0]
@@ -125,7 +122,6 @@ def fill_sessions(
     ad_ptr = np.empty(n_sess + 1, dtype=np.int64)
     ad_ptr[n_sess] = n_ads
     comp_cpm = np.empty(n_ads, dtype=np.float64)
-    est_noise = np.empty((4, n_ads), dtype=np.float32)
     for c in prange(n_chunks):
         s = sess_base[c]
         a = ad_base[c]
@@ -152,15 +148,8 @@ def fill_sessions(
                 ad_ptr[m] = a
                 base_cpm = market_cpm * agent_market_mult[i] * market_hour_mult[lh]
                 for _ in range(_ads_in_session(key, i, m - s0, log_continue, ad_every)):
-                    # Three independent 16-bit normal quantile indices from one 64-bit hash.
-                    h = hash_u64(key, a, _NORMALS)
-                    k_market = h & _MASK16
-                    k_ctr = (h >> _S16) & _MASK16
-                    k_cvr = (h >> _S32) & _MASK16
+                    # A 16-bit normal quantile index from a 64-bit hash.
+                    k_market = hash_u64(key, a, _NORMALS) & _MASK16
                     comp_cpm[a] = base_cpm * market_factor[k_market]
-                    est_noise[0, a] = noise_factor[0, k_ctr]
-                    est_noise[1, a] = noise_factor[1, k_ctr]
-                    est_noise[2, a] = noise_factor[0, k_cvr]
-                    est_noise[3, a] = noise_factor[1, k_cvr]
                     a += 1
-    return agent, time_h, local_hour, ad_ptr, comp_cpm, est_noise
+    return agent, time_h, local_hour, ad_ptr, comp_cpm

@@ -12,14 +12,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..kernels.population import app_fit, draw_interests, follow_graph, follower_keys
+from ..kernels.population import (
+    app_fit,
+    draw_interests,
+    follow_graph,
+    follower_keys,
+    intent_episodes,
+    organic_install_times,
+)
 from ..params import N_AGES, Params
 from ..rng import Streams
+from ..scenario.segments import MAX_LOOKBACK_DAYS
 
 __all__ = ["Population", "build_population"]
 
 KM_PER_DEG_LAT = 111.32
-MAX_INSTALL_PROB = 0.95  # even a perfect fit does not always finish the store install
+# Intent episodes are simulated from this many hours before the run, so that audiences of
+# recent intent (site visitors) can look back.
+INTENT_HISTORY_H = MAX_LOOKBACK_DAYS * 24.0
 
 
 @dataclass
@@ -37,10 +47,16 @@ class Population:
     interests: np.ndarray  # (N, 2) uint64 bit set over the taxonomy
     affinity_key: np.uint64  # hash key of per-agent topic affinities (kernels.population.affinity)
     sessions_per_day: np.ndarray  # float64 expected sessions per day
-    app_fit: np.ndarray  # float64 install-propensity multiplier
-    install_prob: np.ndarray  # float32 P(install | click), 0 where the app is unavailable
+    app_fit: np.ndarray  # float64 install-propensity multiplier (mean 1 where available)
+    app_available: np.ndarray  # bool: the app exists for the agent's device
+    install_odds: np.ndarray  # float32 odds of installing after an intended click, out of market
     has_app: np.ndarray  # bool: installed before the run
     organic_install_h: np.ndarray  # float64 hour of the organic install (-inf: has_app)
+    episode_ptr: np.ndarray  # int64 (N+1,) CSR: in-market episodes of agent i
+    episode_start_h: np.ndarray  # float64, from -INTENT_HISTORY_H
+    episode_end_h: np.ndarray  # float64
+    ctr_error: np.ndarray  # float32 persistent error of the platform's click-rate estimate
+    install_error: np.ndarray  # float32 persistent error of its install-rate estimate
     market_mult: np.ndarray  # float32 competing-bid multiplier (device, region, age, app fit)
     account_ptr: np.ndarray  # int64 (A+1,) CSR: followers of account a
     account_followers: np.ndarray  # int32 sorted agent ids
@@ -120,6 +136,52 @@ def _account_followers(p: Params, streams: Streams, d: dict, interests: np.ndarr
     return ptr, followers
 
 
+def _fit(
+    p: Params,
+    streams: Streams,
+    d: dict[str, np.ndarray],
+    interests: np.ndarray,
+    account_ptr: np.ndarray,
+    account_followers: np.ndarray,
+    available: np.ndarray,
+) -> np.ndarray:
+    """The app's fit per agent, normalised to mean 1 over people who can install it, so that
+    store_cvr and baseline_installs_per_day stay population averages and fit only says who is
+    above them. Zero where the app does not exist for the device."""
+    fit = app_fit(
+        interests, d["age"], d["region"], d["device"],
+        p.fit_interest_mult, p.fit_age_mult, p.fit_region_mult, p.fit_device_mult,
+    )  # fmt: skip
+    for a, mult in enumerate(p.fit_follow_mult):
+        if mult != 1.0:
+            fit[account_followers[account_ptr[a] : account_ptr[a + 1]]] *= mult
+    if p.fit_latent_sigma > 0:
+        z = streams.get("latent_fit").standard_normal(p.n_agents)
+        fit *= np.exp(p.fit_latent_sigma * z - p.fit_latent_sigma**2 / 2)
+    fit *= available
+    mean_fit = fit[available].mean() if available.any() else 0.0
+    return fit / mean_fit if mean_fit > 0 else fit
+
+
+def _intent(p: Params, streams: Streams, fit: np.ndarray) -> tuple[tuple, np.ndarray]:
+    """In-market episodes and organic install times.
+
+    At average fit a share ``in_market_share`` of people is in the market; the rate of entering
+    it is proportional to fit. While in the market a person installs organically at a hazard
+    set so that the population's organic installs per day equal ``baseline_installs_per_day``.
+    """
+    mean_h = p.episode_days * 24.0
+    share = p.in_market_share
+    rate_h = share / ((1.0 - share) * mean_h) * fit  # stationary share at fit 1 is `share`
+    key = streams.key("intent")
+    episodes = intent_episodes(key, rate_h, mean_h, -INTENT_HISTORY_H, p.horizon_h)
+    in_share = rate_h * mean_h / (1.0 + rate_h * mean_h)
+    mean_in_share = in_share.mean() if in_share.size else 0.0
+    hazard_h = p.baseline_installs_per_day / 24.0 / mean_in_share if mean_in_share > 0 else 0.0
+    organic = organic_install_times(key, *episodes, hazard_h, 0.0)
+    return episodes, organic
+
+
 def build_population(p: Params, streams: Streams) -> Population:
     """Draw every agent's attributes, interests, follows and hidden app appeal."""
     d = _demographics(p, streams.get("population"))
@@ -137,27 +199,23 @@ def build_population(p: Params, streams: Streams) -> Population:
         p.graph_mean_follows, p.graph_degree_exponent, p.graph_popularity_sigma,
         p.graph_region_homophily, p.graph_interest_homophily,
     )  # fmt: skip
-    # The app's fit, normalised to mean 1 over people who can install it, so that store_cvr and
-    # baseline_installs_per_day stay population averages and fit only says who is above them.
     available = p.app_os_available[d["device"]]
-    fit = app_fit(
-        interests, d["age"], d["region"], d["device"],
-        p.fit_interest_mult, p.fit_age_mult, p.fit_region_mult, p.fit_device_mult,
-    ) * available  # fmt: skip
-    mean_fit = fit[available].mean() if available.any() else 0.0
-    fit = fit / mean_fit if mean_fit > 0 else fit
-    install_prob = np.minimum(
-        MAX_INSTALL_PROB, p.store_cvr * fit * p.device_install_mult[d["device"]]
-    )
+    fit = _fit(p, streams, d, interests, account_ptr, account_followers, available)
+    # Install odds after an intended click: store_cvr's odds at average fit, times fit and
+    # device; odds never saturate the way a capped probability does.
+    base_odds = p.store_cvr / (1.0 - p.store_cvr)
+    install_odds = base_odds * fit * p.device_install_mult[d["device"]]
     rng = streams.get("organic")
     has_app = rng.random(p.n_agents) < np.minimum(1.0, p.already_installed_share * fit)
-    # Organic installs: exponential waiting time at hazard baseline x fit per day.
-    hazard_per_h = p.baseline_installs_per_day * fit / 24.0
-    with np.errstate(divide="ignore"):
-        organic = np.where(
-            hazard_per_h > 0, rng.standard_exponential(p.n_agents) / hazard_per_h, np.inf
-        )
+    episodes, organic = _intent(p, streams, fit)
     organic[has_app] = -np.inf
+    err = streams.get("estimation")
+    ctr_error = np.exp(
+        p.ctr_error_sigma * err.standard_normal(p.n_agents) - p.ctr_error_sigma**2 / 2
+    )
+    install_error = np.exp(
+        p.install_error_sigma * err.standard_normal(p.n_agents) - p.install_error_sigma**2 / 2
+    )
     # Competitors in the app's category bid more for the people it fits (where it is available).
     market_mult = (
         p.market_device_mult[d["device"]]
@@ -170,9 +228,15 @@ def build_population(p: Params, streams: Streams) -> Population:
         interests=interests,
         affinity_key=streams.key("affinity"),
         app_fit=fit,
-        install_prob=install_prob.astype(np.float32),
+        app_available=available,
+        install_odds=install_odds.astype(np.float32),
         has_app=has_app,
         organic_install_h=organic,
+        episode_ptr=episodes[0],
+        episode_start_h=episodes[1],
+        episode_end_h=episodes[2],
+        ctr_error=ctr_error.astype(np.float32),
+        install_error=install_error.astype(np.float32),
         market_mult=market_mult.astype(np.float32),
         account_ptr=account_ptr,
         account_followers=account_followers,

@@ -80,6 +80,16 @@ class Scenario(Model):
         return v
 
     @model_validator(mode="after")
+    def _optimiser_cadence(self) -> Scenario:
+        every = self.platform.optimiser.update_every_h
+        if abs(every / self.slot_h - round(every / self.slot_h)) > 1e-9:
+            raise ValueError(
+                f"platform.optimiser.update_every_h ({every}) must be a multiple of slot_h "
+                f"({self.slot_h})"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _references(self) -> Scenario:
         for path, problem in self._reference_problems():
             raise ValueError(f"{path}: {problem}")
@@ -117,6 +127,12 @@ class Scenario(Model):
                     ),
                 )
         yield from unknown("interest", list(self.app.fit.interests), topics, "app.fit.interests")
+        yield from unknown(
+            "account",
+            [h.lower() for h in self.app.fit.followers_of],
+            handles,
+            "app.fit.followers_of",
+        )
         yield from unknown("region", list(self.app.fit.regions), regions, "app.fit.regions")
         yield from unknown(
             "region", list(self.platform.market.regions), regions, "platform.market.regions"

@@ -8,7 +8,16 @@ from pydantic import Field, field_validator, model_validator
 
 from .common import AgeBandMult, Model, NonNeg, Os, Positive, Probability
 
-__all__ = ["App", "Attribution", "Estimation", "Market", "Platform", "WearOut"]
+__all__ = [
+    "OPTIMISER_FEATURES",
+    "App",
+    "Attribution",
+    "Intent",
+    "Market",
+    "Optimiser",
+    "Platform",
+    "WearOut",
+]
 
 
 class Market(Model):
@@ -16,12 +25,13 @@ class Market(Model):
 
     Lognormal around ``cpm_median_usd`` x hour x device x region x age multipliers.
     Public CPMs: Facebook ~$14, TikTok ~$8 (2022); peak hours cost more (calibration.md).
-    The default median sits just below TikTok's; with the default funnel it puts the CPI of
-    reasonable targeting inside the public $1-2.4 range (calibration.md: Fiksu 2015, 2020-21).
+    A winner pays the runner-up, which is usually below the median (it bids into the lower
+    tail): a $16 median puts paid CPMs of the bundled scenarios inside $8-14
+    (validation/funnel_ranges.py prints them).
     """
 
-    cpm_median_usd: Positive = 7.0
-    sigma: NonNeg = Field(default=0.5, description="Lognormal sigma of the competing eCPM.")
+    cpm_median_usd: Positive = 16.0
+    sigma: NonNeg = Field(default=0.4, description="Lognormal sigma of the competing eCPM.")
     hour: list[NonNeg] = Field(
         default=[
             0.8,
@@ -63,16 +73,59 @@ class Market(Model):
     )
 
 
-class Estimation(Model):
-    """How well the platform predicts each person's click and install rates.
+OPTIMISER_FEATURES = ("age", "gender", "region", "device", "activity", "interests", "follows")
 
-    Estimate = truth x lognormal noise with mean 1. Noisier in the learning phase, which on
-    Meta ends after ~50 optimisation events (calibration.md).
+
+class Optimiser(Model):
+    """How the platform predicts install rates for lowest-cost, cost-cap and bid-cap bids.
+
+    It never sees the app's true fit. It predicts installs per click from features it observes
+    (``features``), as a prior (the install rate of app-install ads in general, with no
+    app-specific profile) combined with what it learns from each strategy's own attributed
+    installs as they are reported: gamma-Poisson shrinkage per feature cell, fitted every
+    ``update_every_h`` hours. Each person's estimate also carries a persistent error. The
+    platform's optimiser "predicts action rates from what it observes ... and learns each
+    campaign's conversions as they arrive; good on average, wrong for individuals"
+    (calibration.md, "The platform's optimiser").
     """
 
-    noise_sigma: NonNeg = 0.35
-    learning_noise_sigma: NonNeg = 0.9
-    learning_installs: int = Field(default=50, ge=0)
+    mode: Literal["learning", "oracle"] = Field(
+        default="learning",
+        description="learning: predicts from observed features and reported installs; "
+        "oracle: knows each person's true install rate (an upper bound, not a platform).",
+    )
+    features: list[Literal[OPTIMISER_FEATURES]] = Field(  # type: ignore[valid-type]
+        default=list(OPTIMISER_FEATURES),
+        description="Person features the platform's model uses (activity = sessions/day band; "
+        "follows = following each named account).",
+    )
+    # ASSUMPTION: the category-wide click-to-install rate the platform starts from; the vendor
+    # range is 20-50% (calibration.md, "Funnel and costs").
+    prior_install_per_click: float = Field(default=0.25, gt=0, lt=1)
+    # ASSUMPTION: a cell's estimate is half prior, half data after this many real installs in
+    # it. Meta's learning phase needs ~50 events (calibration.md) before delivery stabilises, so
+    # a cell needs tens of its own installs before the platform trusts it.
+    prior_strength_installs: Positive = 25.0
+    # ASSUMPTION: persistent per-person errors (lognormal sigma) of the click-rate and install
+    # predictions; platforms predict clicks from far more data than one app's installs.
+    ctr_error_sigma: NonNeg = Field(default=0.3, le=3)
+    install_error_sigma: NonNeg = Field(default=0.6, le=3)
+    update_every_h: Positive = Field(
+        default=6.0, description="Hours between model refits; a multiple of slot_h."
+    )
+    report_delay_h: NonNeg = Field(
+        default=2.0, description="Hours before an install is reported back to the platform."
+    )
+    # Meta: the learning phase lasts until ~50 optimisation events within 7 days (calibration).
+    learning_installs: int = Field(default=50, ge=0, description="Real installs that end it.")
+    learning_days: int = Field(default=7, ge=1, description="... within this many days.")
+
+    @field_validator("features")
+    @classmethod
+    def _unique_features(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("features must be unique")
+        return v
 
 
 class Attribution(Model):
@@ -83,15 +136,19 @@ class Attribution(Model):
 
 
 class WearOut(Model):
-    """Click-rate decay with the number of earlier impressions of the same strategy.
+    """Click-rate decay with the recent impressions of the same strategy, bounded and fading.
 
     Conversion is highest at the first impressions and declines from ~4-6; CTR drops up to 50%
     above frequency 4 (Atlas 2004; AdEspresso; calibration.md): flat up to ``onset``, then
-    halves every ``half_life`` further impressions.
+    decays towards ``floor`` (halving the distance every ``half_life`` further impressions).
+    The impressions counted fade with ``memory_half_life_days``, so a rested audience recovers.
     """
 
     onset: int = Field(default=4, ge=0)
     half_life: Positive = 4.0
+    floor: Probability = Field(default=0.5, description="Lowest click-rate multiplier.")
+    # ASSUMPTION: no public half-life; a week, the usual creative refresh cycle.
+    memory_half_life_days: Positive = 7.0
 
 
 class Platform(Model):
@@ -105,12 +162,24 @@ class Platform(Model):
     auction: Literal["second_price", "first_price"] = "second_price"
     reserve_cpm_usd: NonNeg = 1.0
     market: Market = Field(default_factory=Market)
-    estimation: Estimation = Field(default_factory=Estimation)
+    optimiser: Optimiser = Field(default_factory=Optimiser)
     attribution: Attribution = Field(default_factory=Attribution)
     wearout: WearOut = Field(default_factory=WearOut)
     # Android users click more, iOS users install more after clicking (Kenshoo 2015).
     device_click_mult: dict[Os, NonNeg] = Field(default_factory=lambda: {"android": 1.15})
     device_install_mult: dict[Os, NonNeg] = Field(default_factory=lambda: {"ios": 1.2})
+    # Ad networks see ~0.6 installs per 100 clicks because many clicks are accidental
+    # (Liftoff 2023); feeds have fewer. ASSUMPTION: 0.1% of impressions, about a tenth of clicks.
+    accidental_ctr: Probability = Field(
+        default=0.001, le=0.1, description="Clicks by mistake per impression; never install."
+    )
+    # ASSUMPTION: people click a little less late at night and in the morning rush.
+    click_hour_mult: list[NonNeg] = Field(
+        default=[0.9, 0.85, 0.8, 0.8, 0.8, 0.85, 0.9, 0.95, 1.0, 1.0, 1.0, 1.0,
+                 1.05, 1.05, 1.0, 1.0, 1.0, 1.05, 1.1, 1.1, 1.1, 1.1, 1.05, 0.95],
+        min_length=24, max_length=24,
+        description="Click propensity by the viewer's local hour 0..23.",
+    )  # fmt: skip
 
     @model_validator(mode="after")
     def _ad_every_n(self) -> Platform:
@@ -127,13 +196,41 @@ class InstallDelay(Model):
 
 
 class AppFit(Model):
-    """How much more (or less) likely a person is to install, by who they are."""
+    """How much more (or less) likely a person is to install, by who they are.
+
+    The platform never sees this product; its optimiser can only learn the parts it observes
+    (see ``platform.optimiser.features``). ``latent_sigma`` adds a trait nobody observes.
+    """
 
     interests: dict[str, NonNeg] = Field(default_factory=dict)
     age: list[AgeBandMult] = Field(default_factory=list)
     regions: dict[str, NonNeg] = Field(default_factory=dict)
     countries: dict[str, NonNeg] = Field(default_factory=dict)
     devices: dict[Os, NonNeg] = Field(default_factory=dict)
+    followers_of: dict[str, NonNeg] = Field(
+        default_factory=dict, description="Multiplier for followers of a named account."
+    )
+    latent_sigma: NonNeg = Field(
+        default=0.0, le=3, description="Lognormal sigma of a hidden per-person trait (mean 1)."
+    )
+
+
+class Intent(Model):
+    """Who is in the market for the app now: episodes that start and end.
+
+    People enter the market at a rate proportional to their fit, stay ``episode_days`` on
+    average, and install organically only while in the market, so organic installs concentrate
+    among in-market people, and an audience of recent intent (``site_visitors``) is largely
+    people who would have installed anyway: lower-funnel audiences are the least incremental
+    (Gordon, Moakler, Zettelmeyer 2023: median lift 28%, 19%, 6% from upper to lower funnel).
+    """
+
+    # ASSUMPTION: at any time 0.2% of people (at average fit) are looking for such an app.
+    in_market_share: float = Field(default=0.002, gt=0, le=0.5)
+    # ASSUMPTION: a need (parking in a new city, a diet) lasts days, not months.
+    episode_days: Positive = Field(default=5.0, le=365)
+    # ASSUMPTION: someone looking for the app is several times likelier to install after a click.
+    install_odds_mult: float = Field(default=4.0, ge=1, le=1000)
 
 
 class App(Model):
@@ -142,15 +239,43 @@ class App(Model):
     name: str = "app"
     os: list[Os] = Field(default_factory=lambda: ["ios", "android"], min_length=1)
     # Click-to-install 20-50% (vendor figures); ~50% for early Facebook game ads (calibration.md).
-    store_cvr: Probability = 0.3
+    store_cvr: float = Field(
+        default=0.3,
+        gt=0,
+        lt=1,
+        description="Install probability after an intended click at average fit and out of "
+        "the market; fit and intent multiply its odds, so it never saturates.",
+    )
     baseline_installs_per_day: float = Field(
         default=2e-4,
         ge=0,
-        le=1,
-        description="Organic install hazard per person-day with no ads (before fit multipliers).",
+        le=0.1,
+        description="Organic installs per person-day with no ads (population average), all "
+        "by people in the market.",
     )
     already_installed_share: Probability = 0.01
     fit: AppFit = Field(default_factory=AppFit)
+    intent: Intent = Field(default_factory=Intent)
+    # Crediting installs to an impression within 24 h adds 5-30% to attributed installs
+    # (Kochava, calibration.md). ASSUMPTION: an unclicked impression causes an install with
+    # 0.1 x the probability a click would have (click rate x install rate).
+    view_effect: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Causal installs per unclicked impression, as a "
+        "share of what a click would give.",
+    )
+    view_delay_median_h: Positive = Field(
+        default=8.0, description="Median hours from an unclicked impression to its install."
+    )
+    # ASSUMPTION: installs after a click are likelier in the evening (at home, on wifi).
+    install_hour_mult: list[NonNeg] = Field(
+        default=[0.95, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.95, 0.95, 0.95, 1.0, 1.0,
+                 1.0, 1.0, 1.0, 1.0, 1.0, 1.05, 1.1, 1.1, 1.15, 1.15, 1.1, 1.0],
+        min_length=24, max_length=24,
+        description="Odds multiplier of installing after a click, by local hour 0..23.",
+    )  # fmt: skip
     install_delay: InstallDelay = Field(default_factory=InstallDelay)
 
     @field_validator("os")

@@ -22,7 +22,7 @@ from pydantic import Discriminator, Field, Tag, ValidationInfo, model_validator
 
 from .common import Gender, Model, Os, Positive
 
-__all__ = ["SEGMENT_KEYS", "Segment", "iter_segment"]
+__all__ = ["MAX_LOOKBACK_DAYS", "SEGMENT_KEYS", "Segment", "iter_segment"]
 
 
 class Everyone(Model):
@@ -151,6 +151,22 @@ class Installed(Model):
     installed: bool
 
 
+MAX_LOOKBACK_DAYS = 60
+
+
+class SiteVisitorsSpec(Model):
+    """A retargeting-like custom audience: people who showed intent for the app (were in the
+    market, so visited its site or store page) in the last ``lookback_days`` before the run,
+    of whom ``match_rate`` are matched to platform accounts."""
+
+    lookback_days: int = Field(default=30, ge=1, le=MAX_LOOKBACK_DAYS)
+    match_rate: float = Field(default=0.6, gt=0, le=1)
+
+
+class SiteVisitors(Model):
+    site_visitors: SiteVisitorsSpec
+
+
 class All(Model):
     all: list[Segment] = Field(min_length=1)
 
@@ -177,6 +193,7 @@ _NODES: dict[str, type[Model]] = {
     "language": LanguageIn,
     "custom_audience": CustomAudience,
     "installed": Installed,
+    "site_visitors": SiteVisitors,
     "all": All,
     "any": AnyOf,
     "not": Not,

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from .common import Model, NonNeg, Positive, Probability
 from .segments import Segment
 
-__all__ = ["Bid", "Budget", "Creative", "Flight", "FrequencyCap", "Strategy"]
+__all__ = ["AUTO_BIDS", "Bid", "Budget", "Creative", "Flight", "FrequencyCap", "Strategy"]
 
 
 class MaxCpm(Model):
@@ -20,33 +20,36 @@ class MaxCpm(Model):
 
 
 class CpcBid(Model):
-    """Manual bid per click; entered as bid x estimated CTR x 1000 per thousand impressions."""
+    """Manual maximum bid per click (Twitter's "maximum" bid): enters the auction as bid x the
+    platform's estimated CTR; billed per click by default, so a click never costs more."""
 
     strategy: Literal["cpc"]
     amount_usd: Positive
 
 
-class TargetCpi(Model):
-    """Bid = target cost per install x the platform's estimated install rate of the impression."""
-
-    strategy: Literal["target_cpi"]
-    amount_usd: Positive
-
-
 class LowestCost(Model):
-    """Spend the budget at the lowest cost per install: the pacing controller sets the bid."""
+    """Spend the budget and get the most installs: the platform sets the value per install."""
 
     strategy: Literal["lowest_cost"]
 
 
 class BidCap(Model):
-    """Lowest cost, but never bid more than ``amount_usd`` per install."""
+    """Lowest cost, but the value bid per install never exceeds ``amount_usd`` in any auction."""
 
     strategy: Literal["bid_cap"]
     amount_usd: Positive
 
 
-Bid = Annotated[MaxCpm | CpcBid | TargetCpi | LowestCost | BidCap, Field(discriminator="strategy")]
+class CostCap(Model):
+    """Spend as much as possible while the average cost per install stays at or under
+    ``amount_usd`` (Meta's cost cap). A cap that does not bind behaves like lowest cost."""
+
+    strategy: Literal["cost_cap"]
+    amount_usd: Positive
+
+
+Bid = Annotated[MaxCpm | CpcBid | LowestCost | BidCap | CostCap, Field(discriminator="strategy")]
+AUTO_BIDS = ("lowest_cost", "bid_cap", "cost_cap")
 
 
 class Budget(Model):
@@ -95,9 +98,20 @@ class Creative(Model):
 
 class Strategy(Model):
     name: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.\- ]+$")
+    advertiser: str = Field(
+        default="advertiser",
+        min_length=1,
+        description="Who pays. In a shared market one advertiser's strategies never bid against "
+        "each other: the platform enters its best-valued eligible one (as Meta does).",
+    )
     audience: Segment
     exclude_installed: bool = True
     bid: Bid
+    billing: Literal["impression", "click"] | None = Field(
+        default=None,
+        description="What is charged: per impression, or per click (cpc bids only). Default: "
+        "click for cpc bids, impression otherwise.",
+    )
     budget: Budget
     pacing: Literal["even", "accelerated"] = "even"
     frequency_cap: FrequencyCap | None = None
@@ -113,6 +127,12 @@ class Strategy(Model):
 
     @model_validator(mode="after")
     def _auto_bid_needs_even(self) -> Strategy:
-        if self.bid.strategy in ("lowest_cost", "bid_cap") and self.pacing != "even":
+        if self.bid.strategy in AUTO_BIDS and self.pacing != "even":
             raise ValueError(f"{self.bid.strategy} sets the bid by pacing: use pacing: even")
+        if self.billing == "click" and self.bid.strategy != "cpc":
+            raise ValueError("billing: click needs bid strategy cpc")
         return self
+
+    @property
+    def bills_per_click(self) -> bool:
+        return self.billing == "click" or (self.billing is None and self.bid.strategy == "cpc")

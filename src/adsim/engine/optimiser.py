@@ -1,0 +1,147 @@
+"""The platform's optimiser: it learns each strategy's install rates instead of knowing them.
+
+Delivery optimisation (lowest cost, cost cap, bid cap) bids a value per install x the
+platform's *estimated* installs per impression. The estimate of installs per click is a
+multiplicative model over features the platform observes (age band, gender, region, device,
+activity band, held interests, follows of named accounts; ``platform.optimiser.features``):
+
+    cvr_hat[j, i] = prior x m[j, 0] x prod_f m[j, f] x error[i]
+
+``prior`` is what the platform knows about installers of any app (the category-wide install
+rate per click, no app-specific profile); ``error[i]`` is a persistent per-person error (the
+model is wrong for individuals, right on average). Each multiplier has a Gamma(k, k) prior
+(mean 1, worth ``k`` = ``prior_strength_installs`` real installs) and is refitted every
+``update_every_h`` hours from the strategy's own installs reported so far (attributed, after
+``report_delay_h``): its posterior mean given O observed installs where the rest of the
+model expected E is ``(k + O) / (k + E / m)``. The intercept is updated exactly; features,
+which overlap (every person has an age band *and* a region ...), move a 1/G share of the way
+on each refit, G the number of feature groups (damped backfitting), so correlated features are
+not double-counted. Counts are real people (simulated x scale): learning does not depend on
+how people are split into agents.
+
+What the platform cannot learn: the app's fit along anything outside its features (a latent
+trait, finer places than regions), and anything about people its strategy never reaches. What
+an advertiser knows and the platform has not learned is what targeting adds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..breakdown import AGE_BANDS
+from ..kernels.optimiser import observed_and_expected, predict_install_rates
+from ..params import Params
+from ..population import Population
+
+__all__ = ["ACTIVITY_BANDS", "PlatformOptimiser", "feature_table"]
+
+# Sessions per day at the upper edges of the activity bands the platform observes.
+ACTIVITY_BANDS = (0.5, 1.0, 3.0)
+
+
+def feature_table(p: Params, pop: Population) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each agent's observed features as CSR ``(ptr, ids)`` and the group of every feature id.
+
+    Id 0 is the intercept (implicit); categorical groups give each agent one id, interests and
+    follows one id per held topic or followed account.
+    """
+    n = pop.n
+    cols: list[np.ndarray] = []  # (agent, id) pairs
+    groups = [-1]  # feature id -> group index; -1 = intercept
+    next_id = 1
+
+    def categorical(codes: np.ndarray, n_cells: int, group: int) -> None:
+        nonlocal next_id
+        cols.append(np.stack([np.arange(n), next_id + codes.astype(np.int64)], axis=1))
+        groups.extend([group] * n_cells)
+        next_id += n_cells
+
+    for g, name in enumerate(p.optimiser_features):
+        if name == "age":
+            lo = np.array([b[1] for b in AGE_BANDS])
+            categorical(np.searchsorted(lo, pop.age, side="right") - 1, len(AGE_BANDS), g)
+        elif name == "gender":
+            categorical(pop.gender, 3, g)
+        elif name == "region":
+            categorical(pop.region, len(p.region_names), g)
+        elif name == "device":
+            categorical(pop.device, 3, g)
+        elif name == "activity":
+            band = np.searchsorted(np.array(ACTIVITY_BANDS), pop.sessions_per_day, side="right")
+            categorical(band, len(ACTIVITY_BANDS) + 1, g)
+        elif name == "interests":
+            for k in range(len(p.topic_names)):
+                held = (pop.interests[:, k >> 6] >> np.uint64(k & 63)) & np.uint64(1)
+                agents = np.flatnonzero(held)
+                cols.append(np.stack([agents, np.full(agents.size, next_id)], axis=1))
+                groups.append(g)
+                next_id += 1
+        elif name == "follows":
+            for a in range(len(p.accounts)):
+                agents = pop.followers_of(a).astype(np.int64)
+                cols.append(np.stack([agents, np.full(agents.size, next_id)], axis=1))
+                groups.append(g)
+                next_id += 1
+    pairs = np.concatenate(cols) if cols else np.zeros((0, 2), dtype=np.int64)
+    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum(np.bincount(pairs[:, 0], minlength=n))
+    return ptr, pairs[:, 1].astype(np.int32), np.array(groups, dtype=np.int64)
+
+
+class PlatformOptimiser:
+    """Install-rate estimates ``cvr_hat`` (I, N) for every instance, refitted on a schedule."""
+
+    def __init__(self, p: Params, pop: Population, learns: np.ndarray) -> None:
+        """``learns[j]``: instance j bids per install, so the platform models it."""
+        self.p, self.pop = p, pop
+        self.learns = learns.astype(np.bool_)
+        self.prior = p.prior_install_per_click
+        self.strength = p.prior_strength_installs
+        self.feat_ptr, self.feat_id, self.group = feature_table(p, pop)
+        n_inst, n_feat = learns.shape[0], self.group.shape[0]
+        self.n_groups = max(1, len(p.optimiser_features))
+        self.mult = np.ones((n_inst, n_feat))
+        self.reported_installs = np.zeros(n_inst)  # real installs the platform has seen
+        self.cvr_hat = np.zeros((n_inst, pop.n), dtype=np.float32)
+        if p.optimiser_oracle:
+            # Knows each person's true installs per click out of the market (plus its error).
+            odds = pop.install_odds.astype(np.float64)
+            truth = (odds / (1.0 + odds)) * pop.install_error
+            self.cvr_hat[self.learns] = np.minimum(1.0, truth).astype(np.float32)
+        else:
+            self._predict()
+
+    def _predict(self) -> None:
+        predict_install_rates(
+            self.feat_ptr, self.feat_id, self.mult, self.prior, self.pop.install_error,
+            self.learns, self.cvr_hat,
+        )  # fmt: skip
+
+    def refit(self, now_h: float, state: dict[str, np.ndarray], world_ptr: np.ndarray) -> None:
+        """Refit every learning instance from installs reported by ``now_h``."""
+        p = self.p
+        observed, expected = observed_and_expected(
+            self.feat_ptr, self.feat_id, self.mult.shape[1], self.mult, self.prior,
+            self.pop.install_error, state["exposure"], self.learns, world_ptr,
+            state["install_time"], state["last_click_t"], state["last_click_inst"],
+            state["last_view_t"], state["last_view_inst"], p.click_window_h, p.view_window_h,
+            now_h - p.report_delay_h,
+        )  # fmt: skip
+        observed *= p.scale  # real installs: the prior's strength is in real installs
+        expected *= p.scale
+        self.reported_installs = observed[:, 0].copy()
+        if p.optimiser_oracle:
+            return
+        k = self.strength
+        learn = self.learns
+        # Intercept: exact posterior mean; every expectation scales with it.
+        m0 = self.mult[:, 0]
+        new0 = (k + observed[:, 0]) / (k + expected[:, 0] / m0)
+        expected *= (new0 / m0)[:, None]
+        self.mult[learn, 0] = new0[learn]
+        # Features: a damped step towards each cell's posterior mean (in log space).
+        target = (k + observed[:, 1:]) / (k + expected[:, 1:] / self.mult[:, 1:])
+        step = np.exp(np.log(target / self.mult[:, 1:]) / self.n_groups)
+        self.mult[learn, 1:] *= step[learn]
+        self._predict()
