@@ -31,29 +31,46 @@ def reference_slot(**kw):
         kw["sess_local_hour"].tolist(),
     )
     comp = kw["comp_cpm"].tolist()
-    noise = kw["est_noise"].astype(np.float64).tolist()
     strat_of = kw["inst_strategy"].tolist()
+    advertiser = kw["inst_advertiser"].tolist()
     world_ptr = kw["world_ptr"].tolist()
-    seg, ctr0, p_install = kw["segment"], kw["ctr0"], kw["p_install"]
+    seg, ctr0, cvr_hat = kw["segment"], kw["ctr0"], kw["cvr_hat"]
     freq_total, freq_window, install_time = kw["freq_total"], kw["freq_window"], kw["install_time"]
-    decay, onset = kw["wear_decay"], kw["wear_onset"]
+    wear = kw["wear"]
+    onset, decay, floor = kw["wear_onset"], kw["wear_decay"], kw["wear_floor"]
+    accidental = kw["accidental_ctr"]
+    ep_ptr, ep_start, ep_end = kw["ep_ptr"], kw["ep_start"], kw["ep_end"]
 
-    def wear(prior: int) -> float:
-        return 1.0 if prior <= onset else math.exp(-decay * (prior - onset))
+    def wear_mult(recent: float) -> float:
+        extra = recent - onset
+        return 1.0 if extra <= 0 else floor + (1.0 - floor) * math.exp(-decay * extra)
+
+    def p_install(i: int, t: float, lh: int) -> float:
+        odds = float(kw["install_odds"][i]) * kw["install_hour_mult"][lh]
+        if any(ep_start[e] <= t < ep_end[e] for e in range(ep_ptr[i], ep_ptr[i + 1])):
+            odds *= kw["intent_mult"]
+        return odds / (1.0 + odds)
+
+    def install(w: int, i: int, j: int, t: float, a: int, median_h: float) -> None:
+        delay = median_h * math.exp(kw["delay_sigma"] * normal(key, a, SALT["delay"]))
+        if t + delay < install_time[w, i]:
+            install_time[w, i] = t + delay
+            counters[j][3] += 1
 
     for w in range(len(world_ptr) - 1):
         members = range(world_ptr[w], world_ptr[w + 1])
         for k, i in enumerate(agents):
             t, lh = times[k], hours[k]
             installed = install_time[w, i] <= t  # fixed for the session (installs lag clicks)
+            shown = set()  # instances already shown in this session
             for a in range(ad_ptr[k], ad_ptr[k + 1]):
                 floor_v = max(comp[a], kw["reserve_cpm"])
-                bids = []  # (value, bid, instance)
+                bids = {}  # instance -> (value, bid cpm, estimated ctr)
                 for j in members:
                     s = strat_of[j]
                     eligible = (
                         kw["active"][j] and kw["daypart"][s, lh] and seg[s, i] != 0
-                        and not (kw["exclude_installed"][s] and installed)
+                        and not (kw["exclude_installed"][s] and installed) and j not in shown
                         and freq_window[j, i] < kw["freq_cap"][s]
                         and spend[j] < kw["budget_left"][j]
                     )  # fmt: skip
@@ -62,54 +79,73 @@ def reference_slot(**kw):
                     u = hash_uniform(key, a, SALT["pass"]) + kw["pass_offset"][j]
                     if u - math.floor(u) >= kw["throttle"][j]:
                         continue
-                    counters[j][0] += 1
-                    learning = 1 if kw["installs_total"][j] < kw["learning_installs"] else 0
-                    est_ctr = float(ctr0[s, i]) * wear(int(freq_total[j, i])) * noise[learning][a]
+                    est_ctr = (
+                        float(ctr0[s, i]) * wear_mult(float(wear[j, i])) * kw["click_hour_mult"][lh]
+                        + accidental
+                    ) * float(kw["ctr_error"][i])
                     kind = kw["bid_kind"][s]
                     if kind == 0:
                         bid = kw["bid_amount"][j]
                     elif kind == 1:
                         bid = kw["bid_amount"][j] * est_ctr * 1000.0
                     else:
-                        p_i = 0.0 if installed else float(p_install[i])
-                        est_cvr = min(1.0, p_i * noise[2 + learning][a])
-                        bid = kw["bid_amount"][j] * est_ctr * est_cvr * 1000.0
-                    bids.append((bid * kw["quality"][s], bid, j))
-                if not bids:
+                        rate = 0.0 if installed else float(cvr_hat[j, i])
+                        bid = kw["bid_amount"][j] * est_ctr * rate * 1000.0
+                    bids[j] = (bid * kw["quality"][s], bid, est_ctr)
+                # Each advertiser enters its best-valued instance (the first on ties).
+                entrants = [
+                    j for j in bids
+                    if not any(
+                        advertiser[o] == advertiser[j]
+                        and (bids[o][0] > bids[j][0] or (bids[o][0] == bids[j][0] and o < j))
+                        for o in bids if o != j
+                    )
+                ]  # fmt: skip
+                for j in entrants:
+                    counters[j][0] += 1
+                if not entrants:
                     continue
-                # Highest value wins (first in order on ties); runner-up sets the second price.
-                order = sorted(range(len(bids)), key=lambda n: (-bids[n][0], n))
-                best_v, best_bid, j = bids[order[0]]
+                order = sorted(entrants, key=lambda j: (-bids[j][0], j))
+                j = order[0]
+                best_v, bid, est_ctr = bids[j]
                 if best_v <= floor_v:
                     continue
-                runner_up = max([floor_v] + [bids[n][0] for n in order[1:]])
+                runner_up = max([floor_v] + [bids[o][0] for o in order[1:]])
                 s = strat_of[j]
-                if kw["first_price"]:
-                    price = best_bid / 1000.0
-                else:
-                    price = min(best_bid, runner_up / kw["quality"][s]) / 1000.0
-                spend[j] += price
-                max_price[j] = max(max_price[j], price)
-                kw["spend_agent"][j, i] += price
+                price_cpm = bid if kw["first_price"] else min(bid, runner_up / kw["quality"][s])
+                shown.add(j)
                 counters[j][1] += 1
                 prior = int(freq_total[j, i])
                 counters[j][4] += prior == 0
                 freq_total[j, i] = min(prior + 1, 65535)
                 freq_window[j, i] += 1
+                wm = wear_mult(float(wear[j, i]))
+                wear[j, i] += 1.0
+                kw["exposure"][j, i] += est_ctr
+                bills_click = kw["bills_click"][s]
+                charge = price_cpm / (1000.0 * est_ctr) if bills_click else price_cpm / 1000.0
+                if not bills_click:
+                    spend[j] += charge
+                    kw["spend_agent"][j, i] += charge
+                    max_price[j] = max(max_price[j], charge)
                 if installed:
                     continue
                 if t >= kw["last_view_t"][w, i]:
                     kw["last_view_t"][w, i], kw["last_view_inst"][w, i] = t, j
-                if hash_uniform(key, a, SALT["click"]) >= float(ctr0[s, i]) * wear(prior):
+                p_c = float(ctr0[s, i]) * wm * kw["click_hour_mult"][lh]
+                u = hash_uniform(key, a, SALT["click"])
+                if u >= p_c + accidental:
+                    p_view = kw["view_effect"] * p_c * p_install(i, t, lh)
+                    if kw["view_effect"] > 0 and hash_uniform(key, a, SALT["install"]) < p_view:
+                        install(w, i, j, t, a, kw["view_delay_median_h"])
                     continue
                 counters[j][2] += 1
+                if bills_click:
+                    spend[j] += charge
+                    kw["spend_agent"][j, i] += charge
+                    max_price[j] = max(max_price[j], charge)
                 if t >= kw["last_click_t"][w, i]:
                     kw["last_click_t"][w, i], kw["last_click_inst"][w, i] = t, j
-                if hash_uniform(key, a, SALT["install"]) < float(p_install[i]):
-                    delay = kw["delay_median_h"] * math.exp(
-                        kw["delay_sigma"] * normal(key, a, SALT["delay"])
-                    )
-                    if t + delay < install_time[w, i]:
-                        install_time[w, i] = t + delay
-                        counters[j][3] += 1
+                if u < p_c and hash_uniform(key, a, SALT["install"]) < p_install(i, t, lh):
+                    install(w, i, j, t, a, kw["delay_median_h"])
     return np.array(counters, dtype=np.int64), np.array(spend), np.array(max_price)
