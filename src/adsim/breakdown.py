@@ -13,7 +13,7 @@ from .params import Params
 from .population import Population
 from .scenario.common import OS_NAMES
 
-__all__ = ["AGE_BANDS", "BREAKDOWN_METRICS", "DIMENSIONS", "breakdowns"]
+__all__ = ["AGE_BANDS", "BREAKDOWN_METRICS", "DIMENSIONS", "age_band", "breakdowns"]
 
 # The platforms' usual reporting bands: (label, first age, last age).
 AGE_BANDS = (
@@ -24,10 +24,14 @@ DIMENSIONS = ("age", "region", "device")
 BREAKDOWN_METRICS = ("impressions", "reach", "spend_sim_usd", "installs")
 
 
+def age_band(age: np.ndarray) -> np.ndarray:
+    """Index into ``AGE_BANDS`` of each age."""
+    return np.searchsorted(np.array([b[1] for b in AGE_BANDS]), age, side="right") - 1
+
+
 def _groups(p: Params, pop: Population, by: str) -> tuple[np.ndarray, tuple[str, ...]]:
     if by == "age":
-        lo = np.array([b[1] for b in AGE_BANDS])
-        return np.searchsorted(lo, pop.age, side="right") - 1, tuple(b[0] for b in AGE_BANDS)
+        return age_band(pop.age), tuple(b[0] for b in AGE_BANDS)
     if by == "region":
         return pop.region.astype(np.int64), p.region_names
     if by == "device":

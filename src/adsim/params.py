@@ -16,14 +16,12 @@ import numpy as np
 
 from .scenario import Scenario
 from .scenario.common import GENDERS, OS_NAMES
-from .scenario.platform import OPTIMISER_FEATURES
 from .scenario.segments import All, AnyOf, Not
 
 __all__ = [
     "BID_AUTO",
     "BID_CPC",
     "BID_MAX_CPM",
-    "FEATURE_GROUPS",
     "MAX_AGE",
     "AccountParams",
     "Params",
@@ -36,7 +34,6 @@ MAX_AGE = 100
 N_AGES = MAX_AGE + 1
 BID_MAX_CPM, BID_CPC, BID_AUTO = 0, 1, 2
 _BID_KINDS = {"max_cpm": BID_MAX_CPM, "cpc": BID_CPC}
-FEATURE_GROUPS = OPTIMISER_FEATURES
 
 
 @dataclass(frozen=True)

@@ -57,13 +57,7 @@ def _lookalike(args: dict, p: Params, pop: Population) -> np.ndarray:
     n_seed, n = int(seed.sum()), pop.n
     n_topics = len(p.topic_names)
     held = (
-        np.stack(
-            [
-                (pop.interests[:, k >> 6] >> np.uint64(k & 63)) & np.uint64(1)
-                for k in range(n_topics)
-            ],
-            axis=1,
-        )
+        np.stack([pop.holds_topic(k) for k in range(n_topics)], axis=1)
         if n_topics
         else np.zeros((n, 0))
     )

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..breakdown import AGE_BANDS
+from ..breakdown import AGE_BANDS, age_band
 from ..kernels.optimiser import observed_and_expected, predict_install_rates
 from ..params import Params
 from ..population import Population
@@ -39,54 +39,49 @@ __all__ = ["ACTIVITY_BANDS", "PlatformOptimiser", "feature_table"]
 ACTIVITY_BANDS = (0.5, 1.0, 3.0)
 
 
-def feature_table(p: Params, pop: Population) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each agent's observed features as CSR ``(ptr, ids)`` and the group of every feature id.
+def feature_table(p: Params, pop: Population) -> tuple[np.ndarray, np.ndarray, int]:
+    """Each agent's observed features as CSR ``(ptr, ids)``, and the number of feature ids.
 
     Id 0 is the intercept (implicit); categorical groups give each agent one id, interests and
     follows one id per held topic or followed account.
     """
     n = pop.n
     cols: list[np.ndarray] = []  # (agent, id) pairs
-    groups = [-1]  # feature id -> group index; -1 = intercept
     next_id = 1
 
-    def categorical(codes: np.ndarray, n_cells: int, group: int) -> None:
+    def categorical(codes: np.ndarray, n_cells: int) -> None:
         nonlocal next_id
         cols.append(np.stack([np.arange(n), next_id + codes.astype(np.int64)], axis=1))
-        groups.extend([group] * n_cells)
         next_id += n_cells
 
-    for g, name in enumerate(p.optimiser_features):
+    def one_id(agents: np.ndarray) -> None:
+        nonlocal next_id
+        cols.append(np.stack([agents, np.full(agents.size, next_id)], axis=1))
+        next_id += 1
+
+    for name in p.optimiser_features:
         if name == "age":
-            lo = np.array([b[1] for b in AGE_BANDS])
-            categorical(np.searchsorted(lo, pop.age, side="right") - 1, len(AGE_BANDS), g)
+            categorical(age_band(pop.age), len(AGE_BANDS))
         elif name == "gender":
-            categorical(pop.gender, 3, g)
+            categorical(pop.gender, 3)
         elif name == "region":
-            categorical(pop.region, len(p.region_names), g)
+            categorical(pop.region, len(p.region_names))
         elif name == "device":
-            categorical(pop.device, 3, g)
+            categorical(pop.device, 3)
         elif name == "activity":
             band = np.searchsorted(np.array(ACTIVITY_BANDS), pop.sessions_per_day, side="right")
-            categorical(band, len(ACTIVITY_BANDS) + 1, g)
+            categorical(band, len(ACTIVITY_BANDS) + 1)
         elif name == "interests":
             for k in range(len(p.topic_names)):
-                held = (pop.interests[:, k >> 6] >> np.uint64(k & 63)) & np.uint64(1)
-                agents = np.flatnonzero(held)
-                cols.append(np.stack([agents, np.full(agents.size, next_id)], axis=1))
-                groups.append(g)
-                next_id += 1
+                one_id(np.flatnonzero(pop.holds_topic(k)))
         elif name == "follows":
             for a in range(len(p.accounts)):
-                agents = pop.followers_of(a).astype(np.int64)
-                cols.append(np.stack([agents, np.full(agents.size, next_id)], axis=1))
-                groups.append(g)
-                next_id += 1
+                one_id(pop.followers_of(a).astype(np.int64))
     pairs = np.concatenate(cols) if cols else np.zeros((0, 2), dtype=np.int64)
     pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
     ptr = np.zeros(n + 1, dtype=np.int64)
     ptr[1:] = np.cumsum(np.bincount(pairs[:, 0], minlength=n))
-    return ptr, pairs[:, 1].astype(np.int32), np.array(groups, dtype=np.int64)
+    return ptr, pairs[:, 1].astype(np.int32), next_id
 
 
 class PlatformOptimiser:
@@ -98,8 +93,8 @@ class PlatformOptimiser:
         self.learns = learns.astype(np.bool_)
         self.prior = p.prior_install_per_click
         self.strength = p.prior_strength_installs
-        self.feat_ptr, self.feat_id, self.group = feature_table(p, pop)
-        n_inst, n_feat = learns.shape[0], self.group.shape[0]
+        self.feat_ptr, self.feat_id, n_feat = feature_table(p, pop)
+        n_inst = learns.shape[0]
         self.n_groups = max(1, len(p.optimiser_features))
         self.mult = np.ones((n_inst, n_feat))
         self.reported_installs = np.zeros(n_inst)  # real installs the platform has seen

@@ -114,6 +114,11 @@ class Engine:
         )
         self.daily_budget = np.array([strats[s].daily_budget_sim_usd for s in si])
         self.lifetime_budget = np.array([strats[s].lifetime_budget_sim_usd for s in si])
+        # Real USD per flight hour: a cost cap's yardstick for under-delivery.
+        self.budget_per_h_usd = np.array(
+            [strats[s].budget_total_usd / max(p.slot_h, strats[s].end_h - strats[s].start_h)
+             for s in si]
+        )  # fmt: skip
         self.active = np.zeros(n_inst, dtype=np.bool_)
         self.spent_today = np.zeros(n_inst)
         self.spent_total = np.zeros(n_inst)
@@ -207,9 +212,8 @@ class Engine:
         for day in range(p.horizon_days):
             if day > 0:
                 self.reach_cum[day - 1] = (self.freq_total[self.layout.reported] > 0).sum(axis=1)
-            self.spent_today[:] = 0.0
-            if day > 0:
                 self.wear *= np.float32(0.5 ** (1.0 / p.wear_memory_half_life_days))
+            self.spent_today[:] = 0.0
             for j, s in enumerate(self.layout.inst_strategy):
                 if day % p.strategies[s].freq_window_days == 0:
                     self.freq_window[j] = 0
@@ -244,14 +248,11 @@ class Engine:
             # Cost caps: spend up to the last reported install against installs reported.
             cut_slot = max(0, math.floor((env.now - p.report_delay_h) / p.slot_h))
             spend = self.recorder.spend_sim_usd[:cut_slot].sum(axis=0) * p.scale
-            planned = np.array(
-                [
-                    s.budget_total_usd * every / max(p.slot_h, s.end_h - s.start_h)
-                    for s in p.strategies
-                ]
-            )[self.layout.inst_strategy]
             self.pacing.steer_cost_cap(
-                spend, self.optimiser.reported_installs, COST_CAP_PRIOR, planned
+                spend,
+                self.optimiser.reported_installs,
+                COST_CAP_PRIOR,
+                self.budget_per_h_usd * every,
             )
 
     def _state(self) -> dict[str, np.ndarray]:

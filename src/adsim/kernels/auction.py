@@ -32,7 +32,14 @@ from numba import njit, prange
 from .hashing import hash_uniform
 from .sessions import SALT, normal
 
-__all__ = ["SLOT_COUNTERS", "attribute_installs", "in_market", "run_slot", "wearout"]
+__all__ = [
+    "SLOT_COUNTERS",
+    "attribute_installs",
+    "credited_touch",
+    "in_market",
+    "run_slot",
+    "wearout",
+]
 
 BID_MAX_CPM, BID_CPC = 0, 1  # see adsim.params; anything else bids a value per install
 _PASS = SALT["pass"]
@@ -247,6 +254,21 @@ def run_slot(
     return counters, slot_spend, max_price
 
 
+@njit(cache=True, inline="always")
+def credited_touch(w, i, t_inst, last_click_t, last_click_inst, last_view_t, last_view_inst,
+                   click_window_h, view_window_h):  # fmt: skip
+    """Last-touch credit of an install at ``t_inst`` in world w: ``(instance, by_click)`` for
+    the last click within the click window, else the last impression within the view window;
+    instance -1 for none."""
+    jc = last_click_inst[w, i]
+    if jc >= 0 and t_inst - last_click_t[w, i] <= click_window_h:
+        return jc, True
+    jv = last_view_inst[w, i]
+    if jv >= 0 and t_inst - last_view_t[w, i] <= view_window_h:
+        return jv, False
+    return -1, False
+
+
 @njit(cache=True, parallel=True)
 def attribute_installs(
     install_time, last_click_t, last_click_inst, last_view_t, last_view_inst,
@@ -274,13 +296,15 @@ def attribute_installs(
                 continue
             d = min(int(t_inst // 24.0), n_days - 1)
             world_installs[w, d] += 1
-            jc = last_click_inst[w, i]
-            if jc >= 0 and t_inst - last_click_t[w, i] <= click_window_h:
-                click_attr[jc, d] += 1
-                credit[w, i] = jc
+            j, by_click = credited_touch(
+                w, i, t_inst, last_click_t, last_click_inst, last_view_t, last_view_inst,
+                click_window_h, view_window_h,
+            )  # fmt: skip
+            if j < 0:
                 continue
-            jv = last_view_inst[w, i]
-            if jv >= 0 and t_inst - last_view_t[w, i] <= view_window_h:
-                view_attr[jv, d] += 1
-                credit[w, i] = jv
+            credit[w, i] = j
+            if by_click:
+                click_attr[j, d] += 1
+            else:
+                view_attr[j, d] += 1
     return world_installs, click_attr, view_attr, credit

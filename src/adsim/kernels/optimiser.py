@@ -12,21 +12,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .auction import credited_touch
+
 __all__ = ["observed_and_expected", "predict_install_rates"]
-
-
-@njit(cache=True, inline="always")
-def _credited(w, i, t_inst, last_click_t, last_click_inst, last_view_t, last_view_inst,
-              click_window_h, view_window_h):  # fmt: skip
-    """The instance an install at ``t_inst`` is credited to (last click, else last view within
-    their windows), or -1."""
-    jc = last_click_inst[w, i]
-    if jc >= 0 and t_inst - last_click_t[w, i] <= click_window_h:
-        return jc
-    jv = last_view_inst[w, i]
-    if jv >= 0 and t_inst - last_view_t[w, i] <= view_window_h:
-        return jv
-    return -1
 
 
 @njit(cache=True, parallel=True)
@@ -50,8 +38,10 @@ def observed_and_expected(
             t_inst = install_time[w, i]
             credit = -1
             if 0.0 <= t_inst < reported_before_h:
-                credit = _credited(w, i, t_inst, last_click_t, last_click_inst, last_view_t,
-                                   last_view_inst, click_window_h, view_window_h)  # fmt: skip
+                credit = credited_touch(
+                    w, i, t_inst, last_click_t, last_click_inst, last_view_t, last_view_inst,
+                    click_window_h, view_window_h,
+                )[0]  # fmt: skip
             for j in range(world_ptr[w], world_ptr[w + 1]):
                 x = exposure[j, i]
                 if not learns[j] or x <= 0.0:

@@ -70,6 +70,10 @@ class Population:
     def followers_of(self, account: int) -> np.ndarray:
         return self.account_followers[self.account_ptr[account] : self.account_ptr[account + 1]]
 
+    def holds_topic(self, k: int) -> np.ndarray:
+        """(N,) uint64, 1 where the agent holds interest topic k (bit k of its bit set)."""
+        return (self.interests[:, k >> 6] >> np.uint64(k & 63)) & np.uint64(1)
+
     @property
     def nbytes(self) -> int:
         return sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))
@@ -136,6 +140,11 @@ def _account_followers(p: Params, streams: Streams, d: dict, interests: np.ndarr
     return ptr, followers
 
 
+def _lognormal_mean_one(rng: np.random.Generator, sigma: float, n: int) -> np.ndarray:
+    """``n`` lognormal factors with mean 1 (median exp(-sigma^2 / 2))."""
+    return np.exp(sigma * rng.standard_normal(n) - sigma**2 / 2)
+
+
 def _fit(
     p: Params,
     streams: Streams,
@@ -156,8 +165,7 @@ def _fit(
         if mult != 1.0:
             fit[account_followers[account_ptr[a] : account_ptr[a + 1]]] *= mult
     if p.fit_latent_sigma > 0:
-        z = streams.get("latent_fit").standard_normal(p.n_agents)
-        fit *= np.exp(p.fit_latent_sigma * z - p.fit_latent_sigma**2 / 2)
+        fit *= _lognormal_mean_one(streams.get("latent_fit"), p.fit_latent_sigma, p.n_agents)
     fit *= available
     mean_fit = fit[available].mean() if available.any() else 0.0
     return fit / mean_fit if mean_fit > 0 else fit
@@ -210,12 +218,8 @@ def build_population(p: Params, streams: Streams) -> Population:
     episodes, organic = _intent(p, streams, fit)
     organic[has_app] = -np.inf
     err = streams.get("estimation")
-    ctr_error = np.exp(
-        p.ctr_error_sigma * err.standard_normal(p.n_agents) - p.ctr_error_sigma**2 / 2
-    )
-    install_error = np.exp(
-        p.install_error_sigma * err.standard_normal(p.n_agents) - p.install_error_sigma**2 / 2
-    )
+    ctr_error = _lognormal_mean_one(err, p.ctr_error_sigma, p.n_agents)
+    install_error = _lognormal_mean_one(err, p.install_error_sigma, p.n_agents)
     # Competitors in the app's category bid more for the people it fits (where it is available).
     market_mult = (
         p.market_device_mult[d["device"]]

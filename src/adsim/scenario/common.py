@@ -18,6 +18,7 @@ __all__ = [
     "Positive",
     "Probability",
     "check_shares",
+    "check_unique",
 ]
 
 OS_NAMES: tuple[str, ...] = ("ios", "android", "other")
@@ -46,6 +47,12 @@ def check_shares(shares: dict[str, float] | list[float], what: str) -> None:
     total = math.fsum(values)
     if abs(total - 1.0) > SHARE_TOLERANCE:
         raise ValueError(f"{what} must sum to 1 (got {total:.4g})")
+
+
+def check_unique(values: list[str], what: str) -> None:
+    """Names that identify something must not repeat: the second would silently win."""
+    if len(set(values)) != len(values):
+        raise ValueError(f"{what} must be unique")
 
 
 class AgeRange(Model):

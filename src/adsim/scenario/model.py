@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .common import Model, Positive
+from .common import Model, Positive, check_unique
 from .platform import App, Platform
 from .population import Account, Population
 from .segments import (
@@ -74,9 +74,7 @@ class Scenario(Model):
     @field_validator("accounts")
     @classmethod
     def _unique_handles(cls, v: list[Account]) -> list[Account]:
-        handles = [a.handle.lower() for a in v]
-        if len(set(handles)) != len(handles):
-            raise ValueError("account handles must be unique")
+        check_unique([a.handle.lower() for a in v], "account handles")
         return v
 
     @model_validator(mode="after")

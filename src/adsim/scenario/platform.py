@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .common import AgeBandMult, Model, NonNeg, Os, Positive, Probability
+from .common import AgeBandMult, Model, NonNeg, Os, Positive, Probability, check_unique
 
 __all__ = [
     "OPTIMISER_FEATURES",
@@ -123,8 +123,7 @@ class Optimiser(Model):
     @field_validator("features")
     @classmethod
     def _unique_features(cls, v: list[str]) -> list[str]:
-        if len(set(v)) != len(v):
-            raise ValueError("features must be unique")
+        check_unique(v, "features")
         return v
 
 
@@ -281,6 +280,5 @@ class App(Model):
     @field_validator("os")
     @classmethod
     def _unique_os(cls, v: list[str]) -> list[str]:
-        if len(set(v)) != len(v):
-            raise ValueError("os entries must be unique")
+        check_unique(v, "os entries")
         return v

@@ -16,6 +16,7 @@ from .common import (
     Positive,
     Probability,
     check_shares,
+    check_unique,
 )
 
 __all__ = ["Account", "Activity", "FollowGraph", "Interest", "Population", "Region"]
@@ -149,9 +150,7 @@ class Population(Model):
     @classmethod
     def _regions(cls, v: list[Region]) -> list[Region]:
         check_shares([r.share for r in v], "region shares")
-        names = [r.name for r in v]
-        if len(set(names)) != len(names):
-            raise ValueError("region names must be unique")
+        check_unique([r.name for r in v], "region names")
         return v
 
     @field_validator("age")
@@ -169,9 +168,7 @@ class Population(Model):
     @field_validator("interests")
     @classmethod
     def _unique_topics(cls, v: list[Interest]) -> list[Interest]:
-        names = [t.name for t in v]
-        if len(set(names)) != len(names):
-            raise ValueError("interest names must be unique")
+        check_unique([t.name for t in v], "interest names")
         return v
 
     @property
