@@ -38,6 +38,22 @@ def test_shares_must_sum_to_one():
     assert "sum to 1" in msg
 
 
+def test_optimiser_cadence_and_billing_problems_are_named():
+    data = scenario_dict()
+    data["platform"]["optimiser"] = {"update_every_h": 1.5}
+    assert _problems(data) == [
+        ("platform.optimiser.update_every_h", "1.5 is not a multiple of slot_h (1.0)")
+    ]
+    data = scenario_dict()
+    data["strategies"][0]["billing"] = "click"  # a lowest-cost strategy
+    (path, msg), *_ = _problems(data)
+    assert path == "strategies.0" and "billing: click needs bid strategy cpc" in msg
+    data = scenario_dict()
+    data["app"]["fit"]["followers_of"] = {"@nobody": 2.0}
+    (path, msg), *_ = _problems(data)
+    assert path == "app.fit.followers_of" and "unknown account '@nobody'" in msg
+
+
 def test_bad_value_inside_a_segment_is_named():
     data = scenario_dict()
     data["strategies"][0]["audience"] = {

@@ -82,7 +82,7 @@ class Scenario(Model):
         every = self.platform.optimiser.update_every_h
         if abs(every / self.slot_h - round(every / self.slot_h)) > 1e-9:
             raise ValueError(
-                f"platform.optimiser.update_every_h ({every}) must be a multiple of slot_h "
+                f"platform.optimiser.update_every_h: {every} is not a multiple of slot_h "
                 f"({self.slot_h})"
             )
         return self
