@@ -10,7 +10,10 @@ wazypark 5 replicates < 2 min.
 
 An *auction* here is one strategy entering one ad slot's auction (the ``auctions`` column of
 a run's summary). Each ad slot is auctioned once per world; with isolated strategies, that is
-once per strategy for which the person is eligible.
+once per strategy for which the person is eligible. Eligibility rules change with the model
+(e.g. at most one impression per strategy per session), so the script also prints *ad slots
+offered*: ad slots x worlds, a unit that depends only on the sessions drawn, for comparing
+versions of the engine on the same scenario.
 """
 
 from __future__ import annotations
@@ -56,6 +59,17 @@ def throughput_scenario(agents: int, strategies: int, days: int) -> adsim.Scenar
         s["budget"] = {"daily_usd": 400 * agents / 40_000}
         data["strategies"].append(s)
     return adsim.Scenario.model_validate(data)
+
+
+class AdSlotCounter:
+    """The slot kernel, counting the ad slots it is offered (ad slots x worlds)."""
+
+    def __init__(self) -> None:
+        self.offered = 0
+
+    def __call__(self, **kw):
+        self.offered += int(kw["ad_ptr"][-1]) * (kw["world_ptr"].size - 1)
+        return run_slot(**kw)
 
 
 class ReferenceProbe:
@@ -108,14 +122,16 @@ def main() -> None:
           f"(target < 10 s), {pop.nbytes / 2**20:.0f} MiB")  # fmt: skip
 
     t = time.perf_counter()
-    eng = Engine(p, pop, Streams(p.seed))
+    counter = AdSlotCounter()
+    eng = Engine(p, pop, Streams(p.seed), slot_kernel=counter)
     rec = eng.run()
     run_s = time.perf_counter() - t
     auctions = int(rec.daily["auctions"].sum())
     rate = auctions / run_s
     print(f"whole run: {args.strategies} strategies x {args.days} days: {auctions:,} auctions "
           f"in {run_s:.1f} s = {rate / 1e6:.2f} M/s, {rate / cores / 1e6:.2f} M/s per core "
-          f"on {cores} cores (target >= 3 M/s per core)")  # fmt: skip
+          f"on {cores} cores (target >= 3 M/s per core); {counter.offered:,} ad slots offered "
+          f"= {counter.offered / run_s / 1e6:.2f} M/s")  # fmt: skip
 
     # The reference on the busiest slots of day 0 (evening peak), same inputs as the kernel.
     slots = set(range(20, 20 + args.reference_slots))

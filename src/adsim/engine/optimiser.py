@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..breakdown import AGE_BANDS, age_band
-from ..kernels.optimiser import observed_and_expected, predict_install_rates
+from ..kernels.optimiser import observed_and_expected, pairs_to_csr, predict_install_rates
 from ..params import Params
 from ..population import Population
 
@@ -46,17 +46,20 @@ def feature_table(p: Params, pop: Population) -> tuple[np.ndarray, np.ndarray, i
     follows one id per held topic or followed account.
     """
     n = pop.n
-    cols: list[np.ndarray] = []  # (agent, id) pairs
+    agents: list[np.ndarray] = []  # (agent, id) pairs, in increasing id
+    ids: list[np.ndarray] = []
     next_id = 1
 
     def categorical(codes: np.ndarray, n_cells: int) -> None:
         nonlocal next_id
-        cols.append(np.stack([np.arange(n), next_id + codes.astype(np.int64)], axis=1))
+        agents.append(np.arange(n))
+        ids.append(next_id + codes.astype(np.int64))
         next_id += n_cells
 
-    def one_id(agents: np.ndarray) -> None:
+    def one_id(holders: np.ndarray) -> None:
         nonlocal next_id
-        cols.append(np.stack([agents, np.full(agents.size, next_id)], axis=1))
+        agents.append(holders.astype(np.int64))
+        ids.append(np.full(holders.size, next_id))
         next_id += 1
 
     for name in p.optimiser_features:
@@ -76,21 +79,30 @@ def feature_table(p: Params, pop: Population) -> tuple[np.ndarray, np.ndarray, i
                 one_id(np.flatnonzero(pop.holds_topic(k)))
         elif name == "follows":
             for a in range(len(p.accounts)):
-                one_id(pop.followers_of(a).astype(np.int64))
-    pairs = np.concatenate(cols) if cols else np.zeros((0, 2), dtype=np.int64)
-    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    ptr[1:] = np.cumsum(np.bincount(pairs[:, 0], minlength=n))
-    return ptr, pairs[:, 1].astype(np.int32), next_id
+                one_id(pop.followers_of(a))
+    if not agents:
+        return np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int32), next_id
+    ptr, feat_id = pairs_to_csr(np.concatenate(agents), np.concatenate(ids), n)
+    return ptr, feat_id, next_id
 
 
 class PlatformOptimiser:
     """Install-rate estimates ``cvr_hat`` (I, N) for every instance, refitted on a schedule."""
 
-    def __init__(self, p: Params, pop: Population, learns: np.ndarray) -> None:
-        """``learns[j]``: instance j bids per install, so the platform models it."""
+    def __init__(
+        self,
+        p: Params,
+        pop: Population,
+        learns: np.ndarray,
+        inst_strategy: np.ndarray,
+        audience: np.ndarray,
+    ) -> None:
+        """``learns[j]``: instance j bids per install, so the platform models it;
+        ``audience[inst_strategy[j]]`` is the (S, N) mask of people j may be shown to (only
+        they are scored)."""
         self.p, self.pop = p, pop
         self.learns = learns.astype(np.bool_)
+        self.inst_strategy, self.audience = inst_strategy, audience
         self.prior = p.prior_install_per_click
         self.strength = p.prior_strength_installs
         self.feat_ptr, self.feat_id, n_feat = feature_table(p, pop)
@@ -110,15 +122,15 @@ class PlatformOptimiser:
     def _predict(self) -> None:
         predict_install_rates(
             self.feat_ptr, self.feat_id, self.mult, self.prior, self.pop.install_error,
-            self.learns, self.cvr_hat,
+            self.learns, self.inst_strategy, self.audience, self.cvr_hat,
         )  # fmt: skip
 
     def refit(self, now_h: float, state: dict[str, np.ndarray], world_ptr: np.ndarray) -> None:
         """Refit every learning instance from installs reported by ``now_h``."""
         p = self.p
         observed, expected = observed_and_expected(
-            self.feat_ptr, self.feat_id, self.mult.shape[1], self.mult, self.prior,
-            self.pop.install_error, state["exposure"], self.learns, world_ptr,
+            self.feat_ptr, self.feat_id, self.mult.shape[1], self.cvr_hat, state["exposure"],
+            self.learns, world_ptr,
             state["install_time"], state["last_click_t"], state["last_click_inst"],
             state["last_view_t"], state["last_view_inst"], p.click_window_h, p.view_window_h,
             now_h - p.report_delay_h,

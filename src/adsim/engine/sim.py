@@ -135,7 +135,7 @@ class Engine:
         self.last_view_inst = np.full((n_worlds, n), -1, dtype=np.int16)
         self.max_price = 0.0
         self.market_factor = lognormal_table(p.market_sigma)
-        self.optimiser = PlatformOptimiser(p, pop, self.bid_kind[si] == BID_AUTO)
+        self.optimiser = PlatformOptimiser(p, pop, self.bid_kind[si] == BID_AUTO, si, self.masks)
         self._setup_sessions()
         self._setup_pacing()
 

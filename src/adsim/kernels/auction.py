@@ -109,26 +109,45 @@ def run_slot(
         j_lo, j_hi = world_ptr[w], world_ptr[w + 1]
         m = j_hi - j_lo
         eligible = np.zeros(m, dtype=np.bool_)
-        value = np.zeros(m, dtype=np.float64)
+        value = np.zeros(m, dtype=np.float64)  # this ad slot's bids (-1: none)
+        session_value = np.zeros(m, dtype=np.float64)
         bid_cpm = np.zeros(m, dtype=np.float64)
         est_ctr = np.zeros(m, dtype=np.float64)
         for k in range(sess_agent.shape[0]):
             i = sess_agent[k]
             t = sess_time[k]
             lh = sess_local_hour[k]
-            # What cannot change during the session is decided once: flight, daypart, audience
-            # and install status (an install it triggers lands after a positive delay).
+            click_hour = click_hour_mult[lh]
+            # What cannot change during the session is decided once: flight, daypart, audience,
+            # install status (an install it triggers lands after a positive delay), and the
+            # bid. An instance's frequency, wear-out and slot spend change only when it wins,
+            # and then it has had its impression of the session.
             installed = install_time[w, i] <= t
             any_eligible = False
             for j in range(j_lo, j_hi):
+                q = j - j_lo
                 s = inst_strategy[j]
                 ok = active[j] and daypart[s, lh] and segment[s, i] != 0
                 ok = ok and not (exclude_installed[s] and installed)
-                eligible[j - j_lo] = ok
-                any_eligible = any_eligible or ok
+                ok = ok and freq_window[j, i] < freq_cap[s] and slot_spend[j] < budget_left[j]
+                eligible[q] = ok
+                if not ok:
+                    continue
+                any_eligible = True
+                kind = bid_kind[s]
+                wear_mult = wearout(wear[j, i], wear_onset, wear_decay, wear_floor)
+                e_ctr = (ctr0[s, i] * wear_mult * click_hour + accidental_ctr) * ctr_error[i]
+                if kind == BID_MAX_CPM:
+                    b = bid_amount[j]
+                elif kind == BID_CPC:
+                    b = bid_amount[j] * e_ctr * 1000.0
+                else:  # a value per install x the platform's estimated installs/impression
+                    b = 0.0 if installed else bid_amount[j] * e_ctr * cvr_hat[j, i] * 1000.0
+                session_value[q] = b * quality[s]
+                bid_cpm[q] = b
+                est_ctr[q] = e_ctr
             if not any_eligible:
                 continue
-            click_hour = click_hour_mult[lh]
             for a in range(ad_ptr[k], ad_ptr[k + 1]):
                 floor_v = max(comp_cpm[a], reserve_cpm)
                 n_bids = 0
@@ -137,24 +156,10 @@ def run_slot(
                     value[q] = -1.0
                     if not eligible[q]:
                         continue
-                    s = inst_strategy[j]
-                    if freq_window[j, i] >= freq_cap[s] or slot_spend[j] >= budget_left[j]:
-                        continue
                     u = hash_uniform(key, a, _PASS) + pass_offset[j]
                     if u - math.floor(u) >= throttle[j]:
                         continue
-                    kind = bid_kind[s]
-                    wear_mult = wearout(wear[j, i], wear_onset, wear_decay, wear_floor)
-                    e_ctr = (ctr0[s, i] * wear_mult * click_hour + accidental_ctr) * ctr_error[i]
-                    if kind == BID_MAX_CPM:
-                        b = bid_amount[j]
-                    elif kind == BID_CPC:
-                        b = bid_amount[j] * e_ctr * 1000.0
-                    else:  # a value per install x the platform's estimated installs/impression
-                        b = 0.0 if installed else bid_amount[j] * e_ctr * cvr_hat[j, i] * 1000.0
-                    value[q] = b * quality[s]
-                    bid_cpm[q] = b
-                    est_ctr[q] = e_ctr
+                    value[q] = session_value[q]
                     n_bids += 1
                 if n_bids == 0:
                     continue

@@ -14,61 +14,92 @@ from numba import njit, prange
 
 from .auction import credited_touch
 
-__all__ = ["observed_and_expected", "predict_install_rates"]
+__all__ = ["observed_and_expected", "pairs_to_csr", "predict_install_rates"]
+
+_CHUNKS = 64  # agent chunks of observed_and_expected
+
+
+@njit(cache=True)
+def pairs_to_csr(rows, cols, n_rows):
+    """CSR ``(ptr, cols)`` of (row, col) pairs, each row's columns in input order."""
+    ptr = np.zeros(n_rows + 1, dtype=np.int64)
+    for r in rows:
+        ptr[r + 1] += 1
+    for r in range(n_rows):
+        ptr[r + 1] += ptr[r]
+    fill = ptr[:-1].copy()
+    out = np.empty(rows.shape[0], dtype=np.int32)
+    for e in range(rows.shape[0]):
+        r = rows[e]
+        out[fill[r]] = cols[e]
+        fill[r] += 1
+    return ptr, out
 
 
 @njit(cache=True, parallel=True)
 def observed_and_expected(
-    feat_ptr, feat_id, n_features, mult, prior, install_error, exposure, learns, world_ptr,
-    install_time, last_click_t, last_click_inst, last_view_t, last_view_inst,
-    click_window_h, view_window_h, reported_before_h,
+    feat_ptr, feat_id, n_features, cvr_hat, exposure, learns, world_ptr, install_time,
+    last_click_t, last_click_inst, last_view_t, last_view_inst, click_window_h, view_window_h,
+    reported_before_h,
 ):  # fmt: skip
     """Per learning instance j and feature f: installs reported to the platform (``observed``)
     and the installs its current model expected from the same clicks (``expected``), over
     everyone j has shown an ad to. ``exposure[j, i]`` is the platform's expected clicks of i on
-    j's ads; an install counts once it happened before ``reported_before_h`` and is credited
-    to j. Column 0 is the intercept (all of j's people). Simulated units."""
+    j's ads and ``cvr_hat[j, i]`` its installs per click; an install counts once it happened
+    before ``reported_before_h`` and is credited to j. Column 0 is the intercept (all of j's
+    people). Simulated units."""
     n_inst = exposure.shape[0]
     n = exposure.shape[1]
     n_worlds = world_ptr.shape[0] - 1
+    # Agents in fixed chunks, each summing into its own slice (deterministic for any number
+    # of threads); an agent's feature list is read once for all instances.
+    n_chunks = min(_CHUNKS, max(1, n))
+    obs_c = np.zeros((n_chunks, n_inst, n_features), dtype=np.float64)
+    exp_c = np.zeros((n_chunks, n_inst, n_features), dtype=np.float64)
+    for c in prange(n_chunks):
+        obs, exp = obs_c[c], exp_c[c]
+        for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+            for w in range(n_worlds):
+                credit = -2  # not looked up yet: only people shown an ad can be credited
+                for j in range(world_ptr[w], world_ptr[w + 1]):
+                    x = exposure[j, i]
+                    if x <= 0.0 or not learns[j]:
+                        continue
+                    if credit == -2:
+                        credit = -1
+                        t_inst = install_time[w, i]
+                        if 0.0 <= t_inst < reported_before_h:
+                            credit = credited_touch(
+                                w, i, t_inst, last_click_t, last_click_inst, last_view_t,
+                                last_view_inst, click_window_h, view_window_h,
+                            )[0]  # fmt: skip
+                    pred = x * cvr_hat[j, i]
+                    o = 1.0 if credit == j else 0.0
+                    exp[j, 0] += pred
+                    obs[j, 0] += o
+                    for e in range(feat_ptr[i], feat_ptr[i + 1]):
+                        f = feat_id[e]
+                        exp[j, f] += pred
+                        obs[j, f] += o
     observed = np.zeros((n_inst, n_features), dtype=np.float64)
     expected = np.zeros((n_inst, n_features), dtype=np.float64)
-    for w in prange(n_worlds):
-        for i in range(n):
-            t_inst = install_time[w, i]
-            credit = -1
-            if 0.0 <= t_inst < reported_before_h:
-                credit = credited_touch(
-                    w, i, t_inst, last_click_t, last_click_inst, last_view_t, last_view_inst,
-                    click_window_h, view_window_h,
-                )[0]  # fmt: skip
-            for j in range(world_ptr[w], world_ptr[w + 1]):
-                x = exposure[j, i]
-                if not learns[j] or x <= 0.0:
-                    continue
-                pred = mult[j, 0]
-                for e in range(feat_ptr[i], feat_ptr[i + 1]):
-                    pred *= mult[j, feat_id[e]]
-                pred *= x * prior * install_error[i]
-                obs = 1.0 if credit == j else 0.0
-                expected[j, 0] += pred
-                observed[j, 0] += obs
-                for e in range(feat_ptr[i], feat_ptr[i + 1]):
-                    f = feat_id[e]
-                    expected[j, f] += pred
-                    observed[j, f] += obs
+    for c in range(n_chunks):
+        observed += obs_c[c]
+        expected += exp_c[c]
     return observed, expected
 
 
 @njit(cache=True, parallel=True)
-def predict_install_rates(feat_ptr, feat_id, mult, prior, install_error, learns, out):
+def predict_install_rates(
+    feat_ptr, feat_id, mult, prior, install_error, learns, inst_strategy, segment, out
+):
     """``out[j, i]`` = the platform's installs per click of person i for learning instance j
-    (at most 1), in place."""
+    (at most 1), in place, for the people in j's audience (no one else is ever scored)."""
     n_inst = out.shape[0]
     n = out.shape[1]
     for i in prange(n):
         for j in range(n_inst):
-            if not learns[j]:
+            if not learns[j] or not segment[inst_strategy[j], i]:
                 continue
             pred = mult[j, 0] * prior * install_error[i]
             for e in range(feat_ptr[i], feat_ptr[i + 1]):
