@@ -122,6 +122,7 @@ def reference_slot(**kw):
                 wm = wear_mult(float(wear[j, i]))
                 wear[j, i] += 1.0
                 kw["exposure"][j, i] += est_ctr
+                kw["expected_installs"][j] += est_ctr * float(cvr_hat[j, i])
                 bills_click = kw["bills_click"][s]
                 charge = price_cpm / (1000.0 * est_ctr) if bills_click else price_cpm / 1000.0
                 if not bills_click:

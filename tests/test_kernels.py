@@ -99,6 +99,7 @@ def _slot_inputs(
         cvr_hat=np.zeros((1, n), dtype=np.float32),
         freq_total=np.zeros((1, n), dtype=np.uint16), freq_window=np.zeros((1, n), dtype=np.uint16),
         wear=np.zeros((1, n), dtype=np.float32), exposure=np.zeros((1, n), dtype=np.float32),
+        expected_installs=np.zeros(1),
         spend_agent=np.zeros((1, n), dtype=np.float32),
         install_time=np.full((1, n), np.inf), last_click_t=np.full((1, n), -np.inf),
         last_click_inst=np.full((1, n), -1, dtype=np.int16),
@@ -119,7 +120,7 @@ def _two_instances(inputs, bids, quality, advertisers):
         budget_left=np.array([np.inf, np.inf]), cvr_hat=np.zeros((2, 1), dtype=np.float32),
         freq_total=np.zeros((2, 1), dtype=np.uint16),
         freq_window=np.zeros((2, 1), dtype=np.uint16), wear=np.zeros((2, 1), dtype=np.float32),
-        exposure=np.zeros((2, 1), dtype=np.float32),
+        exposure=np.zeros((2, 1), dtype=np.float32), expected_installs=np.zeros(2),
         spend_agent=np.zeros((2, 1), dtype=np.float32),
     )  # fmt: skip
     return inputs

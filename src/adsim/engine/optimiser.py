@@ -109,7 +109,6 @@ class PlatformOptimiser:
         n_inst = learns.shape[0]
         self.n_groups = max(1, len(p.optimiser_features))
         self.mult = np.ones((n_inst, n_feat))
-        self.reported_installs = np.zeros(n_inst)  # real installs the platform has seen
         self.cvr_hat = np.zeros((n_inst, pop.n), dtype=np.float32)
         if p.optimiser_oracle:
             # Knows each person's true installs per click out of the market (plus its error).
@@ -137,7 +136,6 @@ class PlatformOptimiser:
         )  # fmt: skip
         observed *= p.scale  # real installs: the prior's strength is in real installs
         expected *= p.scale
-        self.reported_installs = observed[:, 0].copy()
         if p.optimiser_oracle:
             return
         k = self.strength

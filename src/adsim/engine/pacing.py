@@ -31,6 +31,11 @@ COST_CAP_GAIN = 0.5  # damping of the cost-cap correction (CPI overshoot -> lowe
 # Bounds of the value cap as multiples of the target, its start, and its step when the cap
 # leaves the strategy spending under half its budget at a recent cost near the target.
 COST_CAP_MIN, COST_CAP_START, COST_CAP_MAX, COST_CAP_UNSTALL = 0.5, 1.5, 8.0, 1.25
+# ASSUMPTION: the cost cap judges the cost per install of about the last day (a fading
+# memory with this half-life), not the flight so far: the learning phase's dearer installs
+# are not repaid later by starving delivery (platforms say costs may exceed a cap while
+# learning).
+COST_CAP_MEMORY_H = 24.0
 
 
 class PacingController:
@@ -57,8 +62,9 @@ class PacingController:
         self.cost_cap_bid = np.where(
             np.isfinite(self.cost_cap), COST_CAP_START * self.cost_cap, np.inf
         )
-        self._cap_spend = np.zeros(bid_cap.shape)
-        self._cap_installs = np.zeros(bid_cap.shape)
+        # The cost cap's (spend, expected installs): cumulative at its last call, fading sums.
+        self._cap_seen = np.zeros((2, *bid_cap.shape))
+        self._cap_recent = np.zeros((2, *bid_cap.shape))
         self.throttle = np.ones(bid_cap.shape)
         self.bid = np.minimum(np.where(auto_bid, START_BID_FRACTION, 1.0) * initial_bid, bid_cap)
         self._last_spend = np.zeros_like(initial_bid)
@@ -109,31 +115,39 @@ class PacingController:
         self.bid = np.where(self.auto_bid, np.minimum(self.bid, self.cost_cap_bid), self.bid)
 
     def steer_cost_cap(
-        self, spend_usd: np.ndarray, installs: np.ndarray, prior: float, planned_usd: np.ndarray
+        self,
+        spend_usd: np.ndarray,
+        expected_installs: np.ndarray,
+        prior: float,
+        planned_usd: np.ndarray,
+        every_h: float,
     ) -> None:
         """Cost cap: the value bid per install may not exceed target x ``cost_cap_scale``.
 
-        A winner never pays more than it bids and usually pays less (second price), so the
-        scale starts above 1. The platform's estimates are not exact, so the scale follows the
-        cost per install (real ``spend_usd`` up to the installs reported, ``installs``, each
-        shrunk towards the target by ``prior`` installs): while the average so far is above the
-        target it only tightens, by the worse of the recent and the average cost; otherwise it
-        follows the recent cost both ways. It loosens when the strategy spent under half of
-        ``planned_usd`` (its budget's share of the period) at a recent cost near the target,
-        so early learning-phase costs cannot shut delivery down for good.
-        A cap that never binds leaves the strategy bidding exactly as lowest cost."""
+        Called every ``every_h`` hours with the real spend so far (``spend_usd``) and the
+        installs the platform's model expected from the impressions it bought
+        (``expected_installs``), both cumulative. Like a platform, it steers on its own
+        predictions, which arrive at once and without the noise of rare installs; keeping them
+        calibrated to the installs reported is the optimiser's job (its intercept), so while
+        the model is still learning, costs can run above the cap, as platforms warn. A winner
+        never pays more than it bids and usually pays less (second price), so the scale starts
+        above 1; it then moves by (target / recent expected cost) ^ gain, the recent cost being
+        spend over expected installs fading with a half-life of ``COST_CAP_MEMORY_H``, shrunk
+        towards the target by ``prior`` installs. It loosens when the strategy spent under
+        half of ``planned_usd`` (its budget's share of the period) at a cost near the target,
+        so a strategy that bought nothing can find its level again. A cap that never binds
+        leaves the strategy bidding exactly as lowest cost."""
         capped = np.isfinite(self.cost_cap)
         target = np.where(capped, self.cost_cap, 0.0)
-        d_spend = spend_usd - self._cap_spend
-        d_installs = installs - self._cap_installs
-        self._cap_spend, self._cap_installs = spend_usd.copy(), installs.copy()
-        cpi_all = (spend_usd + prior * target) / (installs + prior)
-        cpi_recent = (d_spend + prior * target) / (d_installs + prior)
-        r_all = np.divide(target, cpi_all, out=np.ones_like(cpi_all), where=capped)
-        r_recent = np.divide(target, cpi_recent, out=np.ones_like(cpi_all), where=capped)
-        step = np.where(r_all < 1.0, np.minimum(1.0, np.minimum(r_all, r_recent)), r_recent)
-        starved = (r_recent >= 0.9) & (d_spend < 0.5 * planned_usd)
-        step = np.where(starved, np.maximum(step, COST_CAP_UNSTALL), step)
+        now = np.stack([spend_usd, expected_installs])
+        period = now - self._cap_seen
+        self._cap_seen = now
+        self._cap_recent = self._cap_recent * 0.5 ** (every_h / COST_CAP_MEMORY_H) + period
+        spend, expected = self._cap_recent
+        cpi_recent = (spend + prior * target) / (expected + prior)
+        ratio = np.divide(target, cpi_recent, out=np.ones_like(cpi_recent), where=capped)
+        starved = (ratio >= 0.9) & (period[0] < 0.5 * planned_usd)
+        step = np.where(starved, np.maximum(ratio, COST_CAP_UNSTALL), ratio)
         self.cost_cap_scale = np.clip(
             self.cost_cap_scale * step**COST_CAP_GAIN, COST_CAP_MIN, COST_CAP_MAX
         )

@@ -8,7 +8,8 @@ they run in this order too (simpy fires simultaneous events first-in, first-out)
                  snapshot;
 2. flights     - one per strategy: switches it on at its start and off at its end;
 3. optimiser   - every ``update_every_h``: the platform refits its install-rate model from
-                 the installs reported so far, and cost caps are steered;
+                 the installs reported so far, and cost caps are steered by the cost per
+                 install it expects from what it bought;
 4. pacing      - each slot: the controller corrects throttles and auto-bids;
 5. slot clock  - each slot: who is online, their ad slots, one batch kernel call for every
                  auction in every world.
@@ -43,7 +44,7 @@ UNCAPPED = np.inf
 # ASSUMPTION: when it sizes a frequency-capped audience, the forecast takes about half of a
 # person's ad opportunities to be won (a cap of c per day binds beyond 2c opportunities).
 FORECAST_WIN_SHARE = 0.5
-# A cost cap judges the average CPI so far shrunk towards its target by this many real
+# A cost cap judges its recent expected CPI shrunk towards its target by this many real
 # installs, so the first few installs (or none yet) do not swing the bid.
 COST_CAP_PRIOR = 10.0
 
@@ -127,6 +128,7 @@ class Engine:
         self.freq_window = np.zeros((n_inst, n), dtype=np.uint16)
         self.wear = np.zeros((n_inst, n), dtype=np.float32)  # fading count for wear-out
         self.exposure = np.zeros((n_inst, n), dtype=np.float32)  # platform's expected clicks
+        self.expected_installs = np.zeros(n_inst)  # platform's expected installs, cumulative
         self.spend_agent = np.zeros((n_inst, n), dtype=np.float32)
         self.install_time = np.repeat(pop.organic_install_h[None, :], n_worlds, axis=0)
         self.last_click_t = np.full((n_worlds, n), -np.inf)
@@ -245,14 +247,13 @@ class Engine:
         while True:
             yield env.timeout(every)
             self.optimiser.refit(env.now, self._state(), self.layout.world_ptr)
-            # Cost caps: spend up to the last reported install against installs reported.
-            cut_slot = max(0, math.floor((env.now - p.report_delay_h) / p.slot_h))
-            spend = self.recorder.spend_sim_usd[:cut_slot].sum(axis=0) * p.scale
+            # Cost caps: the cost per install the platform expects from what it bought.
             self.pacing.steer_cost_cap(
-                spend,
-                self.optimiser.reported_installs,
+                self.spent_total * p.scale,
+                self.expected_installs * p.scale,
                 COST_CAP_PRIOR,
                 self.budget_per_h_usd * every,
+                every,
             )
 
     def _state(self) -> dict[str, np.ndarray]:
@@ -325,7 +326,7 @@ class Engine:
             budget_left=np.minimum(hard_left, self.pacing.slot_limit(q, self._allowance_left())),
             cvr_hat=self.optimiser.cvr_hat, freq_total=self.freq_total,
             freq_window=self.freq_window, wear=self.wear, exposure=self.exposure,
-            spend_agent=self.spend_agent, install_time=self.install_time,
+            expected_installs=self.expected_installs, spend_agent=self.spend_agent, install_time=self.install_time,
             last_click_t=self.last_click_t, last_click_inst=self.last_click_inst,
             last_view_t=self.last_view_t, last_view_inst=self.last_view_inst,
         )  # fmt: skip

@@ -91,7 +91,7 @@ def run_slot(
     inst_strategy, inst_advertiser, world_ptr, active, bid_amount, throttle, pass_offset,
     budget_left, cvr_hat,
     # state, updated in place
-    freq_total, freq_window, wear, exposure, spend_agent, install_time,
+    freq_total, freq_window, wear, exposure, expected_installs, spend_agent, install_time,
     last_click_t, last_click_inst, last_view_t, last_view_inst,
 ):  # fmt: skip
     """Run one slot in place on the state arrays.
@@ -210,6 +210,7 @@ def run_slot(
                 wear_mult = wearout(wear[j, i], wear_onset, wear_decay, wear_floor)
                 wear[j, i] += 1.0
                 exposure[j, i] += est_ctr[q]
+                expected_installs[j] += est_ctr[q] * cvr_hat[j, i]
                 click_price = price_cpm / (1000.0 * est_ctr[q]) if est_ctr[q] > 0 else 0.0
                 if not bills_click[s]:
                     price = price_cpm / 1000.0
