@@ -27,15 +27,15 @@ MAX_STEP = 2.0  # at most x2 or /2 per tick
 BID_GAIN = 0.3
 MIN_THROTTLE = 1e-4
 SLOT_CAP = 3.0  # even pacing never lets one slot spend more than 3x its plan
-COST_CAP_GAIN = 0.5  # damping of the cost-cap correction (CPI overshoot -> lower value cap)
+COST_CAP_GAIN = 0.3  # damping of the cost-cap correction (CPI overshoot -> lower value cap)
 # Bounds of the value cap as multiples of the target, its start, and its step when the cap
 # leaves the strategy spending under half its budget at a recent cost near the target.
-COST_CAP_MIN, COST_CAP_START, COST_CAP_MAX, COST_CAP_UNSTALL = 0.5, 1.5, 8.0, 1.25
+COST_CAP_MIN, COST_CAP_START, COST_CAP_MAX, COST_CAP_UNSTALL = 0.5, 1.25, 2.5, 1.25
 # ASSUMPTION: the cost cap judges the cost per install of about the last day (a fading
 # memory with this half-life), not the flight so far: the learning phase's dearer installs
 # are not repaid later by starving delivery (platforms say costs may exceed a cap while
 # learning).
-COST_CAP_MEMORY_H = 24.0
+COST_CAP_MEMORY_H = 12.0
 
 
 class PacingController:
