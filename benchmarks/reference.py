@@ -69,7 +69,10 @@ def reference_slot(**kw):
                 for j in members:
                     s = strat_of[j]
                     eligible = (
-                        kw["active"][j] and kw["daypart"][s, lh] and seg[s, i] != 0
+                        kw["active"][j]
+                        and kw["flight_start_h"][s] <= t < kw["flight_end_h"][s]
+                        and kw["daypart"][s, lh]
+                        and seg[s, i] != 0
                         and not (kw["exclude_installed"][s] and installed) and j not in shown
                         and freq_window[j, i] < kw["freq_cap"][s]
                         and spend[j] < kw["budget_left"][j]

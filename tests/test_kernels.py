@@ -91,6 +91,7 @@ def _slot_inputs(
         ep_ptr=np.zeros(n + 1, dtype=np.int64), ep_start=np.zeros(0), ep_end=np.zeros(0),
         segment=np.ones((1, n), dtype=np.uint8), ctr0=np.zeros((1, n), dtype=np.float32),
         daypart=np.ones((1, 24), dtype=np.bool_), exclude_installed=np.array([True]),
+        flight_start_h=np.zeros(1), flight_end_h=np.full(1, np.inf),
         freq_cap=np.array([cap]), bid_kind=np.array([0]), quality=np.array([1.0]),
         bills_click=np.array([False]), inst_strategy=np.array([0]),
         inst_advertiser=np.array([0]), world_ptr=np.array([0, 1]),
@@ -112,6 +113,7 @@ def _two_instances(inputs, bids, quality, advertisers):
     inputs.update(
         segment=np.ones((2, 1), dtype=np.uint8), ctr0=np.zeros((2, 1), dtype=np.float32),
         daypart=np.ones((2, 24), dtype=np.bool_), exclude_installed=np.array([True, True]),
+        flight_start_h=np.zeros(2), flight_end_h=np.full(2, np.inf),
         freq_cap=np.array([100, 100]), bid_kind=np.array([0, 0]), quality=np.array(quality),
         bills_click=np.array([False, False]), inst_strategy=np.array([0, 1]),
         inst_advertiser=np.array(advertisers), world_ptr=np.array([0, 2]),

@@ -27,6 +27,7 @@ __all__ = [
     "Params",
     "SegmentNode",
     "StrategyParams",
+    "calendar_days",
     "to_params",
 ]
 
@@ -219,6 +220,15 @@ def _segment(node: Any) -> SegmentNode:
     return SegmentNode(kind, args)
 
 
+def calendar_days(start_h: float, end_h: float) -> int:
+    """Advertiser calendar days that [start_h, end_h) touches: daily budgets reset at each
+    advertiser midnight (multiples of 24 h), so a flight from day 0.25 to 2.25 may spend three
+    daily budgets."""
+    if end_h <= start_h:
+        return 0
+    return math.ceil(end_h / 24.0 - 1e-9) - math.floor(start_h / 24.0 + 1e-9)
+
+
 def _strategy(s: Any, sc: Scenario, topics: tuple[str, ...]) -> StrategyParams:
     scale = sc.population.scale
     horizon_h = sc.horizon_h
@@ -234,7 +244,6 @@ def _strategy(s: Any, sc: Scenario, topics: tuple[str, ...]) -> StrategyParams:
         amount = s.bid.amount_usd if s.bid.strategy == "bid_cap" else math.inf
     daily = s.budget.daily_usd or math.inf
     lifetime = s.budget.lifetime_usd or math.inf
-    flight_days = math.ceil((end_h - start_h) / 24.0 - 1e-9)
     cap = s.frequency_cap
     return StrategyParams(
         name=s.name,
@@ -247,7 +256,7 @@ def _strategy(s: Any, sc: Scenario, topics: tuple[str, ...]) -> StrategyParams:
         bills_per_click=s.bills_per_click,
         daily_budget_sim_usd=daily / scale,
         lifetime_budget_sim_usd=lifetime / scale,
-        budget_total_usd=min(daily * flight_days, lifetime),
+        budget_total_usd=min(daily * calendar_days(start_h, end_h), lifetime),
         even_pacing=s.pacing == "even",
         freq_cap=cap.impressions if cap else 65_000,
         freq_window_days=cap.per_days if cap else 1,

@@ -29,7 +29,7 @@ from ..breakdown import breakdowns
 from ..kernels.auction import SLOT_COUNTERS, attribute_installs, run_slot
 from ..kernels.sessions import count_sessions, fill_sessions
 from ..kernels.targeting import creative_ctr
-from ..params import BID_AUTO, Params
+from ..params import BID_AUTO, Params, calendar_days
 from ..population import Population
 from ..rng import Streams, lognormal_table
 from ..segments import audience_masks
@@ -103,6 +103,8 @@ class Engine:
             ]
         )
         self.daypart = np.stack([s.daypart for s in strats])
+        self.flight_start_h = np.array([s.start_h for s in strats])
+        self.flight_end_h = np.array([s.end_h for s in strats])
         self.exclude_installed = np.array([s.exclude_installed for s in strats])
         self.freq_cap = np.array([s.freq_cap for s in strats], dtype=np.int64)
         self.bid_kind = np.array([s.bid_kind for s in strats], dtype=np.int64)
@@ -180,8 +182,11 @@ class Engine:
                 for m, s in zip(self.masks, p.strategies, strict=True)
             ]
         )  # (S, R)
-        lh = self.slot_local_hours[:, :, 0]  # (Q, R)
-        fc = np.einsum("sr,qr,sqr->sq", seg_rate, self.slot_diurnal, self.daypart[:, lh])
+        # Every local hour a slot covers counts, weighted by the diurnal curve, so a daypart
+        # of odd hours still has traffic in 2 h slots.
+        hours = self.slot_local_hours  # (Q, R, H)
+        in_daypart = self.daypart[:, hours] * p.diurnal[hours][None]  # (S, Q, R, H)
+        fc = np.einsum("sr,sqrh->sq", seg_rate, in_daypart) / hours.shape[2]
         # Initial auto-bid: the value per install that bids the median market eCPM on average,
         # at the platform's own first estimates (the prior, not the truth).
         rates = (self.ctr0 * pop.ctr_error[None, :] * self.optimiser.cvr_hat[lay.reported]).astype(
@@ -228,17 +233,23 @@ class Engine:
         lifetime_left = self.lifetime_budget - self.spent_total
         for j, s in enumerate(self.layout.inst_strategy):
             strat = self.p.strategies[s]
-            days_left = max(1, math.ceil((strat.end_h - max(now_h, strat.start_h)) / 24.0 - 1e-9))
+            days_left = max(1, calendar_days(max(now_h, strat.start_h), strat.end_h))
             spread = lifetime_left[j] / days_left if strat.even_pacing else lifetime_left[j]
             self.allowance_today[j] = min(self.daily_budget[j], spread)
 
     def _flight(self, env: simpy.Environment, s: int):
+        """Switches strategy s on for the slots its flight overlaps. Both events are created
+        at once, at time 0, before any slot's: at equal times they fire before the slot clock
+        (simpy orders simultaneous events by creation). The kernel then checks each
+        session's own time against the flight, so a flight that starts or ends mid-slot gets
+        exactly its share."""
         strat = self.p.strategies[s]
         mine = self.layout.inst_strategy == s
-        if strat.start_h > 0:
-            yield env.timeout(strat.start_h)
+        q0 = math.floor(strat.start_h / self.p.slot_h + 1e-9) * self.p.slot_h  # its first slot
+        on, off = env.timeout(q0), env.timeout(strat.end_h)
+        yield on
         self.active[mine] = True
-        yield env.timeout(strat.end_h - env.now)
+        yield off
         self.active[mine] = False
 
     def _optimiser_clock(self, env: simpy.Environment):
@@ -320,13 +331,15 @@ class Engine:
             segment=self.masks, ctr0=self.ctr0, daypart=self.daypart,
             exclude_installed=self.exclude_installed, freq_cap=self.freq_cap,
             bid_kind=self.bid_kind, quality=self.quality, bills_click=self.bills_click,
+            flight_start_h=self.flight_start_h, flight_end_h=self.flight_end_h,
             inst_strategy=lay.inst_strategy, inst_advertiser=self.inst_advertiser,
             world_ptr=lay.world_ptr, active=self.active, bid_amount=self.pacing.bid,
             throttle=self.pacing.throttle, pass_offset=lay.pass_offset,
             budget_left=np.minimum(hard_left, self.pacing.slot_limit(q, self._allowance_left())),
             cvr_hat=self.optimiser.cvr_hat, freq_total=self.freq_total,
             freq_window=self.freq_window, wear=self.wear, exposure=self.exposure,
-            expected_installs=self.expected_installs, spend_agent=self.spend_agent, install_time=self.install_time,
+            expected_installs=self.expected_installs, spend_agent=self.spend_agent,
+            install_time=self.install_time,
             last_click_t=self.last_click_t, last_click_inst=self.last_click_inst,
             last_view_t=self.last_view_t, last_view_inst=self.last_view_inst,
         )  # fmt: skip

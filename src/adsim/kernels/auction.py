@@ -87,6 +87,7 @@ def run_slot(
     install_odds, ctr_error, ep_ptr, ep_start, ep_end,
     # per strategy s (rows) and agent i (columns)
     segment, ctr0, daypart, exclude_installed, freq_cap, bid_kind, quality, bills_click,
+    flight_start_h, flight_end_h,
     # per instance j; worlds own the instances world_ptr[w]:world_ptr[w+1]
     inst_strategy, inst_advertiser, world_ptr, active, bid_amount, throttle, pass_offset,
     budget_left, cvr_hat,
@@ -127,7 +128,8 @@ def run_slot(
             for j in range(j_lo, j_hi):
                 q = j - j_lo
                 s = inst_strategy[j]
-                ok = active[j] and daypart[s, lh] and segment[s, i] != 0
+                ok = active[j] and flight_start_h[s] <= t < flight_end_h[s]
+                ok = ok and daypart[s, lh] and segment[s, i] != 0
                 ok = ok and not (exclude_installed[s] and installed)
                 ok = ok and freq_window[j, i] < freq_cap[s] and slot_spend[j] < budget_left[j]
                 eligible[q] = ok
