@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
-from conftest import scenario_dict, strategy
+from conftest import SCENARIOS, SMALL, scenario_dict, strategy
 
 import adsim
 from adsim import Scenario
 from adsim.params import calendar_days
+from adsim.scenario.load import MAX_DEPTH, ScenarioError, load_scenario, scenario_from_dict
 
 
 def run(data: dict, **kw) -> adsim.Result:
@@ -62,3 +66,69 @@ def test_even_pacing_delivers_with_two_hour_slots_and_odd_hours():
     row = run(scenario_dict(strategies=[s], slot_h=2)).summary().loc["odd"]
     assert row["impressions"] > 0
     assert row["budget_used"] > 0.5
+
+
+# ---- input the schema refuses ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "path", "message"),
+    [
+        ({"horizon_days": True}, "horizon_days", "valid integer"),
+        (
+            {"strategies": [strategy("a", budget={"daily_usd": "400"})]},
+            "strategies.0.budget.daily_usd",
+            "valid number",
+        ),
+        (
+            {"strategies": [strategy("a", budget={"daily_usd": float("inf")})]},
+            "strategies.0.budget.daily_usd",
+            "finite",
+        ),
+        (
+            {"population": {**SMALL["population"], "scale": float("inf")}},
+            "population.scale",
+            "finite",
+        ),
+        (
+            {"platform": {"market": {"cpm_median_usd": float("nan")}}},
+            "platform.market.cpm_median_usd",
+            "finite",
+        ),
+    ],
+)
+def test_numbers_are_finite_and_of_their_own_type(changes, path, message):
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(scenario_dict(**changes))
+    problems = dict(info.value.problems)
+    assert path in problems and message in problems[path]
+
+
+def _load_text(tmp_path: Path, name: str, text: str) -> ScenarioError:
+    (tmp_path / name).write_text(text)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(tmp_path / name)
+    assert len(info.value.problems) == 1
+    return info.value
+
+
+def test_duplicate_keys_are_refused_in_yaml_and_json(tmp_path):
+    text = (SCENARIOS / "quickstart.yaml").read_text()
+    err = _load_text(
+        tmp_path, "dup.yaml", text.replace("horizon_days:", "horizon_days: 3\nhorizon_days:", 1)
+    )
+    assert "duplicate key 'horizon_days'" in str(err)
+    err = _load_text(tmp_path, "dup.json", json.dumps(SMALL)[:-1] + ', "seed": 12}')
+    assert "duplicate key 'seed'" in str(err)
+
+
+def test_deep_nesting_and_alias_bombs_are_refused_with_a_message(tmp_path):
+    deep = "{not: " * 300 + "{everyone: true}" + "}" * 300
+    err = _load_text(tmp_path, "deep.yaml", f"name: x\nstrategies:\n  - audience: {deep}\n")
+    assert f"nested more than {MAX_DEPTH} levels" in str(err)
+    err = _load_text(tmp_path, "deep.json", '{"a": ' + "[" * 5000 + "]" * 5000 + "}")
+    assert "nested too deep" in str(err)
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{k}: &a{k} [{', '.join([f'*a{k - 1}'] * 10)}]" for k in range(1, 8)]
+    err = _load_text(tmp_path, "bomb.yaml", "\n".join(lines) + "\n")
+    assert "aliases" in str(err)

@@ -34,9 +34,10 @@ SHARE_TOLERANCE = 0.01
 
 
 class Model(BaseModel):
-    """Base of every scenario model: unknown keys are errors, values are immutable."""
+    """Base of every scenario model: unknown keys are errors, values are immutable, numbers
+    are finite and of their own type (no `true` for 1, no "400" for 400)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 def check_shares(shares: dict[str, float] | list[float], what: str) -> None:

@@ -15,7 +15,66 @@ from pydantic import ValidationError
 
 from .model import Scenario
 
-__all__ = ["ScenarioError", "load_scenario", "scenario_from_dict"]
+__all__ = ["MAX_DEPTH", "MAX_NODES", "ScenarioError", "load_scenario", "scenario_from_dict"]
+
+# A scenario is a few levels deep and a few thousand values; audiences nest, but not this far.
+# Beyond these a file is refused before validation (deep nesting would exhaust the stack, and
+# YAML aliases can expand a small file into billions of values).
+MAX_DEPTH = 64
+MAX_NODES = 1_000_000
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key repeated in one mapping (the last would win)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+            except TypeError:  # an unhashable key: the base class reports it
+                continue
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+class _DuplicateKeyError(ValueError):
+    pass
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKeyError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _check_shape(data: Any) -> tuple[str, str] | None:
+    """The first (path, problem) that makes ``data`` too deep or too large, else None."""
+    stack: list[tuple[Any, tuple[str, ...]]] = [(data, ())]
+    nodes = 0
+    while stack:
+        value, path = stack.pop()
+        nodes += 1
+        if nodes > MAX_NODES:
+            return "", f"more than {MAX_NODES:,} values (do YAML aliases expand too far?)"
+        if len(path) > MAX_DEPTH:
+            where = ".".join(path[:6]) + "..."
+            return where, f"nested more than {MAX_DEPTH} levels deep"
+        if isinstance(value, dict):
+            stack.extend((v, (*path, str(k))) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, (*path, str(i))) for i, v in enumerate(value))
+    return None
 
 
 class ScenarioError(ValueError):
@@ -56,6 +115,9 @@ def scenario_from_dict(data: Any, source: str = "<dict>", base_dir: Path | None 
     """Validate a mapping as a scenario; relative file paths resolve against ``base_dir``."""
     if not isinstance(data, dict):
         raise ScenarioError(source, [("", f"a scenario is a mapping, got {type(data).__name__}")])
+    problem = _check_shape(data)
+    if problem is not None:
+        raise ScenarioError(source, [problem])
     try:
         return Scenario.model_validate(data, context={"base_dir": str(base_dir or Path.cwd())})
     except ValidationError as exc:
@@ -72,7 +134,16 @@ def load_scenario(path: str | Path) -> Scenario:
     except UnicodeDecodeError:
         raise ScenarioError(str(path), [("", "file is not UTF-8 text")]) from None
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        if path.suffix.lower() == ".json":
+            data = json.loads(text, object_pairs_hook=_unique_pairs)
+        else:
+            data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
+    except RecursionError:
+        raise ScenarioError(
+            str(path), [("", f"nested too deep to read (at most {MAX_DEPTH} levels)")]
+        ) from None
+    except _DuplicateKeyError as exc:
+        raise ScenarioError(str(path), [("", f"invalid JSON: {exc}")]) from None
     except json.JSONDecodeError as exc:
         raise ScenarioError(
             str(path), [("", f"invalid JSON at line {exc.lineno}: {exc.msg}")]
