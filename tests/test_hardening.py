@@ -4,6 +4,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -132,3 +136,28 @@ def test_deep_nesting_and_alias_bombs_are_refused_with_a_message(tmp_path):
     lines += [f"a{k}: &a{k} [{', '.join([f'*a{k - 1}'] * 10)}]" for k in range(1, 8)]
     err = _load_text(tmp_path, "bomb.yaml", "\n".join(lines) + "\n")
     assert "aliases" in str(err)
+
+
+# ---- interrupts ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_an_interrupted_run_exits_cleanly_and_writes_nothing(tmp_path, sig, code):
+    """A signal during the run (most of its time is inside kernels) gives one line, the
+    conventional exit code, no traceback and no output folder."""
+    scenario = tmp_path / "s.json"
+    scenario.write_text(json.dumps(scenario_dict(horizon_days=30)))
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "adsim.cli", "run", str(scenario), "--replicates", "50"]
+    proc = subprocess.Popen(
+        [*cmd, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    # Wait until it is running replicates (after imports and the first compile or cache load).
+    time.sleep(6.0)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == code
+    assert "Traceback" not in stderr
+    assert "nothing written" in stderr.strip().splitlines()[-1]
+    assert not out.exists()

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -186,8 +188,18 @@ def _cmd_schema(args: argparse.Namespace, out: Console, err: Console) -> int:
     return 0
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every layer stops the same way."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
     out, err = Console(), Console(stderr=True)
     if not out.is_terminal:
         out = Console(width=200)  # piped output: do not wrap tables at 80 columns
@@ -195,8 +207,11 @@ def main(argv: list[str] | None = None) -> int:
     commands["schema"] = _cmd_schema
     try:
         return commands[args.command](args, out, err)
+    except Terminated:
+        err.print("terminated: nothing written")
+        return 143
     except KeyboardInterrupt:
-        err.print("interrupted")
+        err.print("interrupted: nothing written")
         return 130
 
 

@@ -19,11 +19,25 @@ ProgressFn = Callable[[int, int, int], None]  # (replicate, slots done, slots to
 
 def run_replicate(p: Params, replicate: int, progress: ProgressFn | None = None) -> RunRecord:
     """Build the population and run the engine for one replicate of ``p``."""
-    streams = Streams(p.seed, replicate)
-    pop = build_population(p, streams)
-    engine = Engine(p, pop, streams)
-    tick = None if progress is None else (lambda done: progress(replicate, done, p.n_slots))
-    return engine.run(tick)
+    try:
+        streams = Streams(p.seed, replicate)
+        pop = build_population(p, streams)
+        engine = Engine(p, pop, streams)
+        tick = None if progress is None else (lambda done: progress(replicate, done, p.n_slots))
+        return engine.run(tick)
+    except SystemError as exc:
+        _raise_interrupt(exc)
+        raise
+
+
+def _raise_interrupt(exc: BaseException) -> None:
+    """An interrupt (Ctrl-C) that arrives inside a numba kernel comes back as a SystemError
+    ("returned a result with an exception set") caused by it: raise the interrupt itself."""
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None:
+        if isinstance(cause, KeyboardInterrupt):
+            raise cause.with_traceback(None) from None
+        cause = cause.__cause__ or cause.__context__
 
 
 def run(
