@@ -12,6 +12,7 @@ __all__ = [
     "AgeBandMult",
     "AgeBandShare",
     "Gender",
+    "HourlyMult",
     "Model",
     "NonNeg",
     "Os",
@@ -29,6 +30,8 @@ Gender = Literal["female", "male", "unknown"]
 Positive = Annotated[float, Field(gt=0)]
 NonNeg = Annotated[float, Field(ge=0)]
 Probability = Annotated[float, Field(ge=0, le=1)]
+# A multiplier for each local hour 0..23.
+HourlyMult = Annotated[list[NonNeg], Field(min_length=24, max_length=24)]
 
 SHARE_TOLERANCE = 0.01
 

@@ -6,7 +6,16 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .common import AgeBandMult, Model, NonNeg, Os, Positive, Probability, check_unique
+from .common import (
+    AgeBandMult,
+    HourlyMult,
+    Model,
+    NonNeg,
+    Os,
+    Positive,
+    Probability,
+    check_unique,
+)
 
 __all__ = [
     "OPTIMISER_FEATURES",
@@ -173,10 +182,9 @@ class Platform(Model):
         default=0.001, le=0.1, description="Clicks by mistake per impression; never install."
     )
     # ASSUMPTION: people click a little less late at night and in the morning rush.
-    click_hour_mult: list[NonNeg] = Field(
+    click_hour_mult: HourlyMult = Field(
         default=[0.9, 0.85, 0.8, 0.8, 0.8, 0.85, 0.9, 0.95, 1.0, 1.0, 1.0, 1.0,
                  1.05, 1.05, 1.0, 1.0, 1.0, 1.05, 1.1, 1.1, 1.1, 1.1, 1.05, 0.95],
-        min_length=24, max_length=24,
         description="Click propensity by the viewer's local hour 0..23.",
     )  # fmt: skip
 
@@ -269,10 +277,9 @@ class App(Model):
         default=8.0, description="Median hours from an unclicked impression to its install."
     )
     # ASSUMPTION: installs after a click are likelier in the evening (at home, on wifi).
-    install_hour_mult: list[NonNeg] = Field(
+    install_hour_mult: HourlyMult = Field(
         default=[0.95, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.95, 0.95, 0.95, 1.0, 1.0,
                  1.0, 1.0, 1.0, 1.0, 1.0, 1.05, 1.1, 1.1, 1.15, 1.15, 1.1, 1.0],
-        min_length=24, max_length=24,
         description="Odds multiplier of installing after a click, by local hour 0..23.",
     )  # fmt: skip
     install_delay: InstallDelay = Field(default_factory=InstallDelay)
