@@ -31,8 +31,8 @@ COST_CAP_GAIN = 0.3  # damping of the cost-cap correction (CPI overshoot -> lowe
 # Bounds of the value cap as multiples of the target, its start, and its step when the cap
 # leaves the strategy spending under half its budget at a recent cost near the target.
 COST_CAP_MIN, COST_CAP_START, COST_CAP_MAX, COST_CAP_UNSTALL = 0.5, 1.25, 2.5, 1.25
-# ASSUMPTION: the cost cap judges the cost per install of about the last day (a fading
-# memory with this half-life), not the flight so far: the learning phase's dearer installs
+# ASSUMPTION: the cost cap judges the cost per install of the recent past (a fading memory
+# with this half-life), not the flight so far: the learning phase's dearer installs
 # are not repaid later by starving delivery (platforms say costs may exceed a cap while
 # learning).
 COST_CAP_MEMORY_H = 12.0
