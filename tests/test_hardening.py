@@ -99,6 +99,46 @@ def test_even_pacing_delivers_with_two_hour_slots_and_odd_hours():
             "platform.market.cpm_median_usd",
             "finite",
         ),
+        # Explicit maxima where the engine has a limit (16-bit counters, int16 region ids,
+        # bounded scroll depth) or where a product of values could overflow.
+        (
+            {"strategies": [strategy("a", frequency_cap={"impressions": 65_536})]},
+            "strategies.0.frequency_cap.impressions",
+            "less than or equal to 65535",
+        ),
+        (
+            {"platform": {"feed_items_per_session": 1e9}},
+            "platform.feed_items_per_session",
+            "less than or equal to 500",
+        ),
+        (
+            {"population": {**SMALL["population"], "activity": {"max_sessions_per_day": 151.0}}},
+            "population.activity.max_sessions_per_day",
+            "less than or equal to 150",
+        ),
+        (
+            {"strategies": [strategy("a", bid={"strategy": "cpc", "amount_usd": 1e308})]},
+            "strategies.0.bid.cpc.amount_usd",
+            "less than or equal to 100000",
+        ),
+        (
+            {"platform": {"market": {"devices": {"ios": 1e300}}}},
+            "platform.market.devices.ios",
+            "less than or equal to 1000",
+        ),
+        (
+            {
+                "population": {
+                    **SMALL["population"],
+                    "regions": [
+                        {**SMALL["population"]["regions"][0], "name": f"r{k}", "share": 1e-4}
+                        for k in range(10_001)
+                    ],
+                }
+            },
+            "population.regions",
+            "at most 10000 items",
+        ),
     ],
 )
 def test_numbers_are_finite_and_of_their_own_type(changes, path, message):

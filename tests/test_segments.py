@@ -95,6 +95,7 @@ def test_platform_round_and_overlap():
     assert platform_round(1234) == 1200
     assert platform_round(6_912_345) == 6_900_000
     assert platform_round(95) == 95
+    assert platform_round(0.4) == 1  # part of a person (scale < 1) is not an empty audience
     masks = np.array([[1, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0]], dtype=np.uint8)
     overlap = overlap_matrix(masks)
     assert overlap[0, 1] == 0.5 and overlap[1, 0] == 1.0 and overlap[2, 0] == 0.0

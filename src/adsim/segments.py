@@ -21,11 +21,14 @@ _LAPLACE = 0.5  # pseudo-count for look-alike rates, so unseen traits get finite
 
 
 def platform_round(people: float) -> int:
-    """Round to two significant figures, as ad platforms report audience sizes."""
+    """Round to two significant figures, as ad platforms report audience sizes.
+
+    A non-empty audience never reports 0: with ``scale`` below 1 an agent is part of a
+    person, and an audience that is reached must not read as empty."""
     if people <= 0:
         return 0
     digits = 2 - 1 - math.floor(math.log10(people))
-    return int(round(people, digits))
+    return max(1, int(round(people, digits)))
 
 
 def _interest_bits(topics: list[str], p: Params) -> np.ndarray:

@@ -14,10 +14,13 @@ __all__ = [
     "Gender",
     "HourlyMult",
     "Model",
+    "Mult",
     "NonNeg",
     "Os",
     "Positive",
     "Probability",
+    "Sigma",
+    "Usd",
     "check_shares",
     "check_unique",
 ]
@@ -30,8 +33,16 @@ Gender = Literal["female", "male", "unknown"]
 Positive = Annotated[float, Field(gt=0)]
 NonNeg = Annotated[float, Field(ge=0)]
 Probability = Annotated[float, Field(ge=0, le=1)]
+# Explicit maxima: far beyond any real campaign, and low enough that no product or sum of
+# them in the engine can overflow a float64 or lose a cent.
+MAX_MULT = 1000.0
+MAX_SIGMA = 5.0
+MAX_USD = 1e9
+Mult = Annotated[float, Field(ge=0, le=MAX_MULT, description="A multiplier (0 to 1,000).")]
+Sigma = Annotated[float, Field(ge=0, le=MAX_SIGMA, description="A lognormal sigma (0 to 5).")]
+Usd = Annotated[float, Field(gt=0, le=MAX_USD, description="US dollars (up to 1e9).")]
 # A multiplier for each local hour 0..23.
-HourlyMult = Annotated[list[NonNeg], Field(min_length=24, max_length=24)]
+HourlyMult = Annotated[list[Mult], Field(min_length=24, max_length=24)]
 
 SHARE_TOLERANCE = 0.01
 
@@ -75,4 +86,4 @@ class AgeBandShare(AgeRange):
 
 
 class AgeBandMult(AgeRange):
-    mult: NonNeg = Field(description="Multiplier applied to people in this age band.")
+    mult: Mult = Field(description="Multiplier applied to people in this age band (0 to 1,000).")

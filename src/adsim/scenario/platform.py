@@ -10,10 +10,12 @@ from .common import (
     AgeBandMult,
     HourlyMult,
     Model,
+    Mult,
     NonNeg,
     Os,
     Positive,
     Probability,
+    Sigma,
     check_unique,
 )
 
@@ -39,9 +41,9 @@ class Market(Model):
     (validation/funnel_ranges.py prints them).
     """
 
-    cpm_median_usd: Positive = 16.0
-    sigma: NonNeg = Field(default=0.4, description="Lognormal sigma of the competing eCPM.")
-    hour: list[NonNeg] = Field(
+    cpm_median_usd: Positive = Field(default=16.0, le=10_000)
+    sigma: Sigma = Field(default=0.4, description="Lognormal sigma of the competing eCPM.")
+    hour: list[Mult] = Field(
         default=[
             0.8,
             0.75,
@@ -72,11 +74,12 @@ class Market(Model):
         max_length=24,
         description="Multiplier by the viewer's local hour 0..23 (peak hours cost more).",
     )
-    devices: dict[Os, NonNeg] = Field(default_factory=lambda: {"ios": 1.25, "android": 0.9})
-    regions: dict[str, NonNeg] = Field(default_factory=dict)
+    devices: dict[Os, Mult] = Field(default_factory=lambda: {"ios": 1.25, "android": 0.9})
+    regions: dict[str, Mult] = Field(default_factory=dict)
     age: list[AgeBandMult] = Field(default_factory=list)
     fit_elasticity: NonNeg = Field(
         default=0.5,
+        le=10,
         description="Competitors want the same people: competing eCPM x (app fit)^elasticity. "
         "0 = the market ignores who the person is.",
     )
@@ -114,16 +117,18 @@ class Optimiser(Model):
     # ASSUMPTION: a cell's estimate is half prior, half data after this many real installs in
     # it. Meta's learning phase needs ~50 events (calibration.md) before delivery stabilises, so
     # a cell needs tens of its own installs before the platform trusts it.
-    prior_strength_installs: Positive = 25.0
+    prior_strength_installs: Positive = Field(default=25.0, le=1e6)
     # ASSUMPTION: persistent per-person errors (lognormal sigma) of the click-rate and install
     # predictions; platforms predict clicks from far more data than one app's installs.
     ctr_error_sigma: NonNeg = Field(default=0.3, le=3)
     install_error_sigma: NonNeg = Field(default=0.6, le=3)
     update_every_h: Positive = Field(
-        default=6.0, description="Hours between model refits; a multiple of slot_h."
+        default=6.0, le=24 * 366, description="Hours between model refits; a multiple of slot_h."
     )
     report_delay_h: NonNeg = Field(
-        default=2.0, description="Hours before an install is reported back to the platform."
+        default=2.0,
+        le=24 * 366,
+        description="Hours before an install is reported back to the platform.",
     )
     # Meta: the learning phase lasts until ~50 optimisation events within 7 days (calibration).
     learning_installs: int = Field(default=50, ge=0, description="Real installs that end it.")
@@ -139,8 +144,8 @@ class Optimiser(Model):
 class Attribution(Model):
     """Last-touch attribution windows, clicks before views (defaults: 7-day click, 1-day view)."""
 
-    click_window_days: NonNeg = 7.0
-    view_window_days: NonNeg = 1.0
+    click_window_days: NonNeg = Field(default=7.0, le=366)
+    view_window_days: NonNeg = Field(default=1.0, le=366)
 
 
 class WearOut(Model):
@@ -153,29 +158,31 @@ class WearOut(Model):
     """
 
     onset: int = Field(default=4, ge=0)
-    half_life: Positive = 4.0
+    half_life: Positive = Field(default=4.0, le=10_000)
     floor: Probability = Field(default=0.5, description="Lowest click-rate multiplier.")
     # ASSUMPTION: no public half-life; a week, the usual creative refresh cycle.
-    memory_half_life_days: Positive = 7.0
+    memory_half_life_days: Positive = Field(default=7.0, le=10_000)
 
 
 class Platform(Model):
     name: str = "twitter"
     feed_items_per_session: Positive = Field(
-        default=20.0, description="Mean feed items seen per session (geometric scroll depth)."
+        default=20.0,
+        le=500,
+        description="Mean feed items seen per session (geometric scroll depth), at most 500.",
     )
     ad_load: float = Field(
         default=0.2, gt=0, le=0.5, description="Share of feed items that are ads."
     )
     auction: Literal["second_price", "first_price"] = "second_price"
-    reserve_cpm_usd: NonNeg = 1.0
+    reserve_cpm_usd: NonNeg = Field(default=1.0, le=10_000)
     market: Market = Field(default_factory=Market)
     optimiser: Optimiser = Field(default_factory=Optimiser)
     attribution: Attribution = Field(default_factory=Attribution)
     wearout: WearOut = Field(default_factory=WearOut)
     # Android users click more, iOS users install more after clicking (Kenshoo 2015).
-    device_click_mult: dict[Os, NonNeg] = Field(default_factory=lambda: {"android": 1.15})
-    device_install_mult: dict[Os, NonNeg] = Field(default_factory=lambda: {"ios": 1.2})
+    device_click_mult: dict[Os, Mult] = Field(default_factory=lambda: {"android": 1.15})
+    device_install_mult: dict[Os, Mult] = Field(default_factory=lambda: {"ios": 1.2})
     # Ad networks see ~0.6 installs per 100 clicks because many clicks are accidental
     # (Liftoff 2023); feeds have fewer. ASSUMPTION: 0.1% of impressions, about a tenth of clicks.
     accidental_ctr: Probability = Field(
@@ -198,8 +205,8 @@ class Platform(Model):
 class InstallDelay(Model):
     """Hours from click to first open, lognormal (store page, download, first launch)."""
 
-    median_h: Positive = 0.5
-    sigma: NonNeg = 1.5
+    median_h: Positive = Field(default=0.5, le=24 * 366)
+    sigma: Sigma = 1.5
 
 
 class AppFit(Model):
@@ -209,12 +216,12 @@ class AppFit(Model):
     (see ``platform.optimiser.features``). ``latent_sigma`` adds a trait nobody observes.
     """
 
-    interests: dict[str, NonNeg] = Field(default_factory=dict)
+    interests: dict[str, Mult] = Field(default_factory=dict)
     age: list[AgeBandMult] = Field(default_factory=list)
-    regions: dict[str, NonNeg] = Field(default_factory=dict)
-    countries: dict[str, NonNeg] = Field(default_factory=dict)
-    devices: dict[Os, NonNeg] = Field(default_factory=dict)
-    followers_of: dict[str, NonNeg] = Field(
+    regions: dict[str, Mult] = Field(default_factory=dict)
+    countries: dict[str, Mult] = Field(default_factory=dict)
+    devices: dict[Os, Mult] = Field(default_factory=dict)
+    followers_of: dict[str, Mult] = Field(
         default_factory=dict, description="Multiplier for followers of a named account."
     )
     latent_sigma: NonNeg = Field(
@@ -274,7 +281,9 @@ class App(Model):
         "share of what a click would give.",
     )
     view_delay_median_h: Positive = Field(
-        default=8.0, description="Median hours from an unclicked impression to its install."
+        default=8.0,
+        le=24 * 366,
+        description="Median hours from an unclicked impression to its install.",
     )
     # ASSUMPTION: installs after a click are likelier in the evening (at home, on wifi).
     install_hour_mult: HourlyMult = Field(

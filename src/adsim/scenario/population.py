@@ -11,15 +11,31 @@ from .common import (
     AgeBandShare,
     Gender,
     Model,
+    Mult,
     NonNeg,
     Os,
     Positive,
     Probability,
+    Sigma,
     check_shares,
     check_unique,
 )
 
-__all__ = ["Account", "Activity", "FollowGraph", "Interest", "Population", "Region"]
+__all__ = [
+    "MAX_REGIONS",
+    "MAX_SESSIONS_PER_DAY",
+    "Account",
+    "Activity",
+    "FollowGraph",
+    "Interest",
+    "Population",
+    "Region",
+]
+
+# Engine limits: region ids are int16, per-person impression counters uint16
+# (150 sessions a day x 366 days = 54,900 < 65,535).
+MAX_REGIONS = 10_000
+MAX_SESSIONS_PER_DAY = 150.0
 
 
 class Region(Model):
@@ -30,7 +46,9 @@ class Region(Model):
     utc_offset_h: float = Field(ge=-12, le=14, description="Local time minus UTC, hours.")
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
-    spread_km: Positive = Field(default=15.0, description="Std. dev. of agents' distance.")
+    spread_km: Positive = Field(
+        default=15.0, le=20_000, description="Std. dev. of agents' distance."
+    )
     share: Probability = Field(description="Share of the population living here.")
     languages: dict[str, Probability] = Field(default_factory=lambda: {"en": 1.0})
 
@@ -49,7 +67,7 @@ class Interest(Model):
         ge=0, le=0.95, description="Share of the population holding the topic."
     )
     age_tilt: list[AgeBandMult] = Field(default_factory=list)
-    gender_tilt: dict[Gender, NonNeg] = Field(default_factory=dict)
+    gender_tilt: dict[Gender, Mult] = Field(default_factory=dict)
 
 
 class Activity(Model):
@@ -58,10 +76,15 @@ class Activity(Model):
     # Heavy-tailed use: Pew 2019 (calibration.md) finds the top 10% of users write 80% of
     # tweets. Sessions are less skewed than writing; a lognormal with sigma ~1.2 gives the top
     # decile ~45% of sessions.
-    sessions_per_day_median: Positive = 1.0
-    sessions_per_day_sigma: NonNeg = 1.2
-    max_sessions_per_day: Positive = 60.0
-    diurnal: list[NonNeg] = Field(
+    sessions_per_day_median: Positive = Field(default=1.0, le=MAX_SESSIONS_PER_DAY)
+    sessions_per_day_sigma: Sigma = 1.2
+    max_sessions_per_day: Positive = Field(
+        default=60.0,
+        le=MAX_SESSIONS_PER_DAY,
+        description="Most sessions a person opens per day (at most 150: the engine counts "
+        "impressions per person in 16 bits, and 150 a day for 366 days fits).",
+    )
+    diurnal: list[Mult] = Field(
         default=[
             0.3,
             0.15,
@@ -104,10 +127,12 @@ class Activity(Model):
 class FollowGraph(Model):
     """Agent-to-agent follows (CSR), built now for the organic feed."""
 
-    mean_follows: NonNeg = Field(default=20.0, description="Mean out-degree among agents.")
+    mean_follows: NonNeg = Field(
+        default=20.0, le=1000, description="Mean out-degree among agents (at most 1,000)."
+    )
     # Kwak et al. 2010 (calibration.md): followings exponent ~2.28, heavy-tailed followers.
     degree_exponent: float = Field(default=2.28, gt=1.5)
-    popularity_sigma: NonNeg = Field(default=1.5, description="Lognormal sigma of attractiveness.")
+    popularity_sigma: Sigma = Field(default=1.5, description="Lognormal sigma of attractiveness.")
     region_homophily: Probability = 0.6
     interest_homophily: Probability = 0.5
 
@@ -115,11 +140,11 @@ class FollowGraph(Model):
 class FollowerProfile(Model):
     """Who follows an account: multipliers on the chance a given person is a follower."""
 
-    interests: dict[str, NonNeg] = Field(default_factory=dict)
-    regions: dict[str, NonNeg] = Field(default_factory=dict)
-    countries: dict[str, NonNeg] = Field(default_factory=dict)
+    interests: dict[str, Mult] = Field(default_factory=dict)
+    regions: dict[str, Mult] = Field(default_factory=dict)
+    countries: dict[str, Mult] = Field(default_factory=dict)
     age: list[AgeBandMult] = Field(default_factory=list)
-    gender: dict[Gender, NonNeg] = Field(default_factory=dict)
+    gender: dict[Gender, Mult] = Field(default_factory=dict)
 
 
 class Account(Model):
@@ -135,8 +160,10 @@ class Population(Model):
     """Who is on the platform. Each of ``agents`` stands for ``scale`` real people."""
 
     agents: int = Field(ge=10, le=20_000_000)
-    scale: Positive = Field(default=1.0, description="Real people per agent.")
-    regions: list[Region] = Field(min_length=1)
+    scale: Positive = Field(default=1.0, le=1e6, description="Real people per agent.")
+    regions: list[Region] = Field(
+        min_length=1, max_length=MAX_REGIONS, description="At most 10,000 (16-bit index)."
+    )
     age: list[AgeBandShare] = Field(min_length=1)
     gender: dict[Gender, Probability] = Field(default_factory=lambda: {"female": 0.5, "male": 0.5})
     devices: dict[Os, Probability] = Field(

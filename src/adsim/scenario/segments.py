@@ -59,7 +59,7 @@ class RegionIn(Model):
 class Circle(Model):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
-    km: Positive
+    km: Positive = Field(le=20_000)
 
 
 class Radius(Model):

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .common import Model, NonNeg, Positive, Probability
+from .common import Model, Mult, NonNeg, Positive, Probability, Usd
 from .segments import Segment
 
 __all__ = ["AUTO_BIDS", "Bid", "Budget", "Creative", "Flight", "FrequencyCap", "Strategy"]
@@ -16,7 +16,7 @@ class MaxCpm(Model):
     """Manual bid per thousand impressions."""
 
     strategy: Literal["max_cpm"]
-    amount_usd: Positive
+    amount_usd: Positive = Field(le=100_000)
 
 
 class CpcBid(Model):
@@ -24,7 +24,7 @@ class CpcBid(Model):
     platform's estimated CTR; billed per click by default, so a click never costs more."""
 
     strategy: Literal["cpc"]
-    amount_usd: Positive
+    amount_usd: Positive = Field(le=100_000)
 
 
 class LowestCost(Model):
@@ -37,7 +37,7 @@ class BidCap(Model):
     """Lowest cost, but the value bid per install never exceeds ``amount_usd`` in any auction."""
 
     strategy: Literal["bid_cap"]
-    amount_usd: Positive
+    amount_usd: Positive = Field(le=100_000)
 
 
 class CostCap(Model):
@@ -45,7 +45,7 @@ class CostCap(Model):
     ``amount_usd`` (Meta's cost cap). A cap that does not bind behaves like lowest cost."""
 
     strategy: Literal["cost_cap"]
-    amount_usd: Positive
+    amount_usd: Positive = Field(le=100_000)
 
 
 Bid = Annotated[MaxCpm | CpcBid | LowestCost | BidCap | CostCap, Field(discriminator="strategy")]
@@ -55,8 +55,8 @@ AUTO_BIDS = ("lowest_cost", "bid_cap", "cost_cap")
 class Budget(Model):
     """Daily and/or lifetime budget in real USD (the simulation spends ``budget / scale``)."""
 
-    daily_usd: Positive | None = None
-    lifetime_usd: Positive | None = None
+    daily_usd: Usd | None = None
+    lifetime_usd: Usd | None = None
 
     @model_validator(mode="after")
     def _some(self) -> Budget:
@@ -66,15 +66,17 @@ class Budget(Model):
 
 
 class FrequencyCap(Model):
-    impressions: int = Field(ge=1, description="Most impressions per person per window.")
-    per_days: int = Field(default=1, ge=1, description="Window length in days.")
+    impressions: int = Field(
+        ge=1, le=65_535, description="Most impressions per person per window (16-bit counter)."
+    )
+    per_days: int = Field(default=1, ge=1, le=366, description="Window length in days.")
 
 
 class Flight(Model):
     """When the strategy runs: days from the start, and local hours (dayparting)."""
 
-    start_day: NonNeg = 0.0
-    end_day: Positive | None = None
+    start_day: NonNeg = Field(default=0.0, le=366)
+    end_day: Positive | None = Field(default=None, le=10_000)
     hours: list[Annotated[int, Field(ge=0, le=23)]] | None = Field(
         default=None, min_length=1, description="Viewer's local hours when ads may show."
     )
@@ -92,8 +94,8 @@ class Creative(Model):
     # Facebook ads, US: CTR 0.90% (WordStream 2017); early game ads 0.04-0.14% (calibration.md).
     ctr: Probability = 0.008
     topics: list[str] = Field(default_factory=list)
-    topic_lift: NonNeg = Field(default=1.0, description="Extra CTR at full affinity to a topic.")
-    quality: Positive = Field(default=1.0, description="Ad quality weight in the auction.")
+    topic_lift: Mult = Field(default=1.0, description="Extra CTR at full affinity to a topic.")
+    quality: Positive = Field(default=1.0, le=1000, description="Ad quality weight in the auction.")
 
 
 class Strategy(Model):
