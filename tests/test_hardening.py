@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -15,7 +16,9 @@ from conftest import SCENARIOS, SMALL, scenario_dict, strategy
 
 import adsim
 from adsim import Scenario
-from adsim.params import calendar_days
+from adsim.cli import main as cli_main
+from adsim.params import calendar_days, to_params
+from adsim.resources import MemoryLimitError, check_memory, estimate_memory
 from adsim.scenario.load import MAX_DEPTH, ScenarioError, load_scenario, scenario_from_dict
 
 
@@ -201,3 +204,68 @@ def test_an_interrupted_run_exits_cleanly_and_writes_nothing(tmp_path, sig, code
     assert "Traceback" not in stderr
     assert "nothing written" in stderr.strip().splitlines()[-1]
     assert not out.exists()
+
+
+# ---- memory: refused up front, with the estimate --------------------------------------------
+
+
+def test_memory_estimate_grows_with_agents_strategies_and_worlds():
+    base = to_params(scenario_from_dict(scenario_dict()))
+    est = estimate_memory(base)
+    population = {**SMALL["population"], "agents": 60_000}
+    bigger = to_params(scenario_from_dict(scenario_dict(population=population)))
+    # Nearly everything but the fixed base is per agent (named accounts' followers are a fixed
+    # number of real people): 10x the agents, just under 10x the rest.
+    ratio = (estimate_memory(bigger).peak - est.base) / (est.peak - est.base)
+    assert 9.5 < ratio <= 10.0
+    shared = to_params(scenario_from_dict(scenario_dict(market_mode="shared")))
+    assert estimate_memory(shared).engine > est.engine  # one world per strategy, plus all
+
+
+def test_a_run_that_cannot_fit_is_refused_before_building(tmp_path, capsys):
+    scenario = scenario_from_dict(scenario_dict())
+    need = estimate_memory(to_params(scenario)).peak
+    with pytest.raises(MemoryLimitError, match=r"population\.agents: this run needs about"):
+        adsim.run(scenario, max_memory_bytes=need - 1)
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(scenario_dict()))
+    out = tmp_path / "out"
+    assert cli_main(["run", str(path), "--out", str(out), "--max-memory", "1M"]) == 2
+    err = capsys.readouterr().err
+    assert "population.agents" in err and "fewer agents with a larger scale" in err
+    assert "Traceback" not in err and not out.exists()
+    assert cli_main(["validate", str(path), "--max-memory", "1M"]) == 2
+    assert cli_main(["validate", str(path)]) == 0
+    assert "estimated peak memory" in capsys.readouterr().out
+
+
+def test_the_suggested_population_fits_the_limit():
+    """The advice (fewer agents, larger scale) is a scenario that passes the same check."""
+    big = scenario_dict(population={**SMALL["population"], "agents": 2_000_000})
+    limit = 400 * 2**20
+    with pytest.raises(MemoryLimitError) as info:
+        check_memory(to_params(scenario_from_dict(big)), limit)
+    agents = int(re.search(r"agents: ([\d,]+)", str(info.value)).group(1).replace(",", ""))
+    scale = float(re.search(r"scale: ([\d.]+)", str(info.value)).group(1))
+    assert agents * scale == pytest.approx(2_000_000 * SMALL["population"]["scale"], rel=1e-3)
+    fits = scenario_dict(population={**SMALL["population"], "agents": agents, "scale": scale})
+    assert check_memory(to_params(scenario_from_dict(fits)), limit) <= limit
+
+
+@pytest.mark.slow
+def test_memory_estimate_is_within_a_quarter_of_the_measured_peak():
+    """One replicate of 400k agents in a fresh process: its peak resident set (getrusage)
+    against the estimate made from the scenario alone (benchmarks/memory.py prints more)."""
+    data = scenario_dict(population={**SMALL["population"], "agents": 400_000}, horizon_days=1)
+    est = estimate_memory(to_params(scenario_from_dict(data))).peak
+    code = (
+        "import json, resource, sys, adsim\n"
+        "adsim.run(adsim.Scenario.model_validate(json.loads(sys.argv[1])))\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(data)], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    peak = int(proc.stdout.split()[-1])
+    assert 0.75 <= est / peak <= 1.25, (est, peak)

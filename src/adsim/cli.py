@@ -42,6 +42,19 @@ def _int_at_least(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def _size(text: str) -> int:
+    """An argparse type: a memory size such as 8G or 512M."""
+    from .resources import parse_bytes
+
+    try:
+        return parse_bytes(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+_MAX_MEMORY_HELP = "refuse runs estimated to need more (e.g. 8G; default: the memory available)"
+
+
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -61,13 +74,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--breakdown", choices=["age", "region", "device"], help="also print delivery by group"
     )
+    run.add_argument("--max-memory", type=_size, metavar="SIZE", help=_MAX_MEMORY_HELP)
 
     aud = sub.add_parser("audience", help="estimated audience size and overlap per strategy")
     aud.add_argument("scenario", type=Path)
     aud.add_argument("--seed", type=_int_at_least(0))
+    aud.add_argument("--max-memory", type=_size, metavar="SIZE", help=_MAX_MEMORY_HELP)
 
-    val = sub.add_parser("validate", help="check scenario files")
+    val = sub.add_parser(
+        "validate", help="check scenario files and print each one's estimated peak memory"
+    )
     val.add_argument("scenarios", type=Path, nargs="+")
+    val.add_argument("--max-memory", type=_size, metavar="SIZE", help=_MAX_MEMORY_HELP)
 
     sub.add_parser("schema", help="print the scenario JSON Schema")
     return parser
@@ -97,12 +115,22 @@ def _cmd_run(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         err.print(f"--out {args.out}: exists and is not a directory", markup=False)
         return EXIT_BAD_INPUT
+    from .params import to_params
     from .report import breakdown_table, result_tables
+    from .resources import MemoryLimitError, check_memory
     from .result import OUTPUT_FILES
     from .runner import run
 
+    try:
+        check_memory(to_params(scenario), args.max_memory)
+    except MemoryLimitError as exc:
+        err.print(f"{args.scenario}: {exc}", markup=False, highlight=False)
+        return EXIT_BAD_INPUT
     with _progress(err, enabled=not args.no_progress and args.format == "table") as tick:
-        result = run(scenario, seed=args.seed, replicates=args.replicates, progress=tick)
+        result = run(
+            scenario, seed=args.seed, replicates=args.replicates, progress=tick,
+            max_memory_bytes=args.max_memory or 2**62,  # checked above
+        )  # fmt: skip
     if args.out is not None:
         try:
             result.save(args.out)
@@ -160,10 +188,16 @@ def _cmd_audience(args: argparse.Namespace, out: Console, err: Console) -> int:
     from .params import to_params
     from .population import build_population
     from .report import audience_table
+    from .resources import MemoryLimitError, check_memory
     from .rng import Streams
     from .segments import audience_masks, overlap_matrix, platform_round
 
     p = to_params(scenario)
+    try:
+        check_memory(p, args.max_memory, building_only=True)
+    except MemoryLimitError as exc:
+        err.print(f"{args.scenario}: {exc}", markup=False, highlight=False)
+        return EXIT_BAD_INPUT
     pop = build_population(p, Streams(p.seed if args.seed is None else args.seed))
     masks = audience_masks(p, pop)
     sizes = [platform_round(m.sum() * p.scale) for m in masks]
@@ -172,12 +206,24 @@ def _cmd_audience(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from .params import to_params
+    from .resources import MemoryLimitError, check_memory, estimate_memory, format_bytes
+
     bad = 0
     for path in args.scenarios:
-        if _load(path, err) is None:
+        scenario = _load(path, err)
+        if scenario is None:
             bad += 1
-        else:
-            out.print(f"{path}: ok", highlight=False)
+            continue
+        p = to_params(scenario)
+        try:
+            check_memory(p, args.max_memory)
+        except MemoryLimitError as exc:
+            err.print(f"{path}: {exc}", markup=False, highlight=False)
+            bad += 1
+            continue
+        need = format_bytes(estimate_memory(p).peak)
+        out.print(f"{path}: ok (estimated peak memory {need})", highlight=False)
     return EXIT_BAD_INPUT if bad else 0
 
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 from .engine import Engine, RunRecord
 from .params import Params, to_params
 from .population import build_population
+from .resources import check_memory
 from .result import Result
 from .rng import Streams
 from .scenario import Scenario
@@ -45,14 +46,18 @@ def run(
     seed: int | None = None,
     replicates: int = 1,
     progress: ProgressFn | None = None,
+    max_memory_bytes: int | None = None,
 ) -> Result:
     """Run ``scenario`` (``seed`` overrides the scenario's) for ``replicates`` seeds.
 
-    Replicate r uses the streams of ``(seed, r)``, so replicate 0 equals a single run.
+    Replicate r uses the streams of ``(seed, r)``, so replicate 0 equals a single run. A run
+    whose estimated peak memory exceeds ``max_memory_bytes`` (default: the memory available
+    now) raises ``MemoryLimitError`` before anything is built.
     """
     if replicates < 1:
         raise ValueError("replicates must be at least 1")
     p = to_params(scenario)
+    check_memory(p, max_memory_bytes)
     if seed is not None:
         p = replace(p, seed=int(seed))
     records = [run_replicate(p, r, progress) for r in range(replicates)]

@@ -189,13 +189,12 @@ class Engine:
         fc = np.einsum("sr,sqrh->sq", seg_rate, in_daypart) / hours.shape[2]
         # Initial auto-bid: the value per install that bids the median market eCPM on average,
         # at the platform's own first estimates (the prior, not the truth).
-        rates = (self.ctr0 * pop.ctr_error[None, :] * self.optimiser.cvr_hat[lay.reported]).astype(
-            np.float64
-        )
-        mean_rate = np.divide(
-            (rates * self.masks).sum(axis=1), self.masks.sum(axis=1),
-            out=np.zeros(len(p.strategies)), where=self.masks.sum(axis=1) > 0,
-        )  # fmt: skip
+        # One strategy at a time: an (S, N) float64 temporary would dominate peak memory.
+        mean_rate = np.zeros(len(p.strategies))
+        for s, j in enumerate(lay.reported):
+            rate = (self.ctr0[s] * pop.ctr_error * self.optimiser.cvr_hat[j]).astype(np.float64)
+            size = self.masks[s].sum()
+            mean_rate[s] = (rate * self.masks[s]).sum() / size if size > 0 else 0.0
         lam0 = np.divide(
             p.market_cpm_median_usd / 1000.0,
             mean_rate,

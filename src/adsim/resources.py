@@ -1,0 +1,200 @@
+"""How much memory a run needs, estimated from its parameters before anything is built.
+
+The estimate counts the arrays the population, the follow graph and the engine hold (their
+sizes follow from the scenario: agents, strategies, worlds, follow edges, sessions per slot)
+plus the largest temporaries of each phase, and a fixed base (the interpreter, numpy, numba
+and the compiled kernels). ``benchmarks/memory.py`` prints it next to the measured peak.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass
+
+from .params import Params
+
+__all__ = [
+    "MemoryEstimate",
+    "MemoryLimitError",
+    "available_memory_bytes",
+    "check_memory",
+    "estimate_memory",
+    "format_bytes",
+    "parse_bytes",
+]
+
+# Resident set of a process that has imported adsim and loaded its compiled kernels (measured
+# with benchmarks/memory.py on CPython 3.11 / numpy 2 / numba 0.6x, Linux x86-64).
+BASE_BYTES = 175 * 2**20
+
+# Bytes per agent of the population's own arrays (population/build.py): age, gender, device,
+# language (1 each), region (2), lat, lon (4 each), two interest words (16), sessions,
+# app fit, organic install time, episode pointer, follow pointer (8 each), install odds,
+# two estimation errors, market multiplier (4 each), app available, has app (1 each).
+POPULATION_BYTES_PER_AGENT = 86
+# Temporaries of the follow-graph kernel (attractiveness, guide tables, raw degrees, degree,
+# raw pointer, kept counts, final pointer) per agent, on top of the arrays above.
+GRAPH_BUILD_BYTES_PER_AGENT = 56
+# Per agent and strategy instance: frequency counters (2 x 2), wear, exposure, spend and the
+# optimiser's estimate (4 each).
+INSTANCE_BYTES_PER_AGENT = 20
+# Per agent and strategy: audience mask, optimiser audience (1 each), base click rate (4).
+STRATEGY_BYTES_PER_AGENT = 6
+# Per agent and world: install time, last click and view times (8 each), their instances (2 each).
+WORLD_BYTES_PER_AGENT = 28
+# Per session in a slot: agent (4), time (8), local hour (8), ad pointer (8); per ad slot: the
+# competing eCPM (8).
+SESSION_BYTES = 28
+AD_SLOT_BYTES = 8
+# Observed categorical features per agent (age band, gender, region, device, activity band).
+CATEGORICAL_FEATURES = ("age", "gender", "region", "device", "activity")
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """Estimated peak resident memory of one replicate, and its main parts (bytes)."""
+
+    base: int
+    population: int
+    follow_graph: int
+    graph_build: int
+    engine: int
+    run_temporaries: int
+
+    @property
+    def peak(self) -> int:
+        resident = self.population + self.follow_graph
+        building = resident + self.graph_build
+        running = resident + self.engine + self.run_temporaries
+        return self.base + max(building, running)
+
+
+def _mean_sessions_per_day(p: Params) -> float:
+    """E[min(cap, median x exp(sigma Z))] for a standard normal Z (a capped lognormal)."""
+    m, s, cap = p.sessions_median, p.sessions_sigma, p.sessions_max
+    if s == 0:
+        return min(m, cap)
+    z = math.log(cap / m) / s
+
+    def phi(x: float) -> float:
+        return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+    return m * math.exp(s * s / 2) * phi(z - s) + cap * (1.0 - phi(z))
+
+
+def estimate_memory(p: Params) -> MemoryEstimate:
+    """Peak memory of one replicate of ``p`` (replicates run one after another)."""
+    n = p.n_agents
+    n_strat = len(p.strategies)
+    if p.shared_market and n_strat > 1:
+        n_inst, n_worlds = n_strat * n_strat, n_strat + 1
+    else:
+        n_inst, n_worlds = n_strat, n_strat
+    edges = p.graph_mean_follows * n
+    account_follows = sum(a.follower_agents for a in p.accounts)
+    features_per_agent = 0.0
+    for name in p.optimiser_features:
+        if name in CATEGORICAL_FEATURES:
+            features_per_agent += 1
+        elif name == "interests":
+            features_per_agent += float(p.topic_prevalence.sum())
+        elif name == "follows":
+            features_per_agent += account_follows / max(1, n)
+    feature_pairs = features_per_agent * n
+    engine = (
+        n * (n_inst * INSTANCE_BYTES_PER_AGENT + n_strat * STRATEGY_BYTES_PER_AGENT)
+        + n * n_worlds * WORLD_BYTES_PER_AGENT
+        + 8 * n
+        + 4 * feature_pairs  # the optimiser's feature table (CSR)
+    )
+    # The busiest slot: sessions at the diurnal peak, each with its geometric number of ads.
+    sessions = n * _mean_sessions_per_day(p) * p.slot_h / 24.0 * float(p.diurnal.max())
+    ads_per_session = p.feed_items_mean / p.ad_every
+    slot = 4 * n + sessions * SESSION_BYTES + sessions * ads_per_session * AD_SLOT_BYTES
+    # Other temporaries: the feature table's (agent, id) pairs while it is sorted into CSR
+    # (2 x 8 bytes per pair), attribution's credit table (2 bytes per agent and world), and
+    # the daily reach count (a copy of the reported frequency counters, 3 bytes per agent).
+    setup = 16 * feature_pairs
+    per_slot = slot + 2 * n * n_worlds + 3 * n * n_strat
+    return MemoryEstimate(
+        base=BASE_BYTES,
+        population=round(n * POPULATION_BYTES_PER_AGENT + 4 * account_follows),
+        follow_graph=round(4 * edges),
+        graph_build=round(n * GRAPH_BUILD_BYTES_PER_AGENT + 4 * edges),
+        engine=round(engine),
+        run_temporaries=round(max(setup, per_slot)),
+    )
+
+
+def available_memory_bytes() -> int | None:
+    """Memory the system can give a new process now (Linux ``MemAvailable``), or None."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def format_bytes(n: float) -> str:
+    """``1.4 GiB``, ``310 MiB``: binary units, as ``free -h`` prints them."""
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}" if unit == "GiB" else f"{n / size:.0f} {unit}"
+    return f"{n:.0f} B"
+
+
+_UNITS = {"": 1, "b": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+
+
+def parse_bytes(text: str) -> int:
+    """``"8G"``, ``"512MiB"``, ``"1.5 GB"`` or plain bytes -> bytes (binary units)."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", text.lower())
+    if m is None or (m.group(2) == "" and text.strip().lower().endswith("ib")):
+        raise ValueError(f"{text!r} is not a size (examples: 8G, 512M, 1.5GiB)")
+    value = float(m.group(1)) * _UNITS[m.group(2)]
+    if value < 1:
+        raise ValueError(f"{text!r} is not a positive size")
+    return int(value)
+
+
+class MemoryLimitError(ValueError):
+    """A run would need more memory than it may use; raised before anything is built."""
+
+
+def check_memory(p: Params, limit_bytes: int | None = None, *, building_only: bool = False) -> int:
+    """Raise MemoryLimitError if ``p`` needs more than ``limit_bytes`` (default: the memory
+    available now), with the estimate and what to change. Returns the estimate (bytes)."""
+    est = estimate_memory(p)
+    need = est.base + est.population + est.follow_graph + est.graph_build
+    if not building_only:
+        need = est.peak
+    what = "the limit" if limit_bytes is not None else "the memory available"
+    limit = limit_bytes if limit_bytes is not None else available_memory_bytes()
+    if limit is None or need <= limit:
+        return need
+    # Everything but the base grows with the number of agents: keep real people constant.
+    room = max(0, limit - est.base) * 0.9
+    agents = int(p.n_agents * room / max(1, need - est.base))
+    if agents >= 100:  # two significant figures, rounded down
+        step = 10 ** (len(str(agents)) - 2)
+        agents = agents // step * step
+    advice = "use fewer agents with a larger scale"
+    if agents >= 10:
+        scale = p.scale * p.n_agents / agents
+        advice += f", e.g. agents: {agents:,} with scale: {scale:.4g} (the same real people)"
+    if len(p.strategies) > 1:
+        advice += ", or compare fewer strategies per run"
+        if p.shared_market:
+            advice += " (a shared market holds one world per strategy, each with all the others)"
+    raise MemoryLimitError(
+        f"population.agents: this run needs about {format_bytes(need)} of memory (estimate), "
+        f"more than {what} ({format_bytes(limit)}); {advice}"
+    )
