@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Pinned versions the project is tested with (constraints.txt); pip resolves nothing else.
 PIP_INSTALL := $(BIN)/pip install -q -c constraints.txt
 
-.PHONY: run test bench throughput lint install clean
+.PHONY: run test fuzz bench throughput lint install clean
 
 $(BIN)/adsim: pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -22,6 +22,10 @@ test: install
 	$(BIN)/ruff check src tests benchmarks validation
 	$(BIN)/ruff format --check src tests benchmarks validation
 	$(BIN)/pytest
+
+# The generated-scenario suite's long profile: 2,000 random valid scenarios (~5-10 min).
+fuzz: install
+	$(BIN)/pytest tests/test_generated.py --hypothesis-profile=long --hypothesis-show-statistics
 
 bench: install
 	$(BIN)/pytest benchmarks --benchmark-enable -p no:cacheprovider

@@ -7,6 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Generated-scenario profiles (tests/test_generated.py). "fast" runs in `make test`: few,
+# derandomised examples, so CI is reproducible; "long" is `make fuzz`.
+_SLOW_RUNS = [HealthCheck.too_slow, HealthCheck.data_too_large]
+settings.register_profile(
+    "fast", max_examples=25, deadline=None, derandomize=True, suppress_health_check=_SLOW_RUNS
+)
+settings.register_profile(
+    "long", max_examples=2000, deadline=None, suppress_health_check=_SLOW_RUNS, print_blob=True
+)
+settings.load_profile("fast")
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

@@ -122,14 +122,21 @@ class CustomAudienceSpec(Model):
         path = Path(str(data["path"]))
         path = path if path.is_absolute() else base / path
         try:
-            with path.open(newline="") as f:
+            with path.open(newline="", encoding="utf-8") as f:
                 rows = [r[0].strip() for r in csv.reader(f) if r and r[0].strip()]
         except OSError as exc:
             msg = f"cannot read custom audience file {str(path)!r}: {exc.strerror}"
             raise ValueError(msg) from None
-        if rows and not rows[0].isdigit():
+        except (UnicodeDecodeError, csv.Error) as exc:
+            why = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else f"not CSV ({exc})"
+            raise ValueError(f"custom audience file {str(path)!r}: {why}") from None
+
+        def is_id(row: str) -> bool:  # ASCII digits only: '²'.isdigit() is True
+            return row.isascii() and row.isdigit()
+
+        if rows and not is_id(rows[0]):
             rows = rows[1:]  # header
-        bad = next((r for r in rows if not r.isdigit()), None)
+        bad = next((r for r in rows if not is_id(r)), None)
         if bad is not None:
             raise ValueError(f"custom audience file {str(path)!r}: {bad!r} is not an agent id")
         return {**data, "agent_ids": [int(r) for r in rows]}
