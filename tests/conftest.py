@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 # Generated-scenario profiles (tests/test_generated.py). "fast" runs in `make test`: few,
 # derandomised examples, so CI is reproducible; "long" is `make fuzz`.
@@ -15,8 +15,14 @@ _SLOW_RUNS = [HealthCheck.too_slow, HealthCheck.data_too_large]
 settings.register_profile(
     "fast", max_examples=25, deadline=None, derandomize=True, suppress_health_check=_SLOW_RUNS
 )
+# No "explain" phase: it traces every line of a failing run, hours for a simulation.
 settings.register_profile(
-    "long", max_examples=2000, deadline=None, suppress_health_check=_SLOW_RUNS, print_blob=True
+    "long",
+    max_examples=2000,
+    deadline=None,
+    suppress_health_check=_SLOW_RUNS,
+    print_blob=True,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
 )
 settings.load_profile("fast")
 

@@ -116,6 +116,10 @@ class Engine:
             [advertisers.index(strats[s].advertiser) for s in si], dtype=np.int64
         )
         self.daily_budget = np.array([strats[s].daily_budget_sim_usd for s in si])
+        self.daily_room = self.daily_budget.copy()  # today's daily budget, see _daily_room
+        self.flight_first_day = np.array(
+            [math.floor(strats[s].start_h / 24.0 + 1e-9) for s in si], dtype=np.int64
+        )
         self.lifetime_budget = np.array([strats[s].lifetime_budget_sim_usd for s in si])
         # Real USD per flight hour: a cost cap's yardstick for under-delivery.
         self.budget_per_h_usd = np.array(
@@ -220,11 +224,22 @@ class Engine:
                 self.reach_cum[day - 1] = (self.freq_total[self.layout.reported] > 0).sum(axis=1)
                 self.wear *= np.float32(0.5 ** (1.0 / p.wear_memory_half_life_days))
             self.spent_today[:] = 0.0
+            self.daily_room = self._daily_room(day)
             for j, s in enumerate(self.layout.inst_strategy):
                 if day % p.strategies[s].freq_window_days == 0:
                     self.freq_window[j] = 0
             self._set_allowance(env.now)
             yield env.timeout(24.0)
+
+    def _daily_room(self, day: int) -> np.ndarray:
+        """Today's daily budget less what earlier days of the flight spent beyond theirs (a day
+        may cross its budget by the one price that crossed it): over a flight, daily budgets
+        add up to at most daily x days plus one price, as platforms guarantee."""
+        finite = np.isfinite(self.daily_budget)
+        daily = np.where(finite, self.daily_budget, 0.0)
+        budget_before = daily * np.maximum(0, day - self.flight_first_day)
+        overshoot = np.where(finite, np.maximum(0.0, self.spent_total - budget_before), 0.0)
+        return self.daily_budget - overshoot
 
     def _set_allowance(self, now_h: float) -> None:
         """Today's spend allowance: the daily budget, and for even pacing of a lifetime budget
@@ -234,7 +249,7 @@ class Engine:
             strat = self.p.strategies[s]
             days_left = max(1, calendar_days(max(now_h, strat.start_h), strat.end_h))
             spread = lifetime_left[j] / days_left if strat.even_pacing else lifetime_left[j]
-            self.allowance_today[j] = min(self.daily_budget[j], spread)
+            self.allowance_today[j] = min(self.daily_room[j], spread)
 
     def _flight(self, env: simpy.Environment, s: int):
         """Switches strategy s on for the slots its flight overlaps. Both events are created
@@ -312,7 +327,7 @@ class Engine:
         hard_left = np.maximum(
             0.0,
             np.minimum(
-                self.daily_budget - self.spent_today, self.lifetime_budget - self.spent_total
+                self.daily_room - self.spent_today, self.lifetime_budget - self.spent_total
             ),
         )
         return dict(
