@@ -1,5 +1,5 @@
-"""Hypothesis strategies for valid scenarios across the whole schema, and the invariants every
-run must satisfy (used by test_generated.py; the long profile is ``make fuzz``)."""
+"""Hypothesis strategies for valid scenarios across the whole schema, and a slot kernel that
+audits every slot (used by test_generated.py; the long profile is ``make fuzz``)."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def _segment(draw, regions: list[str], handles: list[str], agents: int, depth: i
         ),
         st.just({"installed": False}),
         st.just({"site_visitors": {"lookback_days": 30, "match_rate": 0.6}}),
-        st.lists(st.integers(0, agents - 1), min_size=1, max_size=200).map(
+        st.lists(st.integers(0, agents - 1), min_size=1, max_size=50).map(
             lambda ids: {"custom_audience": {"agent_ids": ids}}
         ),
         st.builds(lambda km: {"radius": {"lat": 0.0, "lon": 0.0, "km": km}}, st.floats(1, 5000)),

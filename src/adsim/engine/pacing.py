@@ -95,9 +95,10 @@ class PacingController:
             predicted = self._last_spend * np.divide(
                 self.forecast[:, q], prev_fc, out=np.zeros_like(prev_fc), where=prev_fc > 0
             )
-            ratio = np.divide(
-                target, predicted, out=np.full_like(target, MAX_STEP), where=predicted > 0
-            )
+            with np.errstate(over="ignore"):  # a subnormal prediction gives inf: clipped below
+                ratio = np.divide(
+                    target, predicted, out=np.full_like(target, MAX_STEP), where=predicted > 0
+                )
             ratio = np.clip(ratio, 1.0 / MAX_STEP, MAX_STEP)
             # A slot stopped by a limit only bounds demand from below: it may lower the
             # actuator, never raise it (no wind-up while a budget is exhausted).

@@ -326,9 +326,7 @@ class Engine:
         # Hard limits (daily and lifetime budget left), and the pacing plan's cap for the slot.
         hard_left = np.maximum(
             0.0,
-            np.minimum(
-                self.daily_room - self.spent_today, self.lifetime_budget - self.spent_total
-            ),
+            np.minimum(self.daily_room - self.spent_today, self.lifetime_budget - self.spent_total),
         )
         return dict(
             key=key, sess_agent=agents, sess_time=times, sess_local_hour=local_hour,
