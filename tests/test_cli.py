@@ -11,6 +11,7 @@ import yaml
 from conftest import SCENARIOS, scenario_dict
 
 from adsim.cli import main
+from adsim.result import OUTPUT_FILES
 
 
 @pytest.fixture
@@ -37,7 +38,8 @@ def test_run_table_and_outputs(small_file, tmp_path, capsys):
     assert (out / "summary.csv").exists() and (out / "timeseries.parquet").exists()
     assert (out / "breakdown.csv").read_text().startswith("dimension,strategy,group,impressions")
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["seed"] == 11 and manifest["adsim_version"]
+    assert manifest["seed"] == 11 and manifest["versions"]["adsim"]
+    assert manifest["created_utc"].endswith("+00:00")
 
 
 def test_run_csv_and_json(small_file, capsys):
@@ -103,9 +105,7 @@ def test_out_into_existing_folder_keeps_other_files(small_file, tmp_path, capsys
     assert main(["run", str(small_file), "--out", str(out), "--format", "csv"]) == 0
     assert (out / "notes.txt").read_text() == "mine"
     names = sorted(p.name for p in out.iterdir())
-    assert names == [
-        "breakdown.csv", "manifest.json", "notes.txt", "summary.csv", "timeseries.parquet"
-    ]  # fmt: skip
+    assert names == sorted([*OUTPUT_FILES, "notes.txt"])
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".results.")]  # no temp left
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -14,6 +15,7 @@ from adsim import Scenario
 from adsim.engine import Engine
 from adsim.params import to_params
 from adsim.population import build_population
+from adsim.result import OUTPUT_FILES
 from adsim.rng import Streams
 
 
@@ -187,7 +189,7 @@ def test_even_pacing_spreads_spend_accelerated_front_loads():
 def test_save_writes_all_outputs(tmp_path, base_result):
     out = base_result.save(tmp_path / "run")
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["breakdown.csv", "manifest.json", "summary.csv", "timeseries.parquet"]
+    assert names == sorted(OUTPUT_FILES)
     ts = pd.read_parquet(out / "timeseries.parquet")
     assert len(ts) == 3 * 2 and set(ts["strategy"]) == {"broad", "cars_cpc"}
     daily_total = ts.groupby("strategy")["spend_usd"].sum()
@@ -196,6 +198,11 @@ def test_save_writes_all_outputs(tmp_path, base_result):
     )
     manifest = (out / "manifest.json").read_text()
     assert base_result.scenario.digest() in manifest and '"seed": 11' in manifest
+    # The saved scenario (defaults filled in) is the one that ran, and the win matrix is saved.
+    saved = Scenario.model_validate(json.loads((out / "scenario.json").read_text()))
+    assert saved.digest() == base_result.scenario.digest()
+    wins = pd.read_csv(out / "win_matrix.csv", index_col="strategy")
+    assert list(wins.columns) == ["broad", "cars_cpc"] and list(wins.index) == list(wins.columns)
 
 
 def test_numba_and_plain_python_kernels_give_the_same_run():

@@ -75,6 +75,15 @@ def _parser() -> argparse.ArgumentParser:
         "--breakdown", choices=["age", "region", "device"], help="also print delivery by group"
     )
     run.add_argument("--max-memory", type=_size, metavar="SIZE", help=_MAX_MEMORY_HELP)
+    run.add_argument("--report", action="store_true", help="also write report.html (needs --out)")
+
+    rep = sub.add_parser(
+        "report", help="write a one-file HTML report (plots inlined) of a run's --out folder"
+    )
+    rep.add_argument("result_dir", type=Path, help="a folder written by adsim run --out")
+    rep.add_argument(
+        "--output", type=Path, help="where to write it (default: RESULT_DIR/report.html)"
+    )
 
     aud = sub.add_parser("audience", help="estimated audience size and overlap per strategy")
     aud.add_argument("scenario", type=Path)
@@ -109,6 +118,9 @@ def _cmd_run(args: argparse.Namespace, out: Console, err: Console) -> int:
             markup=False,
         )
         return EXIT_BAD_INPUT
+    if args.report and args.out is None:
+        err.print("--report: needs --out DIR (the report is written there)", markup=False)
+        return EXIT_BAD_INPUT
     scenario = _load(args.scenario, err)
     if scenario is None:
         return EXIT_BAD_INPUT
@@ -126,11 +138,18 @@ def _cmd_run(args: argparse.Namespace, out: Console, err: Console) -> int:
     except MemoryLimitError as exc:
         err.print(f"{args.scenario}: {exc}", markup=False, highlight=False)
         return EXIT_BAD_INPUT
-    with _progress(err, enabled=not args.no_progress and args.format == "table") as tick:
+    with _progress(err, enabled=not args.no_progress and args.format == "table") as bar:
+
+        def tick(replicate: int, done: int, total: int) -> None:
+            _stop_if_signalled()
+            if bar is not None:
+                bar(replicate, done, total)
+
         result = run(
             scenario, seed=args.seed, replicates=args.replicates, progress=tick,
             max_memory_bytes=args.max_memory or 2**62,  # checked above
         )  # fmt: skip
+    _stop_if_signalled()
     if args.out is not None:
         try:
             result.save(args.out)
@@ -143,6 +162,10 @@ def _cmd_run(args: argparse.Namespace, out: Console, err: Console) -> int:
             breakdown_table(result.breakdown(args.breakdown), args.breakdown, out)
         if args.out is not None:
             out.print(f"wrote {', '.join(OUTPUT_FILES)} to {args.out}", highlight=False)
+    if args.report:
+        path = result.report(args.out / "report.html")
+        if args.format == "table":
+            out.print(f"wrote the report to {path}", highlight=False)
     elif args.format == "csv":
         sys.stdout.write(result.summary().to_csv())
     else:
@@ -227,6 +250,24 @@ def _cmd_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
     return EXIT_BAD_INPUT if bad else 0
 
 
+def _cmd_report(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from .report import ReportData, write_report
+
+    try:
+        data = ReportData.from_dir(args.result_dir)
+    except (FileNotFoundError, ValueError, OSError) as exc:
+        err.print(f"{args.result_dir}: cannot read the results: {exc}", markup=False)
+        return EXIT_BAD_INPUT
+    target = args.output or args.result_dir / "report.html"
+    try:
+        path = write_report(data, target)
+    except OSError as exc:
+        err.print(f"--output {target}: cannot write the report: {exc}", markup=False)
+        return EXIT_BAD_INPUT
+    out.print(f"wrote the report to {path}", highlight=False)
+    return 0
+
+
 def _cmd_schema(args: argparse.Namespace, out: Console, err: Console) -> int:
     from .scenario import Scenario
 
@@ -238,19 +279,34 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised like Ctrl-C so that every layer stops the same way."""
 
 
-def _on_sigterm(signum: int, frame: object) -> None:
-    raise Terminated()
+# The last stop signal received. Its exception can be lost if it is raised while C code
+# (a compiled kernel, a library) swallows pending errors, so the run also checks this flag at
+# every slot (_stop_if_signalled) and stops there.
+_received: list[int] = []
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    _received.append(signum)
+    raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+def _stop_if_signalled() -> None:
+    if _received:
+        raise Terminated() if _received[-1] == signal.SIGTERM else KeyboardInterrupt()
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    _received.clear()
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _on_sigterm)
-    out, err = Console(), Console(stderr=True)
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGINT, _on_signal)
+    out, err = Console(), Console(stderr=True, soft_wrap=True)  # errors never fold mid-line
     if not out.is_terminal:
         out = Console(width=200)  # piped output: do not wrap tables at 80 columns
     commands = {"run": _cmd_run, "audience": _cmd_audience, "validate": _cmd_validate}
     commands["schema"] = _cmd_schema
+    commands["report"] = _cmd_report
     try:
         return commands[args.command](args, out, err)
     except Terminated:

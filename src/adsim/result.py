@@ -31,6 +31,9 @@ OUTPUT_FILES = (
     "summary.csv",
     "timeseries.parquet",
     "breakdown.csv",
+    "win_matrix.csv",
+    "audience_overlap.csv",
+    "scenario.json",
     "manifest.json",
 )  # manifest last
 INTERVAL = (0.05, 0.95)  # a 90% interval: the 5th and 95th percentiles across replicates
@@ -161,6 +164,14 @@ class Result:
         np.fill_diagonal(wins, np.nan)
         return pd.DataFrame(wins, index=self.strategies, columns=self.strategies)
 
+    def audience_overlap(self) -> pd.DataFrame:
+        """Share of the row strategy's audience also in the column strategy's (mean over
+        replicates: each replicate draws its own population)."""
+        import pandas as pd
+
+        mean = np.mean([r.audience_overlap for r in self.records], axis=0)
+        return pd.DataFrame(mean, index=self.strategies, columns=self.strategies)
+
     def timeseries(self) -> pd.DataFrame:
         """Tidy daily series: one row per (replicate, strategy, day)."""
         import pandas as pd
@@ -212,7 +223,20 @@ class Result:
         frame["cpi_usd"] = _ratio(frame["spend_usd"].to_numpy(), frame["installs"].to_numpy())
         return frame
 
+    def report(self, path: str | Path) -> Path:
+        """Write a one-file HTML report (tables, plots, assumptions) to ``path``."""
+        from .report import ReportData, write_report
+
+        return write_report(ReportData.from_result(self), path)
+
     def manifest(self) -> dict:
+        """What produced these results: scenario, seed, replicates, versions, when."""
+        import datetime
+        import platform
+
+        import numba
+        import pandas as pd
+
         from . import __version__
 
         return {
@@ -220,12 +244,22 @@ class Result:
             "scenario_sha256": self.scenario.digest(),
             "seed": self.seed,
             "replicates": self.replicates,
-            "adsim_version": __version__,
             "strategies": self.strategies,
+            "created_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "versions": {
+                "adsim": __version__,
+                "python": platform.python_version(),
+                "numpy": np.__version__,
+                "numba": numba.__version__,
+                "pandas": pd.__version__,
+            },
         }
 
     def save(self, out_dir: str | Path) -> Path:
-        """Write summary.csv, timeseries.parquet, breakdown.csv and manifest.json to ``out_dir``.
+        """Write summary.csv, timeseries.parquet, breakdown.csv, win_matrix.csv (share of
+        paired replicates in which the row has the lower CPI), audience_overlap.csv,
+        scenario.json (the scenario with every default filled in) and manifest.json to
+        ``out_dir``.
 
         Everything is written to a temporary folder first. A new ``out_dir`` appears whole; in an
         existing folder the four files are replaced one by one (the manifest last) and nothing
@@ -244,6 +278,10 @@ class Result:
             parts = [self.breakdown(by).rename(columns={by: "group"}) for by in DIMENSIONS]
             breakdown = pd.concat(parts, keys=DIMENSIONS, names=["dimension", None])
             breakdown.reset_index(level=0).to_csv(tmp / "breakdown.csv", index=False)
+            self.cpi_win_matrix().to_csv(tmp / "win_matrix.csv", index_label="strategy")
+            self.audience_overlap().to_csv(tmp / "audience_overlap.csv", index_label="strategy")
+            scenario = self.scenario.model_dump(mode="json", by_alias=True)
+            (tmp / "scenario.json").write_text(json.dumps(scenario, indent=2) + "\n")
             (tmp / "manifest.json").write_text(json.dumps(self.manifest(), indent=2) + "\n")
             if out.exists():
                 for name in OUTPUT_FILES:

@@ -167,8 +167,14 @@ def audience_masks(p: Params, pop: Population) -> np.ndarray:
 
 
 def overlap_matrix(masks: np.ndarray) -> np.ndarray:
-    """Share of row strategy's audience that is also in column strategy's audience."""
-    m = masks.astype(np.float64)
-    inter = m @ m.T
+    """Share of row strategy's audience that is also in column strategy's audience.
+
+    Pair by pair over the (S, N) masks: no (S, N) float copy, so memory stays at the masks."""
+    n_strat = masks.shape[0]
+    bool_masks = masks.astype(np.bool_, copy=False)
+    inter = np.zeros((n_strat, n_strat))
+    for s in range(n_strat):
+        for o in range(s, n_strat):
+            inter[s, o] = inter[o, s] = np.count_nonzero(bool_masks[s] & bool_masks[o])
     sizes = np.diag(inter)
     return np.divide(inter, sizes[:, None], out=np.zeros_like(inter), where=sizes[:, None] > 0)

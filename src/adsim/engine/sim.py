@@ -32,7 +32,7 @@ from ..kernels.targeting import creative_ctr
 from ..params import BID_AUTO, Params, calendar_days
 from ..population import Population
 from ..rng import Streams, lognormal_table
-from ..segments import audience_masks
+from ..segments import audience_masks, overlap_matrix
 from .optimiser import PlatformOptimiser
 from .pacing import PacingController
 from .recorder import SlotRecorder
@@ -56,6 +56,7 @@ class RunRecord:
     strategy_names: list[str]
     scale: float
     audience_agents: np.ndarray  # (S,)
+    audience_overlap: np.ndarray  # (S, S) share of row's audience also in column's
     budget_total_usd: np.ndarray  # (S,) real USD a strategy may spend over its flight
     daily: dict[str, np.ndarray]  # each (D, S), simulated units, reported instances
     reach_cum: np.ndarray  # (D, S) unique agents reached by the end of each day
@@ -409,6 +410,7 @@ class Engine:
             strategy_names=p.strategy_names,
             scale=p.scale,
             audience_agents=self.masks.sum(axis=1).astype(np.int64),
+            audience_overlap=overlap_matrix(self.masks),
             budget_total_usd=np.array([s.budget_total_usd for s in p.strategies]),
             daily=daily,
             reach_cum=self.reach_cum,

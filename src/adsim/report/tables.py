@@ -11,7 +11,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .result import Result
+    from ..result import Result
 
 __all__ = ["TABLE_COLUMNS", "audience_table", "breakdown_table", "result_tables"]
 

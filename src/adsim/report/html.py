@@ -1,0 +1,289 @@
+"""One self-contained HTML report of a run (plots inlined as PNG, no network): what a planner
+can e-mail. Built from a saved result folder (``adsim report DIR``) or a Result in memory.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .tables import TABLE_COLUMNS, fmt
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..result import Result
+
+__all__ = ["REPORT_SECTIONS", "ReportData", "write_report"]
+
+# (id, title) of every section, in order; tests check that each one is present.
+REPORT_SECTIONS: tuple[tuple[str, str], ...] = (
+    ("summary", "Strategies side by side"),
+    ("cpi", "Cost per install"),
+    ("wins", "How sure is the ranking"),
+    ("daily", "Spend, installs and CPI over time"),
+    ("reach", "Reach and frequency"),
+    ("audience", "Audiences"),
+    ("breakdowns", "Who saw the ads"),
+    ("assumptions", "What the scenario assumes"),
+    ("caveats", "What this does and does not tell you"),
+)
+BREAKDOWN_DIMENSIONS = ("age", "region", "device")
+
+_CAVEATS = """
+<p>adsim simulates a platform: people opening the app, the ad auctions they pass through,
+the platform's optimiser learning from the installs it sees, and people clicking and
+installing. Every figure here is what the <em>model</em> produces from the scenario's
+assumptions, not a forecast of your campaign.</p>
+<ul>
+<li><b>What you can conclude:</b> how the strategies compare <em>under the same
+assumptions</em>, and how sure that comparison is across the model's own randomness (the
+ranges and the win matrix). Targeting that encodes what the platform cannot see (the app's
+fit along traits it does not observe) or has not yet learnt tends to win early and on small
+budgets; the gap narrows as installs accumulate.</li>
+<li><b>What you cannot conclude:</b> whether your beliefs about who installs the app
+(<code>app.fit</code>) are right, or what real CPMs and click rates will be. Run the scenario
+again with the beliefs you doubt: if the ranking flips, the decision depends on them.</li>
+<li><b>The ranges</b> are the 5th-95th percentile of outcomes across replicates (who happens to
+be online, the market's bids, who clicks), not a confidence interval, and say nothing about
+error in the scenario itself. With few replicates, they are rough: use 20 or more.</li>
+<li><b>Incremental installs</b> are installs with the strategy minus installs in the same world
+without it (same random draws): exact in the model, unobservable in reality.</li>
+</ul>
+"""
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em auto;
+max-width:1100px;color:#222;line-height:1.45;padding:0 1em}
+h1{margin-bottom:0}.sub{color:#666;margin-top:.2em}
+h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:2em}
+table{border-collapse:collapse;font-size:.88em;margin:.6em 0}
+th,td{border:1px solid #ddd;padding:.3em .55em;text-align:right;white-space:nowrap}
+th:first-child,td:first-child{text-align:left}
+thead th{background:#f3f5f8}.range{color:#777;font-size:.85em}
+img{max-width:100%;height:auto;display:block;margin:.6em 0}
+code{background:#f3f3f3;padding:0 .2em}.note{color:#555;font-size:.92em}
+"""
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything a report shows, as DataFrames and plain dicts."""
+
+    summary: pd.DataFrame
+    timeseries: pd.DataFrame
+    breakdown: pd.DataFrame  # long: dimension, strategy, group, impressions, ..., cpi_usd
+    win_matrix: pd.DataFrame
+    audience_overlap: pd.DataFrame | None
+    scenario: dict[str, Any]
+    manifest: dict[str, Any]
+
+    @classmethod
+    def from_result(cls, result: Result) -> ReportData:
+        import pandas as pd
+
+        parts = [
+            result.breakdown(by).rename(columns={by: "group"}).assign(dimension=by)
+            for by in BREAKDOWN_DIMENSIONS
+        ]
+        return cls(
+            summary=result.summary(),
+            timeseries=result.timeseries(),
+            breakdown=pd.concat(parts, ignore_index=True),
+            win_matrix=result.cpi_win_matrix(),
+            audience_overlap=result.audience_overlap(),
+            scenario=result.scenario.model_dump(mode="json", by_alias=True),
+            manifest=result.manifest(),
+        )
+
+    @classmethod
+    def from_dir(cls, folder: str | Path) -> ReportData:
+        """Read a folder written by ``adsim run --out`` / ``Result.save``. Raises
+        FileNotFoundError naming the first missing file."""
+        import pandas as pd
+
+        folder = Path(folder)
+        needed = ("summary.csv", "timeseries.parquet", "breakdown.csv", "manifest.json")
+        for name in needed:
+            if not (folder / name).is_file():
+                raise FileNotFoundError(
+                    f"{folder / name} is missing: is this a run's --out folder?"
+                )
+        overlap_file = folder / "audience_overlap.csv"
+        wins_file = folder / "win_matrix.csv"
+        scenario_file = folder / "scenario.json"
+        summary = pd.read_csv(folder / "summary.csv", index_col="strategy")
+        return cls(
+            summary=summary,
+            timeseries=pd.read_parquet(folder / "timeseries.parquet"),
+            breakdown=pd.read_csv(folder / "breakdown.csv"),
+            win_matrix=(
+                pd.read_csv(wins_file, index_col="strategy")
+                if wins_file.is_file()
+                else pd.DataFrame(index=summary.index, columns=summary.index, dtype=float)
+            ),
+            audience_overlap=(
+                pd.read_csv(overlap_file, index_col="strategy") if overlap_file.is_file() else None
+            ),
+            scenario=json.loads(scenario_file.read_text()) if scenario_file.is_file() else {},
+            manifest=json.loads((folder / "manifest.json").read_text()),
+        )
+
+
+def _img(fig, alt: str) -> str:
+    from .plots import png_base64
+
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{png_base64(fig)}">'
+
+
+def _summary_table(summary: pd.DataFrame, replicates: int) -> str:
+    head = "".join(f"<th>{html.escape(str(n))}</th>" for n in summary.index)
+    rows = []
+    for col, header, kind in TABLE_COLUMNS:
+        if col not in summary:
+            continue
+        cells = []
+        for name in summary.index:
+            cell = html.escape(fmt(summary.at[name, col], kind))
+            if replicates > 1 and f"{col}_lo" in summary and col != "audience_size":
+                lo = fmt(summary.at[name, f"{col}_lo"], kind)
+                hi = fmt(summary.at[name, f"{col}_hi"], kind)
+                cell += f'<br><span class="range">[{html.escape(lo)}-{html.escape(hi)}]</span>'
+            cells.append(f"<td>{cell}</td>")
+        rows.append(f"<tr><th>{html.escape(header)}</th>{''.join(cells)}</tr>")
+    thead = f"<thead><tr><th>metric</th>{head}</tr></thead>"
+    return f"<table>{thead}<tbody>{''.join(rows)}</tbody></table>"
+
+
+def _without_nulls(value: Any) -> Any:
+    """The audience as written: defaults left empty (``null``) are dropped."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+def _assumptions(scenario: dict[str, Any], manifest: dict[str, Any]) -> str:
+    if not scenario:
+        return "<p class='note'>The scenario was not saved with these results.</p>"
+    pop, plat, app = scenario["population"], scenario["platform"], scenario["app"]
+    real = pop["agents"] * pop["scale"]
+    opt, market, attr = plat["optimiser"], plat["market"], plat["attribution"]
+    items = [
+        f"{pop['agents']:,} simulated people, each standing for {pop['scale']:g} real people "
+        f"({real:,.0f} platform users) in {len(pop['regions'])} region(s); "
+        f"{len(pop['interests'])} interest topics; {len(scenario['accounts'])} named accounts.",
+        f"{scenario['horizon_days']} days in {scenario['slot_h']:g} h slots; budgets reset at "
+        f"midnight UTC{scenario['clock_utc_offset_h']:+g}; market mode: "
+        f"{scenario['market_mode']}.",
+        f"Competing bids: median eCPM ${market['cpm_median_usd']:g} (lognormal sigma "
+        f"{market['sigma']:g}); {plat['auction'].replace('_', ' ')} auction, reserve "
+        f"${plat['reserve_cpm_usd']:g} CPM; {plat['feed_items_per_session']:g} feed items a "
+        f"session, {plat['ad_load']:.0%} of them ads.",
+        f"The platform's optimiser: {opt['mode']} (features: {', '.join(opt['features'])}); "
+        f"prior {opt['prior_install_per_click']:g} installs per click, worth "
+        f"{opt['prior_strength_installs']:g} installs per feature cell; refit every "
+        f"{opt['update_every_h']:g} h, installs reported after {opt['report_delay_h']:g} h.",
+        f"Attribution: last click within {attr['click_window_days']:g} days, else last view "
+        f"within {attr['view_window_days']:g} day(s).",
+        f"The app ({', '.join(app['os'])}): {app['store_cvr']:.0%} installs per intended click "
+        f"at average fit; {app['baseline_installs_per_day']:g} organic installs per person-day; "
+        f"{app['already_installed_share']:.1%} already have it; fit by "
+        + (", ".join(k for k, v in app["fit"].items() if v) or "nothing")
+        + ".",
+    ]
+    rows = "".join(f"<li>{html.escape(t)}</li>" for t in items)
+    strat_rows = []
+    for s in scenario["strategies"]:
+        budget = ", ".join(f"{k.removesuffix('_usd')} ${v:,.0f}" for k, v in s["budget"].items()
+                           if v is not None)  # fmt: skip
+        bid = s["bid"]["strategy"] + (
+            f" ${s['bid']['amount_usd']:g}" if "amount_usd" in s["bid"] else ""
+        )
+        audience = json.dumps(_without_nulls(s["audience"]), separators=(", ", ": "))
+        strat_rows.append(
+            f"<tr><td>{html.escape(s['name'])}</td><td style='text-align:left'>"
+            f"<code>{html.escape(audience)}</code></td><td>{html.escape(bid)}</td>"
+            f"<td>{html.escape(budget)}</td><td>{html.escape(s['pacing'])}</td></tr>"
+        )
+    versions = manifest.get("versions", {})
+    made = ", ".join(f"{k} {v}" for k, v in versions.items())
+    return (
+        f"<ul>{rows}</ul><table><thead><tr><th>strategy</th><th>audience</th><th>bid</th>"
+        f"<th>budget</th><th>pacing</th></tr></thead><tbody>{''.join(strat_rows)}</tbody>"
+        f"</table><p class='note'>Scenario SHA-256 "
+        f"{html.escape(str(manifest.get('scenario_sha256', '?')))}"
+        f"{'; ' + html.escape(made) if made else ''}.</p>"
+    )
+
+
+def render_html(data: ReportData) -> str:
+    """The report as one HTML string."""
+    from . import plots
+
+    m = data.manifest
+    reps = int(m.get("replicates", 1))
+    names = list(data.summary.index)
+    title = html.escape(str(m.get("scenario", "adsim run")))
+    created = html.escape(str(m.get("created_utc", "")))
+    body: dict[str, str] = {}
+    body["summary"] = _summary_table(data.summary, reps) + (
+        "<p class='note'>Mean over replicates, and under it the 5th-95th percentile.</p>"
+        if reps > 1
+        else "<p class='note'>One replicate: no ranges. One draw cannot rank strategies; "
+        "run with <code>--replicates 20</code>.</p>"
+    )
+    body["cpi"] = _img(plots.cpi_chart(data.summary), "CPI and incremental CPI per strategy")
+    if reps > 1 and len(names) > 1:
+        body["wins"] = _img(plots.win_matrix_chart(data.win_matrix), "pairwise CPI win matrix") + (
+            f"<p class='note'>Share of the {reps} paired replicates (same random draws) in "
+            "which the row strategy had the lower CPI than the column strategy.</p>"
+        )
+    else:
+        body["wins"] = (
+            "<p class='note'>Needs two or more strategies and replicates "
+            "(<code>--replicates</code>).</p>"
+        )
+    body["daily"] = _img(plots.daily_chart(data.timeseries, names), "daily spend, installs, CPI")
+    body["reach"] = _img(plots.reach_chart(data.timeseries, names), "reach and frequency")
+    body["audience"] = _img(
+        plots.audience_chart(data.summary, data.audience_overlap), "audience sizes and overlaps"
+    )
+    body["breakdowns"] = "".join(
+        f"<h3>By {by}</h3>"
+        + _img(
+            plots.breakdown_chart(
+                data.breakdown[data.breakdown["dimension"] == by].rename(columns={"group": by}),
+                by,
+            ),
+            f"delivery and CPI by {by}",
+        )
+        for by in BREAKDOWN_DIMENSIONS
+        if (data.breakdown["dimension"] == by).any()
+    )
+    body["assumptions"] = _assumptions(data.scenario, m)
+    body["caveats"] = _CAVEATS
+    sections = "".join(
+        f'<section id="{sid}"><h2>{html.escape(heading)}</h2>{body[sid]}</section>'
+        for sid, heading in REPORT_SECTIONS
+    )
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{title}: adsim report</title><style>{_CSS}</style></head><body>"
+        f"<h1>{title}</h1><p class='sub'>adsim report: seed {m.get('seed', '?')}, {reps} "
+        f"replicate(s), {len(names)} strategies; made {created}</p>{sections}</body></html>"
+    )
+
+
+def write_report(data: ReportData, path: str | Path) -> Path:
+    """Write the report to ``path`` (written whole: a temporary file, then renamed)."""
+    path = Path(path)
+    text = render_html(data)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,198 @@
+"""matplotlib figures of a run's results, from its DataFrames (summary, daily series, win
+matrix, breakdowns). Each function returns a Figure; ``png_base64`` inlines one in HTML.
+
+matplotlib is imported inside the functions (Agg backend, no display needed), so importing
+adsim never loads it.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "audience_chart",
+    "breakdown_chart",
+    "cpi_chart",
+    "daily_chart",
+    "png_base64",
+    "reach_chart",
+    "win_matrix_chart",
+]
+
+_Q_LO, _Q_HI = 0.05, 0.95  # the band drawn around daily means: 5th-95th percentile
+
+
+def _figure(width: float, height: float) -> Figure:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
+    return fig
+
+
+def png_base64(fig: Figure) -> str:
+    """The figure as a base64 PNG (for ``<img src="data:image/png;base64,...">``)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _colors(n: int) -> list:
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab10"]
+    return [cmap(i % 10) for i in range(n)]
+
+
+def cpi_chart(summary: pd.DataFrame) -> Figure:
+    """CPI and incremental CPI per strategy, with the 5-95% range across replicates."""
+    names = list(summary.index)
+    fig = _figure(8, 0.55 * len(names) + 1.6)
+    axes = fig.subplots(1, 2, sharey=True)
+    y = np.arange(len(names))
+    for ax, col, title in zip(axes, ("cpi_usd", "icpi_usd"), ("CPI $", "incremental CPI $"),
+                              strict=True):  # fmt: skip
+        mean = summary[col].to_numpy(dtype=float)
+        ax.barh(y, np.nan_to_num(mean), color=_colors(len(names)), alpha=0.85)
+        if f"{col}_lo" in summary:
+            lo = summary[f"{col}_lo"].to_numpy(dtype=float)
+            hi = summary[f"{col}_hi"].to_numpy(dtype=float)
+            ok = np.isfinite(mean) & np.isfinite(lo) & np.isfinite(hi)
+            err = np.vstack([np.maximum(0, mean - lo), np.maximum(0, hi - mean)])
+            ax.errorbar(mean[ok], y[ok], xerr=err[:, ok], fmt="none", ecolor="black", capsize=4)
+        for yi, v in zip(y, mean, strict=True):
+            ax.annotate("-" if not np.isfinite(v) else f"${v:,.2f}", (0, yi), xytext=(4, 0),
+                        textcoords="offset points", va="center", fontsize=8)  # fmt: skip
+        ax.set_title(title)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(y, names)
+    axes[0].invert_yaxis()
+    return fig
+
+
+def win_matrix_chart(wins: pd.DataFrame) -> Figure:
+    """Share of paired replicates in which the row strategy has the lower CPI."""
+    n = len(wins)
+    fig = _figure(1.1 * n + 2.6, 0.8 * n + 1.4)
+    ax = fig.subplots()
+    values = wins.to_numpy(dtype=float)
+    image = ax.imshow(np.ma.masked_invalid(values), cmap="RdYlGn", vmin=0, vmax=1)
+    for i in range(n):
+        for j in range(n):
+            text = "" if not np.isfinite(values[i, j]) else f"{100 * values[i, j]:.0f}%"
+            ax.text(j, i, text, ha="center", va="center", fontsize=9)
+    ax.set_xticks(range(n), wins.columns, rotation=30, ha="right")
+    ax.set_yticks(range(n), wins.index)
+    ax.set_xlabel("column")
+    ax.set_ylabel("row has the lower CPI than column")
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    return fig
+
+
+def _daily_band(ax, ts: pd.DataFrame, value: pd.Series, names: list[str], label: str) -> None:
+    """Mean over replicates per day, with the 5-95% band when there are replicates."""
+    frame = ts[["strategy", "day"]].assign(v=value.to_numpy())
+    stats = frame.groupby(["strategy", "day"])["v"]
+    mean = stats.mean()
+    lo, hi = stats.quantile(_Q_LO), stats.quantile(_Q_HI)
+    for name, color in zip(names, _colors(len(names)), strict=True):
+        if name not in mean.index.get_level_values(0):
+            continue
+        days = mean.loc[name].index.to_numpy()
+        ax.plot(days, mean.loc[name].to_numpy(), marker="o", ms=3, color=color, label=name)
+        if ts["replicate"].nunique() > 1:
+            ax.fill_between(days, lo.loc[name], hi.loc[name], color=color, alpha=0.15)
+    ax.set_title(label)
+    ax.set_xlabel("day")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+
+
+def daily_chart(ts: pd.DataFrame, names: list[str]) -> Figure:
+    """Spend, attributed installs and cumulative CPI per day."""
+    fig = _figure(11, 3.4)
+    axes = fig.subplots(1, 3)
+    _daily_band(axes[0], ts, ts["spend_usd"], names, "spend $ per day")
+    _daily_band(axes[1], ts, ts["installs"], names, "attributed installs per day")
+    order = ts.sort_values(["replicate", "strategy", "day"])
+    cum = order.groupby(["replicate", "strategy"])[["spend_usd", "installs"]].cumsum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cpi = (cum["spend_usd"] / cum["installs"]).where(cum["installs"] > 0)
+    _daily_band(axes[2], order, cpi, names, "CPI $ so far (cumulative)")
+    axes[0].legend(fontsize=8)
+    return fig
+
+
+def reach_chart(ts: pd.DataFrame, names: list[str]) -> Figure:
+    """Cumulative reach and average frequency (impressions so far / reach so far)."""
+    fig = _figure(11, 3.4)
+    axes = fig.subplots(1, 2)
+    _daily_band(axes[0], ts, ts["reach_cum"], names, "people reached so far")
+    order = ts.sort_values(["replicate", "strategy", "day"])
+    cum_impr = order.groupby(["replicate", "strategy"])["impressions"].cumsum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        freq = (cum_impr / order["reach_cum"]).where(order["reach_cum"] > 0)
+    _daily_band(axes[1], order, freq, names, "frequency so far (impressions per person)")
+    axes[0].legend(fontsize=8)
+    return fig
+
+
+def audience_chart(summary: pd.DataFrame, overlap: pd.DataFrame | None) -> Figure:
+    """Audience sizes (as the platform reports them) and, if known, their overlaps."""
+    names = list(summary.index)
+    fig = _figure(11 if overlap is not None else 6, 0.5 * len(names) + 2.2)
+    axes = fig.subplots(1, 2 if overlap is not None else 1, squeeze=False)[0]
+    y = np.arange(len(names))
+    sizes = summary["audience_size"].to_numpy(dtype=float)
+    axes[0].barh(y, sizes, color=_colors(len(names)))
+    axes[0].set_yticks(y, names)
+    axes[0].invert_yaxis()
+    axes[0].set_title("audience size (people)")
+    axes[0].xaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
+    axes[0].grid(axis="x", alpha=0.3)
+    for yi, v in zip(y, sizes, strict=True):
+        axes[0].annotate(f"{v:,.0f}", (0, yi), xytext=(4, 0), textcoords="offset points",
+                         va="center", fontsize=8)  # fmt: skip
+    if overlap is not None:
+        values = overlap.to_numpy(dtype=float)
+        axes[1].imshow(values, cmap="Blues", vmin=0, vmax=1)
+        for i in range(len(names)):
+            for j in range(len(names)):
+                color = "white" if values[i, j] > 0.6 else "black"
+                axes[1].text(j, i, f"{100 * values[i, j]:.0f}%", ha="center", va="center",
+                             fontsize=8, color=color)  # fmt: skip
+        axes[1].set_xticks(range(len(names)), names, rotation=30, ha="right")
+        axes[1].set_yticks(range(len(names)), names)
+        axes[1].set_title("share of row's audience also in column")
+    return fig
+
+
+def breakdown_chart(frame: pd.DataFrame, by: str) -> Figure:
+    """By group (age band, region, device): share of each strategy's impressions, and CPI."""
+    names = list(dict.fromkeys(frame["strategy"]))
+    groups = list(dict.fromkeys(frame[by]))
+    fig = _figure(11, 3.2)
+    axes = fig.subplots(1, 2)
+    width = 0.8 / max(1, len(names))
+    x = np.arange(len(groups))
+    total = frame.groupby("strategy")["impressions"].transform("sum")
+    frame = frame.assign(share=(frame["impressions"] / total).where(total > 0))
+    for k, (name, color) in enumerate(zip(names, _colors(len(names)), strict=True)):
+        rows = frame[frame["strategy"] == name].set_index(by).reindex(groups)
+        offset = x - 0.4 + width * (k + 0.5)
+        axes[0].bar(offset, rows["share"].fillna(0), width, color=color, label=name)
+        axes[1].bar(offset, rows["cpi_usd"].fillna(0), width, color=color)
+    for ax, title in zip(axes, ("share of impressions", "CPI $"), strict=True):
+        ax.set_xticks(x, groups, rotation=30 if len(groups) > 5 else 0, ha="right"
+                      if len(groups) > 5 else "center")  # fmt: skip
+        ax.set_title(f"{title} by {by}")
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].legend(fontsize=8)
+    return fig

@@ -1,0 +1,90 @@
+"""The HTML report: one self-contained file with every section and its plots."""
+
+from __future__ import annotations
+
+import base64
+from html.parser import HTMLParser
+
+import pytest
+from conftest import scenario_dict
+
+import adsim
+from adsim import Scenario
+from adsim.cli import main
+from adsim.report.html import REPORT_SECTIONS
+
+pytestmark = pytest.mark.slow
+
+# Images per section: the CPI chart, win matrix, daily, reach and audience charts, and one
+# per breakdown dimension (age, region, device).
+EXPECTED_IMAGES = {"cpi": 1, "wins": 1, "daily": 1, "reach": 1, "audience": 1, "breakdowns": 3}
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+class _Sections(HTMLParser):
+    """Collects each section's id, its images (decoded) and any external reference."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.current: str | None = None
+        self.images: dict[str, list[bytes]] = {}
+        self.external: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "section":
+            self.current = a.get("id")
+            self.images[self.current] = []
+        for key in ("src", "href"):
+            value = a.get(key) or ""
+            if value and not value.startswith("data:"):
+                self.external.append(value)
+        if tag == "img":
+            src = a.get("src") or ""
+            assert src.startswith("data:image/png;base64,")
+            self.images[self.current].append(base64.b64decode(src.split(",", 1)[1]))
+
+
+@pytest.fixture(scope="module")
+def result():
+    return adsim.run(Scenario.model_validate(scenario_dict()), replicates=2)
+
+
+def _parse(path) -> _Sections:
+    parser = _Sections()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def test_report_has_every_section_with_its_plots_and_no_external_reference(result, tmp_path):
+    path = result.report(tmp_path / "r.html")
+    parsed = _parse(path)
+    assert list(parsed.images) == [sid for sid, _ in REPORT_SECTIONS]
+    for section, count in EXPECTED_IMAGES.items():
+        images = parsed.images[section]
+        assert len(images) == count, section
+        assert all(img.startswith(PNG_MAGIC) and len(img) > 5000 for img in images), section
+    assert parsed.external == []  # self-contained: it can be e-mailed
+    text = path.read_text()
+    for name in result.strategies:
+        assert name in text
+    assert "What you cannot conclude" in text and "[" in text  # caveats; replicate ranges
+
+
+def test_report_command_reads_a_saved_run(tmp_path, capsys):
+    path = tmp_path / "s.json"
+    path.write_text(Scenario.model_validate(scenario_dict()).model_dump_json(by_alias=True))
+    out = tmp_path / "run"
+    assert main(["run", str(path), "--out", str(out), "--replicates", "2", "--report"]) == 0
+    from_run = _parse(out / "report.html")
+    assert main(["report", str(out), "--output", str(tmp_path / "again.html")]) == 0
+    again = _parse(tmp_path / "again.html")
+    assert {k: len(v) for k, v in again.images.items()} == {
+        k: len(v) for k, v in from_run.images.items()
+    }
+    capsys.readouterr()
+    # Not a results folder: exit 2 naming the missing file, nothing written.
+    assert main(["report", str(tmp_path)]) == 2
+    assert "summary.csv is missing" in capsys.readouterr().err
+    assert not (tmp_path / "report.html").exists()
+    assert main(["run", str(path), "--report"]) == 2  # --report needs --out
