@@ -9,15 +9,15 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from adsim.engine import Engine
 from adsim.kernels.auction import run_slot
 from adsim.params import Params
+from adsim.population import Population
 from adsim.scenario.model import SLOT_LENGTHS_H
 
 __all__ = ["SlotAudit", "scenarios"]
 
 TOPICS = ("cars", "music", "food")
-SLOT_CHOICES = [s for s in SLOT_LENGTHS_H]
+SLOT_CHOICES = list(SLOT_LENGTHS_H)
 
 
 def _typical(typical: list[float], lo: float, hi: float) -> st.SearchStrategy[float]:
@@ -237,20 +237,19 @@ class SlotAudit:
     session time and the viewer's region); a slot never spends more than its budget plus one
     price."""
 
-    def __init__(self, p: Params, engine_ref: list[Engine]) -> None:
-        self.p = p
-        self.engine_ref = engine_ref
+    def __init__(self, p: Params, pop: Population) -> None:
+        self.region = pop.region
+        self.local_offset_h = p.region_utc_offset_h - p.clock_utc_offset_h  # by region
         self.slots = 0
         self.impressions = 0
 
     def __call__(self, **kw: Any):
         before = kw["freq_window"].copy()
         counters, spend, max_price = run_slot(**kw)
-        engine = self.engine_ref[0]
         delivered = kw["freq_window"].astype(np.int64) - before
         # (Frequency windows reset only between slots, so the difference is this slot's.)
         agents, times = kw["sess_agent"], kw["sess_time"]
-        offset = engine.region_local_offset_h[engine.pop.region[agents]]
+        offset = self.local_offset_h[self.region[agents]]
         local_hour = np.floor(times + offset).astype(np.int64) % 24
         for j, s in enumerate(kw["inst_strategy"]):
             ok = (

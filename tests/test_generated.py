@@ -37,11 +37,8 @@ def _audited_run(scenario: Scenario) -> tuple[Result, SlotAudit]:
     p = to_params(scenario)
     streams = Streams(p.seed, 0)
     pop = build_population(p, streams)
-    ref: list[Engine] = []
-    audit = SlotAudit(p, ref)
-    engine = Engine(p, pop, streams, slot_kernel=audit)
-    ref.append(engine)
-    record = engine.run()
+    audit = SlotAudit(p, pop)
+    record = Engine(p, pop, streams, slot_kernel=audit).run()
     return Result(scenario=scenario, seed=p.seed, records=[record]), audit
 
 

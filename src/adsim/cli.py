@@ -127,17 +127,11 @@ def _cmd_run(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         err.print(f"--out {args.out}: exists and is not a directory", markup=False)
         return EXIT_BAD_INPUT
-    from .params import to_params
     from .report import breakdown_table, result_tables
-    from .resources import MemoryLimitError, check_memory
+    from .resources import MemoryLimitError
     from .result import OUTPUT_FILES
     from .runner import run
 
-    try:
-        check_memory(to_params(scenario), args.max_memory)
-    except MemoryLimitError as exc:
-        err.print(f"{args.scenario}: {exc}", markup=False, highlight=False)
-        return EXIT_BAD_INPUT
     with _progress(err, enabled=not args.no_progress and args.format == "table") as bar:
 
         def tick(replicate: int, done: int, total: int) -> None:
@@ -145,10 +139,14 @@ def _cmd_run(args: argparse.Namespace, out: Console, err: Console) -> int:
             if bar is not None:
                 bar(replicate, done, total)
 
-        result = run(
-            scenario, seed=args.seed, replicates=args.replicates, progress=tick,
-            max_memory_bytes=args.max_memory or 2**62,  # checked above
-        )  # fmt: skip
+        try:  # a run that cannot fit is refused before anything is built
+            result = run(
+                scenario, seed=args.seed, replicates=args.replicates, progress=tick,
+                max_memory_bytes=args.max_memory,
+            )  # fmt: skip
+        except MemoryLimitError as exc:
+            err.print(f"{args.scenario}: {exc}", markup=False, highlight=False)
+            return EXIT_BAD_INPUT
     _stop_if_signalled()
     if args.out is not None:
         try:
