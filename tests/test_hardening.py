@@ -202,6 +202,20 @@ def test_deep_nesting_and_alias_bombs_are_refused_with_a_message(tmp_path):
 # ---- interrupts ------------------------------------------------------------------------------
 
 
+def _wait_until_caught(proc: subprocess.Popen, sig: int, timeout_s: float = 120.0) -> None:
+    """Until ``proc`` has a handler for ``sig`` (Linux: the SigCgt mask in /proc)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and proc.poll() is None:
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        caught = int(
+            next(ln for ln in status.splitlines() if ln.startswith("SigCgt:")).split()[1], 16
+        )
+        if caught >> (sig - 1) & 1:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the CLI never installed a handler for signal {sig}")
+
+
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_an_interrupted_run_exits_cleanly_and_writes_nothing(tmp_path, sig, code):
     """A signal during the run (most of its time is inside kernels) gives one line, the
@@ -211,10 +225,14 @@ def test_an_interrupted_run_exits_cleanly_and_writes_nothing(tmp_path, sig, code
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "adsim.cli", "run", str(scenario), "--replicates", "50"]
     proc = subprocess.Popen(
-        [*cmd, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    # Wait until it is running replicates (after imports and the first compile or cache load).
-    time.sleep(6.0)
+        [*cmd, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # As from a terminal: a shell's background job would inherit SIGINT ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    # Wait until the CLI has installed its handlers (it catches SIGTERM), then a little more so
+    # that the signal lands in the run (replicates, most of the time inside kernels).
+    _wait_until_caught(proc, signal.SIGTERM)
+    time.sleep(3.0)
     assert proc.poll() is None, "the run ended before it could be interrupted"
     proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=60)
