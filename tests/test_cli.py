@@ -35,6 +35,7 @@ def test_run_table_and_outputs(small_file, tmp_path, capsys):
     assert main(["run", str(small_file), "--out", str(out), "--no-progress"]) == 0
     text = capsys.readouterr().out
     assert "broad" in text and "cars_cpc" in text and "CPI $" in text
+    assert '"strategy"' not in text  # the table only: no JSON after it
     assert (out / "summary.csv").exists() and (out / "timeseries.parquet").exists()
     assert (out / "breakdown.csv").read_text().startswith("dimension,strategy,group,impressions")
     manifest = json.loads((out / "manifest.json").read_text())

@@ -154,16 +154,15 @@ def _cmd_run(args: argparse.Namespace, out: Console, err: Console) -> int:
         except OSError as exc:
             err.print(f"--out {args.out}: cannot write results: {exc}", markup=False)
             return EXIT_BAD_INPUT
+    report = result.report(args.out / "report.html") if args.report else None
     if args.format == "table":
         result_tables(result, out)
         if args.breakdown:
             breakdown_table(result.breakdown(args.breakdown), args.breakdown, out)
         if args.out is not None:
             out.print(f"wrote {', '.join(OUTPUT_FILES)} to {args.out}", highlight=False)
-    if args.report:
-        path = result.report(args.out / "report.html")
-        if args.format == "table":
-            out.print(f"wrote the report to {path}", highlight=False)
+        if report is not None:
+            out.print(f"wrote the report to {report}", highlight=False)
     elif args.format == "csv":
         sys.stdout.write(result.summary().to_csv())
     else:
