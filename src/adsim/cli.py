@@ -227,7 +227,7 @@ def _cmd_audience(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def _cmd_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
     from .params import to_params
-    from .resources import MemoryLimitError, check_memory, estimate_memory, format_bytes
+    from .resources import MemoryLimitError, check_memory, format_bytes
 
     bad = 0
     for path in args.scenarios:
@@ -237,13 +237,12 @@ def _cmd_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
             continue
         p = to_params(scenario)
         try:
-            check_memory(p, args.max_memory)
+            need = check_memory(p, args.max_memory)  # the estimated peak
         except MemoryLimitError as exc:
             err.print(f"{path}: {exc}", markup=False, highlight=False)
             bad += 1
             continue
-        need = format_bytes(estimate_memory(p).peak)
-        out.print(f"{path}: ok (estimated peak memory {need})", highlight=False)
+        out.print(f"{path}: ok (estimated peak memory {format_bytes(need)})", highlight=False)
     return EXIT_BAD_INPUT if bad else 0
 
 
@@ -252,7 +251,7 @@ def _cmd_report(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     try:
         data = ReportData.from_dir(args.result_dir)
-    except (FileNotFoundError, ValueError, OSError) as exc:
+    except (OSError, ValueError) as exc:  # a missing file, unreadable CSV or JSON
         err.print(f"{args.result_dir}: cannot read the results: {exc}", markup=False)
         return EXIT_BAD_INPUT
     target = args.output or args.result_dir / "report.html"

@@ -223,6 +223,15 @@ class Result:
         frame["cpi_usd"] = _ratio(frame["spend_usd"].to_numpy(), frame["installs"].to_numpy())
         return frame
 
+    def breakdowns(self) -> pd.DataFrame:
+        """Every breakdown in one tidy frame: ``dimension`` (age, region, device), strategy,
+        ``group`` and the columns of :meth:`breakdown` (what breakdown.csv holds)."""
+        import pandas as pd
+
+        parts = [self.breakdown(by).rename(columns={by: "group"}) for by in DIMENSIONS]
+        frame = pd.concat(parts, keys=DIMENSIONS, names=["dimension", None])
+        return frame.reset_index(level=0).reset_index(drop=True)
+
     def report(self, path: str | Path) -> Path:
         """Write a one-file HTML report (tables, plots, assumptions) to ``path``."""
         from .report import ReportData, write_report
@@ -262,10 +271,9 @@ class Result:
         ``out_dir``.
 
         Everything is written to a temporary folder first. A new ``out_dir`` appears whole; in an
-        existing folder the four files are replaced one by one (the manifest last) and nothing
+        existing folder these files are replaced one by one (the manifest last) and nothing
         else there is touched. Raises ``FileExistsError`` if ``out_dir`` is a file.
         """
-        import pandas as pd
 
         out = Path(out_dir)
         if out.exists() and not out.is_dir():
@@ -275,9 +283,7 @@ class Result:
         try:
             self.summary().to_csv(tmp / "summary.csv")
             self.timeseries().to_parquet(tmp / "timeseries.parquet", index=False)
-            parts = [self.breakdown(by).rename(columns={by: "group"}) for by in DIMENSIONS]
-            breakdown = pd.concat(parts, keys=DIMENSIONS, names=["dimension", None])
-            breakdown.reset_index(level=0).to_csv(tmp / "breakdown.csv", index=False)
+            self.breakdowns().to_csv(tmp / "breakdown.csv", index=False)
             self.cpi_win_matrix().to_csv(tmp / "win_matrix.csv", index_label="strategy")
             self.audience_overlap().to_csv(tmp / "audience_overlap.csv", index_label="strategy")
             scenario = self.scenario.model_dump(mode="json", by_alias=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..breakdown import DIMENSIONS
 from .tables import TABLE_COLUMNS, fmt
 
 if TYPE_CHECKING:
@@ -31,7 +32,6 @@ REPORT_SECTIONS: tuple[tuple[str, str], ...] = (
     ("assumptions", "What the scenario assumes"),
     ("caveats", "What this does and does not tell you"),
 )
-BREAKDOWN_DIMENSIONS = ("age", "region", "device")
 
 _CAVEATS = """
 <p>adsim simulates a platform: people opening the app, the ad auctions they pass through,
@@ -83,16 +83,10 @@ class ReportData:
 
     @classmethod
     def from_result(cls, result: Result) -> ReportData:
-        import pandas as pd
-
-        parts = [
-            result.breakdown(by).rename(columns={by: "group"}).assign(dimension=by)
-            for by in BREAKDOWN_DIMENSIONS
-        ]
         return cls(
             summary=result.summary(),
             timeseries=result.timeseries(),
-            breakdown=pd.concat(parts, ignore_index=True),
+            breakdown=result.breakdowns(),
             win_matrix=result.cpi_win_matrix(),
             audience_overlap=result.audience_overlap(),
             scenario=result.scenario.model_dump(mode="json", by_alias=True),
@@ -262,7 +256,7 @@ def render_html(data: ReportData) -> str:
             ),
             f"delivery and CPI by {by}",
         )
-        for by in BREAKDOWN_DIMENSIONS
+        for by in DIMENSIONS
         if (data.breakdown["dimension"] == by).any()
     )
     body["assumptions"] = _assumptions(data.scenario, m)
