@@ -291,17 +291,26 @@ def test_the_suggested_population_fits_the_limit():
 @pytest.mark.slow
 def test_memory_estimate_is_within_a_quarter_of_the_measured_peak():
     """One replicate of 400k agents in a fresh process: its peak resident set (getrusage)
-    against the estimate made from the scenario alone (benchmarks/memory.py prints more)."""
-    data = scenario_dict(population={**SMALL["population"], "agents": 400_000}, horizon_days=1)
-    est = estimate_memory(to_params(scenario_from_dict(data))).peak
+    against the estimate made from the scenario alone (benchmarks/memory.py prints more).
+
+    A first process runs the same scenario with 2,000 agents so that every kernel it needs is
+    compiled and cached: compiling takes memory the estimate leaves out (a one-time cost)."""
     code = (
         "import json, resource, sys, adsim\n"
         "adsim.run(adsim.Scenario.model_validate(json.loads(sys.argv[1])))\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(data)], capture_output=True, text=True, timeout=300
-    )
-    assert proc.returncode == 0, proc.stderr
-    peak = int(proc.stdout.split()[-1])
+    peaks = []
+    for agents in (2_000, 400_000):
+        data = scenario_dict(population={**SMALL["population"], "agents": agents}, horizon_days=1)
+        proc = subprocess.run(
+            [sys.executable, "-c", code, json.dumps(data)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert proc.returncode == 0, proc.stderr
+        peaks.append(int(proc.stdout.split()[-1]))
+    est = estimate_memory(to_params(scenario_from_dict(data))).peak
+    peak = peaks[-1]
     assert 0.75 <= est / peak <= 1.25, (est, peak)

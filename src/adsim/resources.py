@@ -4,6 +4,9 @@ The estimate counts the arrays the population, the follow graph and the engine h
 sizes follow from the scenario: agents, strategies, worlds, follow edges, sessions per slot)
 plus the largest temporaries of each phase, and a fixed base (the interpreter, numpy, numba
 and the compiled kernels). ``benchmarks/memory.py`` prints it next to the measured peak.
+
+Not counted: the very first run after an install compiles the kernels (numba caches them on
+disk), which holds about 200-300 MiB more for those 30-40 s.
 """
 
 from __future__ import annotations
