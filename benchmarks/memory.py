@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -42,9 +41,10 @@ def _scenario(file: str, agents: int, strategies: int | None, mode: str | None, 
 def _measure(case: list) -> None:
     """Child process: run one replicate, print the peak resident set in bytes."""
     import adsim
+    from adsim.resources import peak_resident_bytes
 
     adsim.run(_scenario(*case))
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    print(peak_resident_bytes())
 
 
 def main() -> None:

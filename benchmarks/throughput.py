@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import copy
 import os
-import resource
 import sys
 import time
 from pathlib import Path
@@ -39,6 +38,7 @@ from adsim.engine import Engine  # noqa: E402
 from adsim.kernels.auction import SLOT_COUNTERS, run_slot  # noqa: E402
 from adsim.params import to_params  # noqa: E402
 from adsim.population import build_population  # noqa: E402
+from adsim.resources import peak_resident_bytes  # noqa: E402
 from adsim.rng import Streams  # noqa: E402
 
 AUCTIONS = SLOT_COUNTERS.index("auctions")
@@ -142,7 +142,7 @@ def main() -> None:
     print(f"same auctions, slots {min(slots)}-{max(slots)} ({probe.auctions:,} auctions, "
           f"counters identical): kernel {kernel_rate / 1e6:.2f} M/s, plain Python "
           f"{ref_rate / 1e3:.1f} k/s, ratio {kernel_rate / ref_rate:,.0f}x")  # fmt: skip
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    peak = peak_resident_bytes() / 2**30
     print(f"peak memory (max RSS): {peak:.2f} GiB (target < 2 GiB)")
 
     if args.wazypark:

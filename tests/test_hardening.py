@@ -290,15 +290,16 @@ def test_the_suggested_population_fits_the_limit():
 
 @pytest.mark.slow
 def test_memory_estimate_is_within_a_quarter_of_the_measured_peak():
-    """One replicate of 400k agents in a fresh process: its peak resident set (getrusage)
+    """One replicate of 400k agents in a fresh process: its peak resident set (VmHWM)
     against the estimate made from the scenario alone (benchmarks/memory.py prints more).
 
     A first process runs the same scenario with 2,000 agents so that every kernel it needs is
     compiled and cached: compiling takes memory the estimate leaves out (a one-time cost)."""
     code = (
-        "import json, resource, sys, adsim\n"
+        "import json, sys, adsim\n"
+        "from adsim.resources import peak_resident_bytes\n"
         "adsim.run(adsim.Scenario.model_validate(json.loads(sys.argv[1])))\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)\n"
+        "print(peak_resident_bytes())\n"
     )
     peaks = []
     for agents in (2_000, 400_000):

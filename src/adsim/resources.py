@@ -26,6 +26,7 @@ __all__ = [
     "estimate_memory",
     "format_bytes",
     "parse_bytes",
+    "peak_resident_bytes",
 ]
 
 # Resident set of a process that has imported adsim and loaded its compiled kernels (measured
@@ -201,3 +202,22 @@ def check_memory(p: Params, limit_bytes: int | None = None, *, building_only: bo
         f"population.agents: this run needs about {format_bytes(need)} of memory (estimate), "
         f"more than {what} ({format_bytes(limit)}); {advice}"
     )
+
+
+def peak_resident_bytes() -> int:
+    """This process's peak resident set so far, in bytes.
+
+    Linux's ``VmHWM`` belongs to the process's own address space. ``getrusage``'s ``ru_maxrss``
+    is not a substitute: it carries over the parent's peak across fork and exec, so a child of a
+    large process (pytest after a few hundred tests) reports the parent's size.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
