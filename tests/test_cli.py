@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
 
@@ -49,8 +51,11 @@ def test_run_csv_and_json(small_file, capsys):
     assert lines[0].startswith("strategy,audience_size,spend_usd")
     assert len(lines) == 3
     assert main(["run", str(small_file), "--format", "json", "--replicates", "2"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    data = json.loads(capsys.readouterr().out)
+    assert data["metadata"]["replicates"] == 2 and data["metadata"]["seed"] == 11
+    rows = data["summary"]
     assert [r["strategy"] for r in rows] == ["broad", "cars_cpc"]
+    assert isinstance(rows[0]["impressions"], int)
     assert "cpi_usd_lo" in rows[0] and "cpi_usd_hi" in rows[0]
 
 
@@ -91,7 +96,7 @@ def test_schema_is_json(capsys):
 
 def test_console_script_exit_code_without_traceback(broken_file):
     proc = subprocess.run(
-        [sys.executable, "-m", "adsim.cli", "validate", str(broken_file)],
+        [sys.executable, "-m", "adsim", "validate", str(broken_file)],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert proc.returncode == 2
@@ -99,11 +104,21 @@ def test_console_script_exit_code_without_traceback(broken_file):
     assert "Traceback" not in proc.stderr
 
 
-def test_out_into_existing_folder_keeps_other_files(small_file, tmp_path, capsys):
+def test_out_into_existing_folder_needs_force_and_keeps_other_files(
+    small_file, tmp_path, capsys, monkeypatch
+):
     out = tmp_path / "results"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
-    assert main(["run", str(small_file), "--out", str(out), "--format", "csv"]) == 0
+    import adsim.runner
+
+    with monkeypatch.context() as m:  # refused before running: run() is never called
+        m.setattr(adsim.runner, "run", lambda *a, **k: pytest.fail("ran before refusing"))
+        assert main(["run", str(small_file), "--out", str(out), "--format", "csv"]) == 2
+    err = capsys.readouterr().err
+    assert "not empty" in err and "--force" in err
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    assert main(["run", str(small_file), "--out", str(out), "--format", "csv", "--force"]) == 0
     assert (out / "notes.txt").read_text() == "mine"
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted([*OUTPUT_FILES, "notes.txt"])
@@ -114,8 +129,27 @@ def test_out_that_is_a_file_is_bad_input(small_file, tmp_path, capsys):
     target = tmp_path / "file.txt"
     target.write_text("keep")
     assert main(["run", str(small_file), "--out", str(target)]) == 2
-    assert "not a directory" in capsys.readouterr().err
+    assert "not a folder" in capsys.readouterr().err
     assert target.read_text() == "keep"
+    assert main(["run", str(small_file), "--out", str(target / "sub")]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+
+
+def test_new_out_folder_has_normal_permissions(small_file, tmp_path):
+    old = os.umask(0o022)
+    try:
+        assert main(["run", str(small_file), "--out", str(tmp_path / "o"), "--no-progress"]) == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "o").stat().st_mode) == 0o755
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_unwritable_out_is_refused_before_running(small_file, tmp_path, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    assert main(["run", str(small_file), "--out", str(locked / "o")]) == 2
+    assert "permission denied" in capsys.readouterr().err
 
 
 def test_breakdown_table(small_file, capsys):

@@ -223,7 +223,7 @@ def test_an_interrupted_run_exits_cleanly_and_writes_nothing(tmp_path, sig, code
     scenario = tmp_path / "s.json"
     scenario.write_text(json.dumps(scenario_dict(horizon_days=30)))
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "adsim.cli", "run", str(scenario), "--replicates", "50"]
+    cmd = [sys.executable, "-m", "adsim", "run", str(scenario), "--replicates", "50"]
     proc = subprocess.Popen(
         [*cmd, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         # As from a terminal: a shell's background job would inherit SIGINT ignored.

@@ -13,9 +13,17 @@ from .params import Params
 from .population import Population
 from .scenario.common import OS_NAMES
 
-__all__ = ["AGE_BANDS", "BREAKDOWN_METRICS", "DIMENSIONS", "age_band", "breakdowns"]
+__all__ = [
+    "AGE_BANDS",
+    "BREAKDOWN_METRICS",
+    "DIMENSIONS",
+    "age_band",
+    "breakdowns",
+    "scenario_age_bands",
+]
 
-# The platforms' usual reporting bands: (label, first age, last age).
+# The platforms' usual reporting bands: (label, first age, last age). The optimiser's age
+# feature uses them; breakdowns use the scenario's own bands (scenario_age_bands).
 AGE_BANDS = (
     ("13-17", 13, 17), ("18-24", 18, 24), ("25-34", 25, 34), ("35-44", 35, 44),
     ("45-54", 45, 54), ("55-64", 55, 64), ("65+", 65, 200),
@@ -29,9 +37,20 @@ def age_band(age: np.ndarray) -> np.ndarray:
     return np.searchsorted(np.array([b[1] for b in AGE_BANDS]), age, side="right") - 1
 
 
+def scenario_age_bands(p: Params, age: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Index of each age into the scenario's own age bands (sorted by first age), and their
+    labels: a breakdown shows the bands the population was built from, with no empty rows for
+    ages nobody has. Where bands overlap, an age goes to the first band holding it."""
+    bands = sorted(set(zip(p.age_band_lo.tolist(), p.age_band_hi.tolist(), strict=True)))
+    group = np.full(age.shape, -1, dtype=np.int64)
+    for k, (lo, hi) in enumerate(bands):
+        group[(group < 0) & (age >= lo) & (age <= hi)] = k
+    return group, tuple(f"{lo}-{hi}" for lo, hi in bands)
+
+
 def _groups(p: Params, pop: Population, by: str) -> tuple[np.ndarray, tuple[str, ...]]:
     if by == "age":
-        return age_band(pop.age), tuple(b[0] for b in AGE_BANDS)
+        return scenario_age_bands(p, pop.age)
     if by == "region":
         return pop.region.astype(np.int64), p.region_names
     if by == "device":

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .breakdown import BREAKDOWN_METRICS, DIMENSIONS
+from .columns import COUNT_COLUMNS
 from .engine import RunRecord
 from .scenario import Scenario
 from .segments import platform_round
@@ -25,7 +26,7 @@ from .segments import platform_round
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["INTERVAL", "METRICS", "OUTPUT_FILES", "Result"]
+__all__ = ["INTERVAL", "METRICS", "OUTPUT_FILES", "Result", "for_output"]
 
 OUTPUT_FILES = (
     "summary.csv",
@@ -197,31 +198,38 @@ class Result:
         return pd.concat(frames, ignore_index=True)
 
     def breakdown(self, by: str = "region") -> pd.DataFrame:
-        """Delivery by ``by`` (age, region or device): one row per (strategy, group) with
-        impressions, reach, spend_usd and attributed installs (replicate means) and
-        cpi_usd = mean spend / mean installs."""
+        """Delivery by ``by`` (age band of the scenario, region or device): one row per
+        (strategy, group) with impressions, reach, spend_usd and attributed installs (replicate
+        means), cpi_usd = mean spend / mean installs, and with replicates > 1 the 90% range of
+        each across replicates (``<metric>_lo``/``_hi``)."""
         import pandas as pd
 
         if by not in DIMENSIONS:
             raise ValueError(f"unknown breakdown {by!r}; choose from {', '.join(DIMENSIONS)}")
         labels = self.records[0].breakdowns[by][0]
-        mean = {
-            m: np.mean([r.breakdowns[by][1][m] * r.scale for r in self.records], axis=0)
+        per = {  # metric -> (replicates, strategies, groups)
+            m: np.stack([r.breakdowns[by][1][m] * r.scale for r in self.records])
             for m in BREAKDOWN_METRICS
         }
-        n_groups = len(labels)
-        frame = pd.DataFrame(
-            {
-                "strategy": np.repeat(self.strategies, n_groups),
-                by: np.tile(labels, len(self.strategies)),
-                "impressions": mean["impressions"].ravel(),
-                "reach": mean["reach"].ravel(),
-                "spend_usd": mean["spend_sim_usd"].ravel(),
-                "installs": mean["installs"].ravel(),
-            }
-        )
-        frame["cpi_usd"] = _ratio(frame["spend_usd"].to_numpy(), frame["installs"].to_numpy())
-        return frame
+        per["cpi_usd"] = _ratio(per["spend_sim_usd"], per["installs"])
+        names = {"spend_sim_usd": "spend_usd"}
+        cols: dict[str, np.ndarray] = {
+            "strategy": np.repeat(self.strategies, len(labels)),
+            by: np.tile(labels, len(self.strategies)),
+        }
+        with warnings.catch_warnings():  # a group with no installs in any replicate: NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for m, v in per.items():
+                name = names.get(m, m)
+                if m == "cpi_usd":
+                    mean = _ratio(per["spend_sim_usd"].mean(axis=0), per["installs"].mean(axis=0))
+                else:
+                    mean = v.mean(axis=0)
+                cols[name] = mean.ravel()
+                if self.replicates > 1:
+                    lo, hi = np.nanquantile(v, INTERVAL, axis=0)
+                    cols[f"{name}_lo"], cols[f"{name}_hi"] = lo.ravel(), hi.ravel()
+        return pd.DataFrame(cols)
 
     def breakdowns(self) -> pd.DataFrame:
         """Every breakdown in one tidy frame: ``dimension`` (age, region, device), strategy,
@@ -238,8 +246,8 @@ class Result:
 
         return write_report(ReportData.from_result(self), path)
 
-    def manifest(self) -> dict:
-        """What produced these results: scenario, seed, replicates, versions, when."""
+    def manifest(self, command: str | None = None) -> dict:
+        """What produced these results: scenario, seed, replicates, command, versions, when."""
         import datetime
         import platform
 
@@ -254,6 +262,7 @@ class Result:
             "seed": self.seed,
             "replicates": self.replicates,
             "strategies": self.strategies,
+            "command": command,
             "created_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "versions": {
                 "adsim": __version__,
@@ -264,31 +273,54 @@ class Result:
             },
         }
 
-    def save(self, out_dir: str | Path) -> Path:
-        """Write summary.csv, timeseries.parquet, breakdown.csv, win_matrix.csv (share of
-        paired replicates in which the row has the lower CPI), audience_overlap.csv,
-        scenario.json (the scenario with every default filled in) and manifest.json to
-        ``out_dir``.
+    def summary_csv(self) -> str:
+        """summary.csv's text, at the precision of :func:`for_output`."""
+        return for_output(self.summary()).to_csv()
 
-        Everything is written to a temporary folder first. A new ``out_dir`` appears whole; in an
-        existing folder these files are replaced one by one (the manifest last) and nothing
-        else there is touched. Raises ``FileExistsError`` if ``out_dir`` is a file.
+    def to_json(self, command: str | None = None) -> dict:
+        """The summary as JSON-ready data: ``{"metadata": manifest, "summary": [rows]}``."""
+        rows = json.loads(for_output(self.summary()).reset_index().to_json(orient="records"))
+        return {"metadata": self.manifest(command), "summary": rows}
+
+    def save(
+        self, out_dir: str | Path, overwrite: bool = False, command: str | None = None
+    ) -> Path:
+        """Write the files of ``OUTPUT_FILES`` to ``out_dir`` (docs/outputs.md describes each
+        column); ``command`` is recorded in the manifest.
+
+        ``out_dir`` must be new or empty unless ``overwrite``; then adsim's files there are
+        replaced and nothing else is touched. Everything is written to a temporary folder
+        first: a new ``out_dir`` appears whole, an existing one gets its files one by one with
+        the manifest last. Raises ``FileExistsError`` if ``out_dir`` is a file or, without
+        ``overwrite``, a non-empty folder.
         """
-
         out = Path(out_dir)
         if out.exists() and not out.is_dir():
             raise FileExistsError(f"{out} exists and is not a directory")
+        if out.is_dir() and not overwrite and any(out.iterdir()):
+            raise FileExistsError(f"{out} is not empty (pass overwrite=True to replace files)")
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        # mkdir, not mkdtemp: the folder gets the user's normal permissions (umask), not 0700.
+        tmp = out.parent / f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}.partial"
+        tmp.mkdir()
         try:
-            self.summary().to_csv(tmp / "summary.csv")
-            self.timeseries().to_parquet(tmp / "timeseries.parquet", index=False)
-            self.breakdowns().to_csv(tmp / "breakdown.csv", index=False)
-            self.cpi_win_matrix().to_csv(tmp / "win_matrix.csv", index_label="strategy")
-            self.audience_overlap().to_csv(tmp / "audience_overlap.csv", index_label="strategy")
+            (tmp / "summary.csv").write_text(self.summary_csv())
+            series = self.timeseries()
+            series[list(COUNT_COLUMNS & set(series.columns))] = (
+                series[list(COUNT_COLUMNS & set(series.columns))].round().astype("int64")
+            )
+            series.to_parquet(tmp / "timeseries.parquet", index=False)
+            for_output(self.breakdowns()).to_csv(tmp / "breakdown.csv", index=False)
+            self.cpi_win_matrix().to_csv(
+                tmp / "win_matrix.csv", index_label="strategy", float_format="%.4g"
+            )
+            self.audience_overlap().to_csv(
+                tmp / "audience_overlap.csv", index_label="strategy", float_format="%.4g"
+            )
             scenario = self.scenario.model_dump(mode="json", by_alias=True)
             (tmp / "scenario.json").write_text(json.dumps(scenario, indent=2) + "\n")
-            (tmp / "manifest.json").write_text(json.dumps(self.manifest(), indent=2) + "\n")
+            manifest = self.manifest(command)
+            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
             if out.exists():
                 for name in OUTPUT_FILES:
                     os.replace(tmp / name, out / name)
@@ -299,3 +331,29 @@ class Result:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return out
+
+
+def for_output(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` at the precision files show: counts of real people and events (means over
+    replicates) as whole numbers, money in cents, other values to 6 significant digits.
+    Empty values (a CPI without installs) stay empty."""
+    frame = frame.copy()
+    for col in frame.columns:
+        base = col.removesuffix("_lo").removesuffix("_hi")
+        if base in COUNT_COLUMNS:
+            frame[col] = frame[col].round().astype("Int64")
+        elif base.endswith("_usd"):
+            frame[col] = frame[col].round(2)
+        elif frame[col].dtype.kind == "f":
+            frame[col] = _significant(frame[col].to_numpy(), 6)
+    return frame
+
+
+def _significant(values: np.ndarray, digits: int) -> np.ndarray:
+    """``values`` rounded to ``digits`` significant digits (zeros and NaN unchanged)."""
+    out = values.astype(np.float64).copy()
+    ok = np.isfinite(out) & (out != 0)
+    magnitude = np.floor(np.log10(np.abs(out[ok])))
+    factor = 10.0 ** (digits - 1 - magnitude)
+    out[ok] = np.round(out[ok] * factor) / factor
+    return out

@@ -51,7 +51,13 @@ class Model(BaseModel):
     """Base of every scenario model: unknown keys are errors, values are immutable, numbers
     are finite and of their own type (no `true` for 1, no "400" for 400)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        strict=True,
+        allow_inf_nan=False,
+        use_attribute_docstrings=True,  # a docstring under a field is its description
+    )
 
 
 def check_shares(shares: dict[str, float] | list[float], what: str) -> None:
@@ -83,6 +89,7 @@ class AgeRange(Model):
 
 class AgeBandShare(AgeRange):
     share: Probability
+    """Share of the population in this band (the bands' shares sum to 1)."""
 
 
 class AgeBandMult(AgeRange):

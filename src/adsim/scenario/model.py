@@ -33,9 +33,13 @@ class Scenario(Model):
     """A planner's question: a world (population, accounts, platform, app) and strategies."""
 
     name: str = Field(min_length=1)
+    """The scenario's name, shown in outputs and reports."""
     description: str = ""
+    """The question the scenario asks, shown in reports."""
     seed: int = Field(default=0, ge=0)
+    """Seed of every random stream: same scenario and seed give identical results."""
     horizon_days: int = Field(default=7, ge=1, le=366)
+    """Days simulated."""
     slot_h: Positive = Field(default=1.0, description="Slot length in hours; divides 24.")
     clock_utc_offset_h: float = Field(
         default=0.0,
@@ -49,10 +53,15 @@ class Scenario(Model):
         "shared: strategies compete with each other in one market.",
     )
     population: Population
+    """Who is on the platform."""
     accounts: list[Account] = Field(default_factory=list)
+    """Named accounts (brands, media, influencers) with real follower sets."""
     platform: Platform = Field(default_factory=Platform)
+    """The platform: feed, auction, competing market, optimiser, attribution."""
     app: App = Field(default_factory=App)
+    """The app being promoted: how it converts and who it appeals to."""
     strategies: list[Strategy] = Field(min_length=1, max_length=64)
+    """The strategies to compare (1 to 64, unique names)."""
 
     @field_validator("slot_h")
     @classmethod

@@ -42,6 +42,7 @@ class Market(Model):
     """
 
     cpm_median_usd: Positive = Field(default=16.0, le=10_000)
+    """Median competing eCPM (USD per 1,000 impressions) before the multipliers."""
     sigma: Sigma = Field(default=0.4, description="Lognormal sigma of the competing eCPM.")
     hour: list[Mult] = Field(
         default=[
@@ -75,8 +76,11 @@ class Market(Model):
         description="Multiplier by the viewer's local hour 0..23 (peak hours cost more).",
     )
     devices: dict[Os, Mult] = Field(default_factory=lambda: {"ios": 1.25, "android": 0.9})
+    """Competing eCPM multiplier per device operating system."""
     regions: dict[str, Mult] = Field(default_factory=dict)
+    """Competing eCPM multiplier per region name."""
     age: list[AgeBandMult] = Field(default_factory=list)
+    """Competing eCPM multiplier per age band."""
     fit_elasticity: NonNeg = Field(
         default=0.5,
         le=10,
@@ -114,14 +118,18 @@ class Optimiser(Model):
     # ASSUMPTION: the category-wide click-to-install rate the platform starts from; the vendor
     # range is 20-50% (calibration.md, "Funnel and costs").
     prior_install_per_click: float = Field(default=0.25, gt=0, lt=1)
+    """Installs per click the platform assumes before any data (app-install ads in general)."""
     # ASSUMPTION: a cell's estimate is half prior, half data after this many real installs in
     # it. Meta's learning phase needs ~50 events (calibration.md) before delivery stabilises, so
     # a cell needs tens of its own installs before the platform trusts it.
     prior_strength_installs: Positive = Field(default=25.0, le=1e6)
+    """Real installs in a feature cell at which its estimate is half prior, half data."""
     # ASSUMPTION: persistent per-person errors (lognormal sigma) of the click-rate and install
     # predictions; platforms predict clicks from far more data than one app's installs.
     ctr_error_sigma: NonNeg = Field(default=0.3, le=3)
+    """Lognormal sigma of each person's persistent click-rate prediction error."""
     install_error_sigma: NonNeg = Field(default=0.6, le=3)
+    """Lognormal sigma of each person's persistent install-rate prediction error."""
     update_every_h: Positive = Field(
         default=6.0, le=24 * 366, description="Hours between model refits; a multiple of slot_h."
     )
@@ -145,7 +153,9 @@ class Attribution(Model):
     """Last-touch attribution windows, clicks before views (defaults: 7-day click, 1-day view)."""
 
     click_window_days: NonNeg = Field(default=7.0, le=366)
+    """Days after a click within which an install is credited to it."""
     view_window_days: NonNeg = Field(default=1.0, le=366)
+    """Days after an unclicked impression within which an install is credited to it."""
 
 
 class WearOut(Model):
@@ -158,14 +168,18 @@ class WearOut(Model):
     """
 
     onset: int = Field(default=4, ge=0)
+    """Recent impressions of the same strategy a person sees before fatigue starts."""
     half_life: Positive = Field(default=4.0, le=10_000)
+    """Further impressions that halve the click rate's distance to the floor."""
     floor: Probability = Field(default=0.5, description="Lowest click-rate multiplier.")
     # ASSUMPTION: no public half-life; a week, the usual creative refresh cycle.
     memory_half_life_days: Positive = Field(default=7.0, le=10_000)
+    """Days in which the remembered impressions halve without new ones."""
 
 
 class Platform(Model):
     name: str = "twitter"
+    """The platform's name (a label)."""
     feed_items_per_session: Positive = Field(
         default=20.0,
         le=500,
@@ -175,14 +189,22 @@ class Platform(Model):
         default=0.2, gt=0, le=0.5, description="Share of feed items that are ads."
     )
     auction: Literal["second_price", "first_price"] = "second_price"
+    """What the winner pays: the runner-up's price (second_price) or its own bid (first_price)."""
     reserve_cpm_usd: NonNeg = Field(default=1.0, le=10_000)
+    """Lowest price per 1,000 impressions the platform accepts (USD)."""
     market: Market = Field(default_factory=Market)
+    """The other advertisers, as a distribution of competing bids."""
     optimiser: Optimiser = Field(default_factory=Optimiser)
+    """How the platform predicts and learns install rates for automatic bids."""
     attribution: Attribution = Field(default_factory=Attribution)
+    """Windows within which installs are credited to clicks and views."""
     wearout: WearOut = Field(default_factory=WearOut)
+    """Creative fatigue: repeated impressions lower a person's click rate."""
     # Android users click more, iOS users install more after clicking (Kenshoo 2015).
     device_click_mult: dict[Os, Mult] = Field(default_factory=lambda: {"android": 1.15})
+    """Click-rate multiplier per device operating system."""
     device_install_mult: dict[Os, Mult] = Field(default_factory=lambda: {"ios": 1.2})
+    """Install-odds multiplier per device operating system."""
     # Ad networks see ~0.6 installs per 100 clicks because many clicks are accidental
     # (Liftoff 2023); feeds have fewer. ASSUMPTION: 0.1% of impressions, about a tenth of clicks.
     accidental_ctr: Probability = Field(
@@ -206,7 +228,9 @@ class InstallDelay(Model):
     """Hours from click to first open, lognormal (store page, download, first launch)."""
 
     median_h: Positive = Field(default=0.5, le=24 * 366)
+    """Median hours from a click to its install."""
     sigma: Sigma = 1.5
+    """Lognormal sigma of the click-to-install delay."""
 
 
 class AppFit(Model):
@@ -217,10 +241,15 @@ class AppFit(Model):
     """
 
     interests: dict[str, Mult] = Field(default_factory=dict)
+    """Install-odds multiplier per interest topic a person holds."""
     age: list[AgeBandMult] = Field(default_factory=list)
+    """Install-odds multiplier per age band."""
     regions: dict[str, Mult] = Field(default_factory=dict)
+    """Install-odds multiplier per region name."""
     countries: dict[str, Mult] = Field(default_factory=dict)
+    """Install-odds multiplier per country code."""
     devices: dict[Os, Mult] = Field(default_factory=dict)
+    """Install-odds multiplier per device operating system."""
     followers_of: dict[str, Mult] = Field(
         default_factory=dict, description="Multiplier for followers of a named account."
     )
@@ -241,17 +270,22 @@ class Intent(Model):
 
     # ASSUMPTION: at any time 0.2% of people (at average fit) are looking for such an app.
     in_market_share: float = Field(default=0.002, gt=0, le=0.5)
+    """Share of people in the market at any moment (looking for such an app)."""
     # ASSUMPTION: a need (parking in a new city, a diet) lasts days, not months.
     episode_days: Positive = Field(default=5.0, le=365)
+    """Mean length of an in-market episode (days)."""
     # ASSUMPTION: someone looking for the app is several times likelier to install after a click.
     install_odds_mult: float = Field(default=4.0, ge=1, le=1000)
+    """Install-odds multiplier while a person is in the market."""
 
 
 class App(Model):
     """The app being promoted and its hidden appeal in the population."""
 
     name: str = "app"
+    """The app's name (a label)."""
     os: list[Os] = Field(default_factory=lambda: ["ios", "android"], min_length=1)
+    """Operating systems the app exists for: people on other devices cannot install it."""
     # Click-to-install 20-50% (vendor figures); ~50% for early Facebook game ads (calibration.md).
     store_cvr: float = Field(
         default=0.3,
@@ -268,8 +302,12 @@ class App(Model):
         "by people in the market.",
     )
     already_installed_share: Probability = 0.01
+    """Share of people who have the app when the run starts."""
     fit: AppFit = Field(default_factory=AppFit)
+    """Who is likelier to install: multipliers on install odds (hidden from the platform)."""
     intent: Intent = Field(default_factory=Intent)
+    """In-market episodes: spells when a person looks for such an app and installs far more
+    readily."""
     # Crediting installs to an impression within 24 h adds 5-30% to attributed installs
     # (Kochava, calibration.md). ASSUMPTION: an unclicked impression causes an install with
     # 0.1 x the probability a click would have (click rate x install rate).
@@ -292,6 +330,7 @@ class App(Model):
         description="Odds multiplier of installing after a click, by local hour 0..23.",
     )  # fmt: skip
     install_delay: InstallDelay = Field(default_factory=InstallDelay)
+    """Time from a click to its install (lognormal)."""
 
     @field_validator("os")
     @classmethod

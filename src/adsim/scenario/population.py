@@ -42,15 +42,19 @@ class Region(Model):
     """A place people live: each agent gets a point near ``(lat, lon)`` for radius targeting."""
 
     name: str = Field(min_length=1)
+    """Region name (unique), as audiences, the market and the app's fit refer to it."""
     country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code.")
     utc_offset_h: float = Field(ge=-12, le=14, description="Local time minus UTC, hours.")
     lat: float = Field(ge=-90, le=90)
+    """Latitude of the region's centre (degrees)."""
     lon: float = Field(ge=-180, le=180)
+    """Longitude of the region's centre (degrees)."""
     spread_km: Positive = Field(
         default=15.0, le=20_000, description="Std. dev. of agents' distance."
     )
     share: Probability = Field(description="Share of the population living here.")
     languages: dict[str, Probability] = Field(default_factory=lambda: {"en": 1.0})
+    """Shares of the region's people by language code (sum to 1)."""
 
     @field_validator("languages")
     @classmethod
@@ -63,11 +67,15 @@ class Interest(Model):
     """One topic of the interest taxonomy, with how common it is and who holds it more."""
 
     name: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
+    """Topic name (lowercase letters, digits, _), as audiences, creatives and the app's fit refer to
+    it."""
     prevalence: float = Field(
         ge=0, le=0.95, description="Share of the population holding the topic."
     )
     age_tilt: list[AgeBandMult] = Field(default_factory=list)
+    """Prevalence multipliers by age band (who holds the topic more)."""
     gender_tilt: dict[Gender, Mult] = Field(default_factory=dict)
+    """Prevalence multipliers by gender."""
 
 
 class Activity(Model):
@@ -77,7 +85,9 @@ class Activity(Model):
     # tweets. Sessions are less skewed than writing; a lognormal with sigma ~1.2 gives the top
     # decile ~45% of sessions.
     sessions_per_day_median: Positive = Field(default=1.0, le=MAX_SESSIONS_PER_DAY)
+    """Median sessions a person opens per day (lognormal across people)."""
     sessions_per_day_sigma: Sigma = 1.2
+    """Lognormal sigma of sessions per day across people (heavy-tailed use)."""
     max_sessions_per_day: Positive = Field(
         default=60.0,
         le=MAX_SESSIONS_PER_DAY,
@@ -132,46 +142,64 @@ class FollowGraph(Model):
     )
     # Kwak et al. 2010 (calibration.md): followings exponent ~2.28, heavy-tailed followers.
     degree_exponent: float = Field(default=2.28, gt=1.5)
+    """Power-law exponent of how many people each agent follows (Kwak et al. 2010: about 2.28)."""
     popularity_sigma: Sigma = Field(default=1.5, description="Lognormal sigma of attractiveness.")
     region_homophily: Probability = 0.6
+    """Chance that a follow is drawn among people of the follower's own region."""
     interest_homophily: Probability = 0.5
+    """Chance that a candidate sharing no interest with the follower is rejected (up to 3 tries)."""
 
 
 class FollowerProfile(Model):
     """Who follows an account: multipliers on the chance a given person is a follower."""
 
     interests: dict[str, Mult] = Field(default_factory=dict)
+    """Follow-chance multiplier per interest topic a person holds."""
     regions: dict[str, Mult] = Field(default_factory=dict)
+    """Follow-chance multiplier per region name."""
     countries: dict[str, Mult] = Field(default_factory=dict)
+    """Follow-chance multiplier per country code."""
     age: list[AgeBandMult] = Field(default_factory=list)
+    """Follow-chance multiplier per age band."""
     gender: dict[Gender, Mult] = Field(default_factory=dict)
+    """Follow-chance multiplier per gender."""
 
 
 class Account(Model):
     """A named account (brand, celebrity, media, influencer) with a real follower set."""
 
     handle: str = Field(pattern=r"^@[A-Za-z0-9_]{1,30}$")
+    """The account's @handle, as audiences and the app's fit refer to it."""
     kind: Literal["brand", "celebrity", "media", "influencer", "other"] = "brand"
+    """What kind of account it is (a label in outputs)."""
     followers: int = Field(ge=0, description="Followers within this population (real people).")
     profile: FollowerProfile = Field(default_factory=FollowerProfile)
+    """Who follows it: multipliers on each person's chance of being a follower."""
 
 
 class Population(Model):
     """Who is on the platform. Each of ``agents`` stands for ``scale`` real people."""
 
     agents: int = Field(ge=10, le=20_000_000)
+    """Simulated people (agents); each stands for `scale` real people."""
     scale: Positive = Field(default=1.0, le=1e6, description="Real people per agent.")
     regions: list[Region] = Field(
         min_length=1, max_length=MAX_REGIONS, description="At most 10,000 (16-bit index)."
     )
     age: list[AgeBandShare] = Field(min_length=1)
+    """Age bands and their shares of the platform's users (shares sum to 1)."""
     gender: dict[Gender, Probability] = Field(default_factory=lambda: {"female": 0.5, "male": 0.5})
+    """Shares of users by gender (sum to 1)."""
     devices: dict[Os, Probability] = Field(
         default_factory=lambda: {"ios": 0.45, "android": 0.5, "other": 0.05}
     )
+    """Shares of users by device operating system (sum to 1)."""
     interests: list[Interest] = Field(default_factory=list, max_length=128)
+    """Interest topics and who holds them (at most 128)."""
     activity: Activity = Field(default_factory=Activity)
+    """How often people open the app, and at what local hours."""
     graph: FollowGraph = Field(default_factory=FollowGraph)
+    """Who follows whom among agents."""
 
     @field_validator("regions")
     @classmethod

@@ -27,11 +27,14 @@ __all__ = ["MAX_LOOKBACK_DAYS", "SEGMENT_KEYS", "Segment", "iter_segment"]
 
 class Everyone(Model):
     everyone: Literal[True]
+    """Everyone on the platform: write `everyone: true`."""
 
 
 class AgeRangeSpec(Model):
     min: int = Field(default=13, ge=13, le=100)
+    """Youngest age included (years)."""
     max: int = Field(default=100, ge=13, le=100)
+    """Oldest age included (years, inclusive)."""
 
     @model_validator(mode="after")
     def _ordered(self) -> AgeRangeSpec:
@@ -42,33 +45,43 @@ class AgeRangeSpec(Model):
 
 class Age(Model):
     age: AgeRangeSpec
+    """People whose age lies within min..max."""
 
 
 class GenderIn(Model):
     gender: list[Gender] = Field(min_length=1)
+    """People of these genders."""
 
 
 class CountryIn(Model):
     country: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] = Field(min_length=1)
+    """People living in these countries (ISO codes of the scenario's regions)."""
 
 
 class RegionIn(Model):
     region: list[str] = Field(min_length=1)
+    """People living in these regions (region names)."""
 
 
 class Circle(Model):
     lat: float = Field(ge=-90, le=90)
+    """Latitude of the circle's centre (degrees)."""
     lon: float = Field(ge=-180, le=180)
+    """Longitude of the circle's centre (degrees)."""
     km: Positive = Field(le=20_000)
+    """Radius of the circle (km)."""
 
 
 class Radius(Model):
     radius: Circle
+    """People whose home point lies within a circle."""
 
 
 class InterestSpec(Model):
     any: list[str] | None = Field(default=None, min_length=1)
+    """People holding at least one of these topics."""
     all: list[str] | None = Field(default=None, min_length=1)
+    """People holding every one of these topics."""
 
     @model_validator(mode="after")
     def _one(self) -> InterestSpec:
@@ -83,10 +96,12 @@ class InterestSpec(Model):
 
 class Interests(Model):
     interests: InterestSpec
+    """People by interest topics: give `any` or `all`."""
 
 
 class FollowersOf(Model):
     followers_of: list[str] = Field(min_length=1)
+    """People following at least one of these accounts (handles)."""
 
 
 class LookalikeSpec(Model):
@@ -97,21 +112,26 @@ class LookalikeSpec(Model):
 
 class Lookalike(Model):
     lookalike: LookalikeSpec
+    """People most like the followers of some accounts, as the platform ranks them."""
 
 
 class DeviceIn(Model):
     device: list[Os] = Field(min_length=1)
+    """People whose device runs one of these operating systems."""
 
 
 class LanguageIn(Model):
     language: list[str] = Field(min_length=1)
+    """People speaking one of these languages (codes from the regions' language mixes)."""
 
 
 class CustomAudienceSpec(Model):
     """Agent ids, inline or from a CSV file (one id per row; a header row is allowed)."""
 
     path: str | None = None
+    """CSV file of agent ids, one per row (relative to the scenario file)."""
     agent_ids: list[Annotated[int, Field(ge=0)]] | None = None
+    """Agent ids given inline (0 to agents - 1)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -150,12 +170,14 @@ class CustomAudienceSpec(Model):
 
 class CustomAudience(Model):
     custom_audience: CustomAudienceSpec
+    """A customer list: agent ids, inline or from a CSV file."""
 
 
 class Installed(Model):
     """People who had the app before the run starts (a platform knows via its SDK)."""
 
     installed: bool
+    """true: people who already have the app; false: people who do not."""
 
 
 MAX_LOOKBACK_DAYS = 60
@@ -167,23 +189,29 @@ class SiteVisitorsSpec(Model):
     of whom ``match_rate`` are matched to platform accounts."""
 
     lookback_days: int = Field(default=30, ge=1, le=MAX_LOOKBACK_DAYS)
+    """Days before the run within which a visit counts."""
     match_rate: float = Field(default=0.6, gt=0, le=1)
+    """Share of the visitors the platform matches to accounts."""
 
 
 class SiteVisitors(Model):
     site_visitors: SiteVisitorsSpec
+    """People who showed intent for the app before the run (a retargeting list)."""
 
 
 class All(Model):
     all: list[Segment] = Field(min_length=1)
+    """People in every listed segment (AND)."""
 
 
 class AnyOf(Model):
     any: list[Segment] = Field(min_length=1)
+    """People in at least one listed segment (OR)."""
 
 
 class Not(Model):
     not_: Segment = Field(alias="not")
+    """People not in this segment."""
 
 
 _NODES: dict[str, type[Model]] = {

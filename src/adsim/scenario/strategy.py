@@ -16,7 +16,9 @@ class MaxCpm(Model):
     """Manual bid per thousand impressions."""
 
     strategy: Literal["max_cpm"]
+    """`max_cpm`: a manual bid per 1,000 impressions."""
     amount_usd: Positive = Field(le=100_000)
+    """Bid per 1,000 impressions (USD)."""
 
 
 class CpcBid(Model):
@@ -24,20 +26,25 @@ class CpcBid(Model):
     platform's estimated CTR; billed per click by default, so a click never costs more."""
 
     strategy: Literal["cpc"]
+    """`cpc`: a manual maximum bid per click."""
     amount_usd: Positive = Field(le=100_000)
+    """Most paid per click (USD)."""
 
 
 class LowestCost(Model):
     """Spend the budget and get the most installs: the platform sets the value per install."""
 
     strategy: Literal["lowest_cost"]
+    """`lowest_cost`: spend the budget for the most installs; the platform sets the bid."""
 
 
 class BidCap(Model):
     """Lowest cost, but the value bid per install never exceeds ``amount_usd`` in any auction."""
 
     strategy: Literal["bid_cap"]
+    """`bid_cap`: lowest cost, with the value bid per install capped."""
     amount_usd: Positive = Field(le=100_000)
+    """Most the platform may value an install at in any auction (USD)."""
 
 
 class CostCap(Model):
@@ -45,7 +52,10 @@ class CostCap(Model):
     ``amount_usd`` (Meta's cost cap). A cap that does not bind behaves like lowest cost."""
 
     strategy: Literal["cost_cap"]
+    """`cost_cap`: the most installs while the average cost per install stays at or under the
+    amount."""
     amount_usd: Positive = Field(le=100_000)
+    """Target average cost per install (USD)."""
 
 
 Bid = Annotated[MaxCpm | CpcBid | LowestCost | BidCap | CostCap, Field(discriminator="strategy")]
@@ -56,7 +66,9 @@ class Budget(Model):
     """Daily and/or lifetime budget in real USD (the simulation spends ``budget / scale``)."""
 
     daily_usd: Usd | None = None
+    """Most spent per advertiser day (USD); resets at midnight of `clock_utc_offset_h`."""
     lifetime_usd: Usd | None = None
+    """Most spent over the whole flight (USD)."""
 
     @model_validator(mode="after")
     def _some(self) -> Budget:
@@ -76,7 +88,9 @@ class Flight(Model):
     """When the strategy runs: days from the start, and local hours (dayparting)."""
 
     start_day: NonNeg = Field(default=0.0, le=366)
+    """Day the strategy starts, from the run's start (1.5 = day 1 at noon)."""
     end_day: Positive | None = Field(default=None, le=10_000)
+    """Day it stops, exclusive (default: the end of the run)."""
     hours: list[Annotated[int, Field(ge=0, le=23)]] | None = Field(
         default=None, min_length=1, description="Viewer's local hours when ads may show."
     )
@@ -93,13 +107,16 @@ class Creative(Model):
 
     # Facebook ads, US: CTR 0.90% (WordStream 2017); early game ads 0.04-0.14% (calibration.md).
     ctr: Probability = 0.008
+    """Click rate for a viewer with no interest in the creative's topics, before wear-out."""
     topics: list[str] = Field(default_factory=list)
+    """Interest topics the creative speaks to: viewers holding them click more (`topic_lift`)."""
     topic_lift: Mult = Field(default=1.0, description="Extra CTR at full affinity to a topic.")
     quality: Positive = Field(default=1.0, le=1000, description="Ad quality weight in the auction.")
 
 
 class Strategy(Model):
     name: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.\- ]+$")
+    """Unique name shown in every table (letters, digits, _ . - and spaces)."""
     advertiser: str = Field(
         default="advertiser",
         min_length=1,
@@ -107,18 +124,27 @@ class Strategy(Model):
         "each other: the platform enters its best-valued eligible one (as Meta does).",
     )
     audience: Segment
+    """Who may see the ads: a segment (see Everyone, Age, ... All, AnyOf, Not)."""
     exclude_installed: bool = True
+    """Leave out people who already have the app (the platform knows via its SDK)."""
     bid: Bid
+    """How the strategy bids: `strategy` names the kind, `amount_usd` its amount."""
     billing: Literal["impression", "click"] | None = Field(
         default=None,
         description="What is charged: per impression, or per click (cpc bids only). Default: "
         "click for cpc bids, impression otherwise.",
     )
     budget: Budget
+    """How much it may spend: daily, lifetime or both (USD)."""
     pacing: Literal["even", "accelerated"] = "even"
+    """even: spread each day's budget over the day; accelerated: bid whenever possible until it runs
+    out."""
     frequency_cap: FrequencyCap | None = None
+    """Most impressions per person per window (none by default)."""
     flight: Flight = Field(default_factory=Flight)
+    """When it runs: start and end day, and local hours."""
     creative: Creative = Field(default_factory=Creative)
+    """The ad: click rate, topics and quality."""
 
     @field_validator("name")
     @classmethod

@@ -1,0 +1,77 @@
+"""The ``adsim`` command line.
+
+Bad input (an unreadable file, invalid YAML, a field that fails validation, a bad option)
+prints what is wrong with its field path and exits with code 2, without a traceback; Ctrl-C
+and SIGTERM stop at once and leave no partial output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from rich.console import Console
+
+from . import author, inspect, run
+from .common import Parser, Terminated, install_signal_handlers
+
+__all__ = ["main"]
+
+DESCRIPTION = """\
+adsim: test paid social targeting before you spend. Each strategy of a scenario (audience,
+bid, budget, creative) gets a projected cost per install with a range.
+"""
+EPILOG = """\
+start here:
+  adsim init my_scenario.yaml        write a commented starter scenario
+  adsim validate my_scenario.yaml    check it
+  adsim run my_scenario.yaml --replicates 10 --out out/mine --report
+
+'adsim COMMAND --help' explains each command and its options.
+"""
+
+Command = Callable[[argparse.Namespace, Console, Console], int]
+
+
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
+    from .. import __version__
+
+    parser = Parser(prog="adsim", description=DESCRIPTION, epilog=EPILOG)
+    parser.add_argument("--version", action="version", version=f"adsim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    run.add_parser(sub)
+    inspect.add_parsers(sub)
+    author.add_parsers(sub)
+    commands: dict[str, Command] = {
+        "run": run.command,
+        "audience": inspect.audience,
+        "validate": inspect.validate,
+        "report": inspect.report,
+        "init": author.init,
+        "show": author.show,
+        "schema": author.schema,
+        "docs": author.docs,
+    }
+    return parser, commands
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser, commands = _parser()
+    args = parser.parse_args(argv)
+    install_signal_handlers()
+    out, err = Console(), Console(stderr=True, soft_wrap=True)  # errors never fold mid-line
+    if not out.is_terminal:
+        out = Console(width=200)  # piped output: do not wrap tables at 80 columns
+    try:
+        return commands[args.command](args, out, err)
+    except Terminated:
+        err.print("terminated: nothing written")
+        return 143
+    except KeyboardInterrupt:
+        err.print("interrupted: nothing written")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

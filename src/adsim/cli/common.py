@@ -1,0 +1,183 @@
+"""What every command shares: the parser class, argument types, loading a scenario with a
+readable error, progress display, and stopping cleanly on Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from ..scenario import Scenario
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "MAX_MEMORY_HELP",
+    "Parser",
+    "Progress",
+    "Terminated",
+    "announce_compile",
+    "install_signal_handlers",
+    "int_at_least",
+    "load",
+    "size",
+    "stop_if_signalled",
+]
+
+EXIT_BAD_INPUT = 2
+MAX_MEMORY_HELP = (
+    "refuse a run estimated to need more memory than SIZE, e.g. 8G or 512M "
+    "(default: the memory available now)"
+)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with exit code 2 for usage errors (argparse's own) and examples kept as
+    written in the epilog."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> None:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: an integer no smaller than ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def size(text: str) -> int:
+    """An argparse type: a memory size such as 8G or 512M."""
+    from ..resources import parse_bytes
+
+    try:
+        return parse_bytes(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def load(path: Path, err: Console) -> Scenario | None:
+    """The validated scenario at ``path``; None after printing its problems (and warnings
+    about surprising defaults go to ``err`` either way)."""
+    from ..scenario import ScenarioError, load_scenario, scenario_warnings
+
+    try:
+        scenario = load_scenario(path)
+    except ScenarioError as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        return None
+    for warning in scenario_warnings(scenario):
+        err.print(f"{path}: warning: {warning}", markup=False, highlight=False)
+    return scenario
+
+
+def announce_compile(err: Console) -> None:
+    """Say so when this run will compile the kernels (the first run after an install): it
+    takes 30-40 s once, then numba's on-disk cache makes later runs start at once."""
+    try:
+        from ..kernels.auction import run_slot
+
+        cached = Path(run_slot._cache._cache_file._index_path).exists()  # numba internals
+    except Exception:  # a numba without these internals: say nothing
+        return
+    if not cached:
+        err.print(
+            "first run after install: compiling the simulation kernels "
+            "(30-40 s, once; later runs start at once)",
+            markup=False,
+            highlight=False,
+        )
+
+
+class Progress:
+    """Progress over replicates x slots: a rich bar on a terminal, otherwise a plain line on
+    stderr at every tenth of a replicate (logs and CI show a long run is alive)."""
+
+    def __init__(self, console: Console, replicates: int, enabled: bool = True) -> None:
+        self.console = console
+        self.replicates = replicates
+        self.enabled = enabled
+        self.bar = None
+        self._last_tenth = (-1, -1)
+        self._start = time.perf_counter()
+
+    def __enter__(self) -> Progress:
+        if self.enabled and self.console.is_terminal:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(
+                TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                console=self.console, transient=True,
+            )  # fmt: skip
+            self.bar.__enter__()
+            self._task = self.bar.add_task("building the population", total=None)
+        return self
+
+    def __call__(self, replicate: int, done: int, total: int) -> None:
+        stop_if_signalled()
+        if not self.enabled:
+            return
+        label = f"replicate {replicate + 1}/{self.replicates}"
+        if self.bar is not None:
+            self.bar.update(self._task, description=label, completed=done, total=total)
+            return
+        tenth = (replicate, 10 * done // max(1, total))
+        if tenth != self._last_tenth:
+            self._last_tenth = tenth
+            elapsed = time.perf_counter() - self._start
+            self.console.print(
+                f"{label}: {done}/{total} slots ({elapsed:.0f} s)", markup=False, highlight=False
+            )
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every layer stops the same way."""
+
+
+# The last stop signal received. Its exception can be lost if it is raised while C code
+# (a compiled kernel, a library) swallows pending errors, so the run also checks this flag at
+# every slot (stop_if_signalled) and stops there.
+_received: list[int] = []
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    _received.append(signum)
+    raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+def install_signal_handlers() -> None:
+    """Ctrl-C and SIGTERM stop the run at once (main thread only, as Python requires)."""
+    import threading
+
+    _received.clear()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGINT, _on_signal)
+
+
+def stop_if_signalled() -> None:
+    if _received:
+        raise Terminated() if _received[-1] == signal.SIGTERM else KeyboardInterrupt()

@@ -1,0 +1,166 @@
+"""``adsim run``: run a scenario's strategies and print, save or report the comparison."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from .common import (
+    EXIT_BAD_INPUT,
+    MAX_MEMORY_HELP,
+    Progress,
+    announce_compile,
+    int_at_least,
+    load,
+    size,
+    stop_if_signalled,
+)
+
+__all__ = ["add_parser", "check_out_dir", "command"]
+
+EXAMPLES = """\
+examples:
+  adsim run scenarios/quickstart.yaml
+  adsim run scenarios/wazypark_spain.yaml --replicates 5 --out out/w --report
+  adsim run my.yaml --seed 3 --format csv > summary.csv
+"""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    run = sub.add_parser(
+        "run",
+        help="run a scenario and compare its strategies",
+        description="Run every strategy of a scenario and print one row per strategy: spend, "
+        "reach, installs, CPI and incremental CPI (with 90%% ranges when --replicates > 1).",
+        epilog=EXAMPLES,
+    )
+    run.add_argument("scenario", type=Path, help="scenario file (.yaml, .yml or .json)")
+    run.add_argument(
+        "--seed", type=int_at_least(0), help="use this seed instead of the scenario's seed"
+    )
+    run.add_argument(
+        "--replicates",
+        type=int_at_least(1),
+        default=1,
+        metavar="N",
+        help="independent runs (new population and draws each); ranges need N > 1 "
+        "(default: 1; 20+ to rank close strategies)",
+    )
+    run.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="also write summary, daily series, breakdowns, win matrix, the scenario and a "
+        "manifest to DIR (a new or empty folder)",
+    )
+    run.add_argument(
+        "--force", action="store_true", help="write into a non-empty --out DIR, replacing its files"
+    )
+    run.add_argument(
+        "--format",
+        choices=["table", "csv", "json"],
+        default="table",
+        help="what to print: a table for people, or the summary as CSV or JSON with its "
+        "metadata (default: table)",
+    )
+    run.add_argument("--no-progress", action="store_true", help="show no progress")
+    run.add_argument(
+        "--breakdown",
+        choices=["age", "region", "device"],
+        help="also print delivery by age band, region or device (table format)",
+    )
+    run.add_argument("--max-memory", type=size, metavar="SIZE", help=MAX_MEMORY_HELP)
+    run.add_argument(
+        "--report", action="store_true", help="also write DIR/report.html (needs --out)"
+    )
+
+
+def check_out_dir(out: Path, force: bool) -> str | None:
+    """Why results cannot be written to ``out``, or None: checked before a long run."""
+    if out.exists():
+        if not out.is_dir():
+            return f"--out {out}: exists and is not a folder"
+        if not force and any(out.iterdir()):
+            return (
+                f"--out {out}: the folder is not empty; choose a new folder, or add --force "
+                "to replace adsim's files in it"
+            )
+        parent = out
+    else:
+        parent = out.parent
+        while not parent.exists():
+            parent = parent.parent
+        if not parent.is_dir():
+            return f"--out {out}: {parent} is not a folder"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"--out {out}: cannot write in {parent.resolve()} (permission denied)"
+    return None
+
+
+def command(args: argparse.Namespace, out: Console, err: Console) -> int:
+    if args.breakdown and args.format != "table":
+        err.print(
+            f"--breakdown: printed only with --format table; with --format {args.format} "
+            "use --out DIR, which writes every breakdown to breakdown.csv",
+            markup=False,
+        )
+        return EXIT_BAD_INPUT
+    if args.report and args.out is None:
+        err.print("--report: needs --out DIR (the report is written there)", markup=False)
+        return EXIT_BAD_INPUT
+    if args.force and args.out is None:
+        err.print("--force: only applies with --out DIR", markup=False)
+        return EXIT_BAD_INPUT
+    if args.out is not None and (problem := check_out_dir(args.out, args.force)):
+        err.print(problem, markup=False, highlight=False)
+        return EXIT_BAD_INPUT
+    scenario = load(args.scenario, err)
+    if scenario is None:
+        return EXIT_BAD_INPUT
+
+    from ..report import breakdown_table, result_tables
+    from ..resources import MemoryLimitError
+    from ..result import OUTPUT_FILES
+    from ..runner import run
+
+    if not args.no_progress:
+        announce_compile(err)
+    with Progress(err, args.replicates, enabled=not args.no_progress) as progress:
+        try:  # a run that cannot fit is refused before anything is built
+            result = run(
+                scenario, seed=args.seed, replicates=args.replicates, progress=progress,
+                max_memory_bytes=args.max_memory,
+            )  # fmt: skip
+        except MemoryLimitError as exc:
+            err.print(f"{args.scenario}: {exc}", markup=False, highlight=False)
+            return EXIT_BAD_INPUT
+    stop_if_signalled()
+    report = None
+    if args.out is not None:
+        command_line = shlex.join(["adsim", *sys.argv[1:]])
+        try:
+            result.save(args.out, overwrite=args.force, command=command_line)
+            if args.report:
+                report = result.report(args.out / "report.html")
+        except OSError as exc:
+            err.print(f"--out {args.out}: cannot write results: {exc}", markup=False)
+            return EXIT_BAD_INPUT
+    if args.format == "table":
+        result_tables(result, out)
+        if args.breakdown:
+            breakdown_table(result.breakdown(args.breakdown), args.breakdown, out)
+        if args.out is not None:
+            out.print(f"wrote {', '.join(OUTPUT_FILES)} to {args.out}", highlight=False)
+        if report is not None:
+            out.print(f"wrote the report to {report}", highlight=False)
+    elif args.format == "csv":
+        sys.stdout.write(result.summary_csv())
+    else:
+        sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
+    return 0

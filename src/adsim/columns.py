@@ -1,0 +1,148 @@
+"""What every output column means and its unit: the single source for docs/outputs.md and for
+the check that every column written is documented."""
+
+from __future__ import annotations
+
+__all__ = ["COUNT_COLUMNS", "FILES", "METRIC_DOCS", "outputs_reference"]
+
+# Summary metrics: (unit, meaning). Counts are of real people and events (agents x scale).
+METRIC_DOCS: dict[str, tuple[str, str]] = {
+    "audience_size": (
+        "people",
+        "People in the strategy's audience, rounded as platforms show it",
+    ),
+    "spend_usd": ("USD", "Money spent over the run"),
+    "auctions": ("count", "Auctions the strategy entered"),
+    "win_rate": ("share", "impressions / auctions"),
+    "impressions": ("count", "Ads shown"),
+    "reach": ("people", "Distinct people shown the ad at least once"),
+    "frequency": ("per person", "impressions / reach"),
+    "clicks": ("count", "Clicks, accidental ones included"),
+    "ctr": ("share", "clicks / impressions"),
+    "installs": ("count", "Installs attributed to the strategy (last touch: clicks before views)"),
+    "installs_click": ("count", "Attributed installs after a click, within the click window"),
+    "installs_view": ("count", "Attributed installs after an unclicked view, in the view window"),
+    "cvr": ("share", "installs_click / clicks"),
+    "cpm_usd": ("USD per 1,000", "spend_usd x 1000 / impressions"),
+    "cpc_usd": ("USD", "spend_usd / clicks"),
+    "cpi_usd": ("USD", "spend_usd / installs: the cost per attributed install; empty if none"),
+    "incremental_installs": (
+        "count",
+        "Installs with the strategy minus installs in the same world without it (common random "
+        "numbers); can be negative in a shared market",
+    ),
+    "icpi_usd": ("USD", "spend_usd / incremental_installs; empty when those are not positive"),
+    "budget_used": ("share", "spend_usd / the budget over the flight"),
+    "learning_exit_day": (
+        "day",
+        "First day (0-based) by whose end the platform had seen platform.optimiser."
+        "learning_installs installs within learning_days days (the learning phase ended); "
+        "empty if never",
+    ),
+}
+# Columns that count people or events: written as whole numbers.
+COUNT_COLUMNS = frozenset(
+    m for m, (unit, _) in METRIC_DOCS.items() if unit in ("count", "people")
+) | {"reach_cum"}
+
+_RANGE = (
+    "With replicates > 1, every metric also has `<metric>_lo` and `<metric>_hi`: the 5th and "
+    "95th percentiles across replicates (a 90% range). The value itself is the replicate mean."
+)
+
+# file -> (what it holds, {column: (unit, meaning)})
+FILES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
+    "summary.csv": (
+        "One row per strategy. " + _RANGE,
+        {"strategy": ("", "The strategy's name"), **METRIC_DOCS},
+    ),
+    "timeseries.parquet": (
+        "One row per replicate, strategy and day (the advertiser's days).",
+        {
+            "replicate": ("", "Replicate number, from 0"),
+            "strategy": ("", "The strategy's name"),
+            "day": ("day", "Day of the run, from 0"),
+            "spend_usd": ("USD", "Spent that day"),
+            "auctions": ("count", "Auctions entered that day"),
+            "impressions": ("count", "Ads shown that day"),
+            "clicks": ("count", "Clicks that day"),
+            "installs": ("count", "Attributed installs that day"),
+            "incremental_installs": (
+                "count",
+                "Installs that day with the strategy minus without it; a day can be negative "
+                "(an ad can pull an install forward)",
+            ),
+            "reach_cum": ("people", "Distinct people reached up to the end of that day"),
+        },
+    ),
+    "breakdown.csv": (
+        "One row per breakdown dimension, strategy and group (age bands are the scenario's "
+        "own). " + _RANGE,
+        {
+            "dimension": ("", "age, region or device"),
+            "strategy": ("", "The strategy's name"),
+            "group": ("", "The age band, region name or device operating system"),
+            "impressions": ("count", "Ads shown to the group"),
+            "reach": ("people", "Distinct people of the group reached"),
+            "spend_usd": ("USD", "Spent on the group's impressions"),
+            "installs": ("count", "Attributed installs by the group's people"),
+            "cpi_usd": ("USD", "spend_usd / installs (of the replicate means)"),
+        },
+    ),
+    "win_matrix.csv": (
+        "Rows and columns are strategies.",
+        {
+            "strategy": ("", "The row strategy"),
+            "<strategy>": (
+                "share",
+                "Share of paired replicates in which the row strategy's CPI is lower than the "
+                "column strategy's",
+            ),
+        },
+    ),
+    "audience_overlap.csv": (
+        "Rows and columns are strategies.",
+        {
+            "strategy": ("", "The row strategy"),
+            "<strategy>": (
+                "share",
+                "Share of the row strategy's audience also in the column strategy's (mean over "
+                "replicates)",
+            ),
+        },
+    ),
+    "scenario.json": ("The scenario as run, with every default filled in.", {}),
+    "manifest.json": (
+        "What produced the results.",
+        {
+            "scenario": ("", "The scenario's name"),
+            "scenario_sha256": ("", "Hash of scenario.json's content: same hash, same scenario"),
+            "seed": ("", "The seed used"),
+            "replicates": ("", "Number of replicates"),
+            "strategies": ("", "Strategy names, in order"),
+            "command": ("", "The command line that produced the run (null from Python)"),
+            "created_utc": ("", "When the results were written (ISO 8601, UTC)"),
+            "versions": ("", "Versions of adsim, Python, numpy, numba and pandas"),
+        },
+    ),
+}
+
+
+def outputs_reference() -> str:
+    """The Markdown reference of every output file and column (docs/outputs.md)."""
+    lines = [
+        "# Output reference\n",
+        "Generated by `adsim docs` from `adsim.columns` (a test checks it is current): do not "
+        "edit by hand. `adsim run --out DIR` writes these files; counts are of real people and "
+        "events (agents x scale), money is in US dollars. `--format json` prints the summary "
+        "rows with the manifest as `metadata`.\n",
+    ]
+    for name, (what, columns) in FILES.items():
+        lines.append(f"## {name}\n")
+        lines.append(what + "\n")
+        if columns:
+            lines.append("| column | unit | meaning |")
+            lines.append("|---|---|---|")
+            lines += [f"| `{c}` | {unit} | {meaning} |" for c, (unit, meaning) in columns.items()]
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
