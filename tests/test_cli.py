@@ -69,14 +69,14 @@ def test_validate_good_and_bad(broken_file, capsys):
     assert main(["validate", str(SCENARIOS / "quickstart.yaml")]) == 0
     assert main(["validate", str(SCENARIOS / "quickstart.yaml"), str(broken_file)]) == 2
     err = capsys.readouterr().err
-    assert "strategies.1.budget.daily_usd" in err and "Traceback" not in err
+    assert "strategies[cars_cpc].budget.daily_usd" in err and "Traceback" not in err
 
 
 def test_run_bad_input_writes_nothing(broken_file, tmp_path, capsys):
     out = tmp_path / "never"
     assert main(["run", str(broken_file), "--out", str(out)]) == 2
     assert not out.exists()
-    assert "strategies.1.budget.daily_usd" in capsys.readouterr().err
+    assert "strategies[cars_cpc].budget.daily_usd" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,7 @@ def test_console_script_exit_code_without_traceback(broken_file):
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert proc.returncode == 2
-    assert "strategies.1.budget.daily_usd" in proc.stderr
+    assert "strategies[cars_cpc].budget.daily_usd" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 

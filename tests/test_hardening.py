@@ -99,15 +99,15 @@ def test_even_pacing_delivers_with_two_hour_slots_and_odd_hours():
 @pytest.mark.parametrize(
     ("changes", "path", "message"),
     [
-        ({"horizon_days": True}, "horizon_days", "valid integer"),
+        ({"horizon_days": True}, "horizon_days", "whole number"),
         (
             {"strategies": [strategy("a", budget={"daily_usd": "400"})]},
-            "strategies.0.budget.daily_usd",
-            "valid number",
+            "strategies[a].budget.daily_usd",
+            "a number",
         ),
         (
             {"strategies": [strategy("a", budget={"daily_usd": float("inf")})]},
-            "strategies.0.budget.daily_usd",
+            "strategies[a].budget.daily_usd",
             "finite",
         ),
         (
@@ -124,7 +124,7 @@ def test_even_pacing_delivers_with_two_hour_slots_and_odd_hours():
         # bounded scroll depth) or where a product of values could overflow.
         (
             {"strategies": [strategy("a", frequency_cap={"impressions": 65_536})]},
-            "strategies.0.frequency_cap.impressions",
+            "strategies[a].frequency_cap.impressions",
             "less than or equal to 65535",
         ),
         (
@@ -139,7 +139,7 @@ def test_even_pacing_delivers_with_two_hour_slots_and_odd_hours():
         ),
         (
             {"strategies": [strategy("a", bid={"strategy": "cpc", "amount_usd": 1e308})]},
-            "strategies.0.bid.cpc.amount_usd",
+            "strategies[a].bid.amount_usd",
             "less than or equal to 100000",
         ),
         (

@@ -47,7 +47,7 @@ def test_optimiser_cadence_and_billing_problems_are_named():
     data = scenario_dict()
     data["strategies"][0]["billing"] = "click"  # a lowest-cost strategy
     (path, msg), *_ = _problems(data)
-    assert path == "strategies.0" and "billing: click needs bid strategy cpc" in msg
+    assert path == "strategies[broad]" and "billing: click needs bid strategy cpc" in msg
     data = scenario_dict()
     data["app"]["fit"]["followers_of"] = {"@nobody": 2.0}
     (path, msg), *_ = _problems(data)
@@ -60,22 +60,81 @@ def test_bad_value_inside_a_segment_is_named():
         "all": [{"everyone": True}, {"age": {"min": 40, "max": 30}}]
     }
     paths = [p for p, _ in _problems(data)]
-    assert paths == ["strategies.0.audience.all.1.age"]
+    assert paths == ["strategies[broad].audience.all[1].age"]
 
 
 def test_segment_with_unknown_predicate_is_named():
     data = scenario_dict()
     data["strategies"][1]["audience"] = {"any": [{"everyone": True}, {"followers": ["@x"]}]}
     (path, msg), *_ = _problems(data)
-    assert path == "strategies.1.audience.any.1"
-    assert "exactly one of" in msg
+    assert path == "strategies[cars_cpc].audience.any[1]"
+    assert "unknown audience segment 'followers'; did you mean 'followers_of'?" in msg
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "words"),
+    [
+        # Each message names the strategy, says what is wrong in plain words and suggests the
+        # closest valid name; none carries pydantic's wording.
+        (
+            {"budget": {"daily_usd": 100, "daly_usd": 4}},
+            "strategies[broad].budget.daly_usd",
+            "unknown key 'daly_usd'; did you mean 'daily_usd'? (allowed here: daily_usd, "
+            "lifetime_usd)",
+        ),
+        (
+            {"bid": {"strategy": "max_cmp", "amount_usd": 3}},
+            "strategies[broad].bid",
+            "unknown strategy 'max_cmp'; did you mean 'max_cpm'?",
+        ),
+        (
+            {"bid": {"strategy": "max_cpm", "amount": 3}},
+            "strategies[broad].bid.amount",
+            "did you mean 'amount_usd'?",
+        ),
+        (
+            {"budget": {"daily_usd": "400"}},
+            "strategies[broad].budget.daily_usd",
+            "should be a number, got the text '400' (write it without quotes)",
+        ),
+        (
+            {"audience": {"interests": {"any": ["car"]}}},
+            "strategies[broad].audience",
+            "unknown interest 'car'; did you mean 'cars'?",
+        ),
+        (
+            {"audience": {"interests": ["cars"]}},
+            "strategies[broad].audience.interests",
+            "should be a mapping",
+        ),
+        (
+            {"audience": {"everyone": True, "age": {"min": 20}}},
+            "strategies[broad].audience",
+            "a segment has exactly one key, got 2",
+        ),
+    ],
+)
+def test_errors_read_in_planner_words(change, path, words):
+    data = scenario_dict()
+    data["strategies"][0].update(change)
+    problems = _problems(data)
+    assert any(p == path and words in m for p, m in problems), problems
+    pydantic_words = ("Input should", "Extra inputs", "instance of", "Input tag", "Field required")
+    assert not any(w in m for _, m in problems for w in pydantic_words)
+
+
+def test_empty_file_is_named(tmp_path):
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    with pytest.raises(ScenarioError, match="the file is empty"):
+        load_scenario(empty)
 
 
 def test_unknown_interest_in_segment_is_named():
     data = scenario_dict()
     data["strategies"][0]["audience"] = {"interests": {"any": ["boats"]}}
     (path, msg), *_ = _problems(data)
-    assert path == "strategies.0.audience"
+    assert path == "strategies[broad].audience"
     assert "unknown interest 'boats'" in msg
 
 
@@ -83,7 +142,7 @@ def test_unknown_account_is_named():
     data = scenario_dict()
     data["strategies"][0]["audience"] = {"not": {"followers_of": ["@nobody"]}}
     (path, msg), *_ = _problems(data)
-    assert path == "strategies.0.audience.not"
+    assert path == "strategies[broad].audience.not"
     assert "@nobody" in msg
 
 
@@ -96,20 +155,20 @@ def test_duplicate_strategy_names_rejected():
 def test_auto_bid_needs_even_pacing():
     s = strategy("a", bid={"strategy": "lowest_cost"}, pacing="accelerated")
     (path, msg), *_ = _problems(scenario_dict(strategies=[s]))
-    assert path == "strategies.0" and "pacing: even" in msg
+    assert path == "strategies[a]" and "pacing: even" in msg
 
 
 def test_negative_budget_named():
     s = strategy("a", budget={"daily_usd": -5})
     (path, _), *_ = _problems(scenario_dict(strategies=[s]))
-    assert path == "strategies.0.budget.daily_usd"
+    assert path == "strategies[a].budget.daily_usd"
 
 
 def test_followers_above_population_rejected():
     data = scenario_dict()
     data["accounts"][0]["followers"] = 10**9
     (path, msg), *_ = _problems(data)
-    assert path == "accounts.0.followers" and "exceed" in msg
+    assert path == "accounts[@autos].followers" and "exceed" in msg
 
 
 def test_custom_audience_csv(tmp_path):
@@ -123,13 +182,13 @@ def test_custom_audience_bad_rows(tmp_path):
     (tmp_path / "ids.csv").write_text("1\nabc\n")
     s = strategy("a", audience={"custom_audience": {"path": "ids.csv"}})
     (path, msg), *_ = _problems(scenario_dict(strategies=[s]), tmp_path)
-    assert path == "strategies.0.audience.custom_audience" and "'abc'" in msg
+    assert path == "strategies[a].audience.custom_audience" and "'abc'" in msg
 
 
 def test_custom_audience_id_out_of_range():
     s = strategy("a", audience={"custom_audience": {"agent_ids": [1, 999_999]}})
     (path, msg), *_ = _problems(scenario_dict(strategies=[s]))
-    assert path == "strategies.0.audience" and "out of range" in msg
+    assert path == "strategies[a].audience" and "out of range" in msg
 
 
 def test_missing_file_and_bad_yaml(tmp_path):
@@ -164,10 +223,10 @@ def test_unknown_language_is_named():
     data = scenario_dict()
     data["strategies"][0]["audience"] = {"language": ["klingon"]}
     (path, msg), *_ = _problems(data)
-    assert path == "strategies.0.audience" and "unknown language 'klingon'" in msg
+    assert path == "strategies[broad].audience" and "unknown language 'klingon'" in msg
 
 
 def test_flight_after_the_horizon_is_named():
     s = strategy("late", flight={"start_day": 3})
     (path, msg), *_ = _problems(scenario_dict(strategies=[s]))  # horizon is 3 days
-    assert path == "strategies.0.flight.start_day" and "horizon" in msg
+    assert path == "strategies[late].flight.start_day" and "horizon" in msg

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from .errors import friendly_path, friendly_problems
 from .model import Scenario
 
 __all__ = ["MAX_DEPTH", "MAX_NODES", "ScenarioError", "load_scenario", "scenario_from_dict"]
@@ -68,7 +69,7 @@ def _check_shape(data: Any) -> tuple[str, str] | None:
         if nodes > MAX_NODES:
             return "", f"more than {MAX_NODES:,} values (do YAML aliases expand too far?)"
         if len(path) > MAX_DEPTH:
-            where = ".".join(path[:6]) + "..."
+            where = friendly_path(path[:6], data) + "..."
             return where, f"nested more than {MAX_DEPTH} levels deep"
         if isinstance(value, dict):
             stack.extend((v, (*path, str(k))) for k, v in value.items())
@@ -88,40 +89,20 @@ class ScenarioError(ValueError):
         super().__init__("\n".join(lines))
 
 
-def _loc_to_path(loc: tuple[Any, ...]) -> str:
-    # Tagged unions repeat the tag in the location ('audience.all.all.0'); drop the repeats.
-    parts: list[str] = []
-    for part in loc:
-        text = str(part)
-        if parts and text == parts[-1] and not isinstance(part, int):
-            continue
-        parts.append(text)
-    return ".".join(parts)
-
-
-def _problems(exc: ValidationError) -> list[tuple[str, str]]:
-    out = []
-    for err in exc.errors(include_url=False):
-        msg = err["msg"].removeprefix("Value error, ")
-        path = _loc_to_path(err["loc"])
-        # Root validators put the field path in the message ("strategies.0.audience: ...").
-        if not path and ": " in msg and " " not in msg.split(": ", 1)[0]:
-            path, msg = msg.split(": ", 1)
-        out.append((path, msg))
-    return out
-
-
 def scenario_from_dict(data: Any, source: str = "<dict>", base_dir: Path | None = None) -> Scenario:
     """Validate a mapping as a scenario; relative file paths resolve against ``base_dir``."""
     if not isinstance(data, dict):
-        raise ScenarioError(source, [("", f"a scenario is a mapping, got {type(data).__name__}")])
+        what = "the file is empty" if data is None else f"got {type(data).__name__}"
+        raise ScenarioError(
+            source, [("", f"a scenario is a mapping of keys (name:, population:, ...); {what}")]
+        )
     problem = _check_shape(data)
     if problem is not None:
         raise ScenarioError(source, [problem])
     try:
         return Scenario.model_validate(data, context={"base_dir": str(base_dir or Path.cwd())})
     except ValidationError as exc:
-        raise ScenarioError(source, _problems(exc)) from None
+        raise ScenarioError(source, friendly_problems(exc, data, Scenario)) from None
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from .common import Model, Positive, check_unique
+from .errors import did_you_mean
 from .platform import App, Platform
 from .population import Account, Population
 from .segments import (
@@ -114,10 +115,9 @@ class Scenario(Model):
         def unknown(kind: str, names: list[str], known: set[str], path: str) -> Iterator:
             for name in names:
                 if name not in known:
-                    yield (
-                        path,
-                        f"unknown {kind} {name!r} (known: {', '.join(sorted(known)) or 'none'})",
-                    )
+                    hint = did_you_mean(name, known)
+                    listed = ", ".join(sorted(known)) or "none"
+                    yield path, f"unknown {kind} {name!r}{hint} (known: {listed})"
 
         for i, acc in enumerate(self.accounts):
             p = f"accounts.{i}"
