@@ -63,6 +63,7 @@ h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:2em}
 table{border-collapse:collapse;font-size:.88em;margin:.6em 0}
 th,td{border:1px solid #ddd;padding:.3em .55em;text-align:right;white-space:nowrap}
 th:first-child,td:first-child{text-align:left}
+td.wrap{white-space:normal;text-align:left;max-width:34em;word-break:break-word}
 thead th{background:#f3f5f8}.range{color:#777;font-size:.85em}
 img{max-width:100%;height:auto;display:block;margin:.6em 0}
 code{background:#f3f3f3;padding:0 .2em}.note{color:#555;font-size:.92em}
@@ -200,18 +201,22 @@ def _assumptions(scenario: dict[str, Any], manifest: dict[str, Any]) -> str:
         )
         audience = json.dumps(_without_nulls(s["audience"]), separators=(", ", ": "))
         strat_rows.append(
-            f"<tr><td>{html.escape(s['name'])}</td><td style='text-align:left'>"
+            f"<tr><td>{html.escape(s['name'])}</td><td class='wrap'>"
             f"<code>{html.escape(audience)}</code></td><td>{html.escape(bid)}</td>"
             f"<td>{html.escape(budget)}</td><td>{html.escape(s['pacing'])}</td></tr>"
         )
     versions = manifest.get("versions", {})
+    command = manifest.get("command")
     made = ", ".join(f"{k} {v}" for k, v in versions.items())
     return (
-        f"<ul>{rows}</ul><table><thead><tr><th>strategy</th><th>audience</th><th>bid</th>"
+        f"<ul>{rows}</ul><table><thead><tr><th>strategy</th>"
+        "<th style='text-align:left'>audience</th><th>bid</th>"
         f"<th>budget</th><th>pacing</th></tr></thead><tbody>{''.join(strat_rows)}</tbody>"
         f"</table><p class='note'>Scenario SHA-256 "
         f"{html.escape(str(manifest.get('scenario_sha256', '?')))}"
-        f"{'; ' + html.escape(made) if made else ''}.</p>"
+        f"{'; ' + html.escape(made) if made else ''}."
+        + (f" Command: <code>{html.escape(command)}</code>" if command else "")
+        + "</p>"
     )
 
 

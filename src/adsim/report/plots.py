@@ -98,6 +98,8 @@ def win_matrix_chart(wins: pd.DataFrame) -> Figure:
 
 def _daily_band(ax, ts: pd.DataFrame, value: pd.Series, names: list[str], label: str) -> None:
     """Mean over replicates per day, with the 5-95% band when there are replicates."""
+    from matplotlib.ticker import MaxNLocator
+
     frame = ts[["strategy", "day"]].assign(v=value.to_numpy())
     stats = frame.groupby(["strategy", "day"])["v"]
     mean = stats.mean()
@@ -111,6 +113,7 @@ def _daily_band(ax, ts: pd.DataFrame, value: pd.Series, names: list[str], label:
             ax.fill_between(days, lo.loc[name], hi.loc[name], color=color, alpha=0.15)
     ax.set_title(label)
     ax.set_xlabel("day")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
 
@@ -144,8 +147,18 @@ def reach_chart(ts: pd.DataFrame, names: list[str]) -> Figure:
     return fig
 
 
+def _compact(value: float) -> str:
+    """1,200,000 -> 1.2M: axis labels that do not run into each other."""
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{suffix}"
+    return f"{value:.0f}"
+
+
 def audience_chart(summary: pd.DataFrame, overlap: pd.DataFrame | None) -> Figure:
     """Audience sizes (as the platform reports them) and, if known, their overlaps."""
+    from matplotlib.ticker import MaxNLocator
+
     names = list(summary.index)
     fig = _figure(11 if overlap is not None else 6, 0.5 * len(names) + 2.2)
     axes = fig.subplots(1, 2 if overlap is not None else 1, squeeze=False)[0]
@@ -155,7 +168,8 @@ def audience_chart(summary: pd.DataFrame, overlap: pd.DataFrame | None) -> Figur
     axes[0].set_yticks(y, names)
     axes[0].invert_yaxis()
     axes[0].set_title("audience size (people)")
-    axes[0].xaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
+    axes[0].xaxis.set_major_formatter(lambda v, _: _compact(v))
+    axes[0].xaxis.set_major_locator(MaxNLocator(5))
     axes[0].grid(axis="x", alpha=0.3)
     for yi, v in zip(y, sizes, strict=True):
         axes[0].annotate(f"{v:,.0f}", (0, yi), xytext=(4, 0), textcoords="offset points",
@@ -188,7 +202,14 @@ def breakdown_chart(frame: pd.DataFrame, by: str) -> Figure:
         rows = frame[frame["strategy"] == name].set_index(by).reindex(groups)
         offset = x - 0.4 + width * (k + 0.5)
         axes[0].bar(offset, rows["share"].fillna(0), width, color=color, label=name)
-        axes[1].bar(offset, rows["cpi_usd"].fillna(0), width, color=color)
+        cpi = rows["cpi_usd"].to_numpy(dtype=float)
+        if "cpi_usd_lo" in rows:  # replicates: the 5-95% range of each group's CPI
+            err = np.vstack([cpi - rows["cpi_usd_lo"], rows["cpi_usd_hi"] - cpi])
+            err = np.where(np.isfinite(err), np.maximum(err, 0), 0)
+        else:
+            err = None
+        axes[1].bar(offset, np.nan_to_num(cpi), width, color=color, yerr=err,
+                    error_kw={"elinewidth": 0.8, "capsize": 1.5})  # fmt: skip
     for ax, title in zip(axes, ("share of impressions", "CPI $"), strict=True):
         ax.set_xticks(x, groups, rotation=30 if len(groups) > 5 else 0, ha="right"
                       if len(groups) > 5 else "center")  # fmt: skip
