@@ -5,8 +5,8 @@
 For every scenario in ``scenarios/``: the spend-weighted figures of all its strategies together
 (checked: the script exits 1 if one is outside its range) and each strategy's own figures
 (shown, marked when outside: a single strategy may legitimately sit outside a market average,
-e.g. a retargeting list at a high CPM). Ranges and their sources (all in the project's
-calibration notes):
+e.g. a retargeting list at a high CPM). Ranges and their
+published sources:
 
 - CTR 0.04%-1.2%: early Facebook game ads 0.04-0.14%, all Facebook ads 0.90% (WordStream
   2017); the upper end allows for optimised delivery picking likely clickers.

@@ -1,6 +1,6 @@
 """Budget pacing: a feedback controller per strategy instance.
 
-Even pacing follows LinkedIn's design (Agarwal et al., KDD 2014; calibration.md): a spend
+Even pacing follows LinkedIn's design (Agarwal et al., KDD 2014): a spend
 plan that follows the forecast traffic of the strategy's audience through the day, and a
 pass-through probability (throttle) corrected multiplicatively at each tick against the plan.
 LinkedIn starts the throttle near 10% to avoid overspending before it has learnt; here the

@@ -35,7 +35,7 @@ class Market(Model):
     """The rest of the market: the highest competing total value per ad slot, as an eCPM.
 
     Lognormal around ``cpm_median_usd`` x hour x device x region x age multipliers.
-    Public CPMs: Facebook ~$14, TikTok ~$8 (2022); peak hours cost more (calibration.md).
+    Public 2022 CPM benchmarks: Facebook ~$14, TikTok ~$8; peak hours and Q4 cost more.
     A winner pays the runner-up, which is usually below the median (it bids into the lower
     tail): a $16 median puts paid CPMs of the bundled scenarios inside $8-14
     (validation/funnel_ranges.py prints them).
@@ -102,7 +102,7 @@ class Optimiser(Model):
     ``update_every_h`` hours. Each person's estimate also carries a persistent error. The
     platform's optimiser "predicts action rates from what it observes ... and learns each
     campaign's conversions as they arrive; good on average, wrong for individuals"
-    (calibration.md, "The platform's optimiser").
+    (Meta Business Help Center, "About the learning phase").
     """
 
     mode: Literal["learning", "oracle"] = Field(
@@ -116,12 +116,12 @@ class Optimiser(Model):
         "follows = following each named account).",
     )
     # ASSUMPTION: the category-wide click-to-install rate the platform starts from; the vendor
-    # range is 20-50% (calibration.md, "Funnel and costs").
+    # range is 20-50% (app-marketing vendors' figures, weak).
     prior_install_per_click: float = Field(default=0.25, gt=0, lt=1)
     """Installs per click the platform assumes before any data (app-install ads in general)."""
     # ASSUMPTION: a cell's estimate is half prior, half data after this many real installs in
-    # it. Meta's learning phase needs ~50 events (calibration.md) before delivery stabilises, so
-    # a cell needs tens of its own installs before the platform trusts it.
+    # it. Meta's learning phase needs ~50 events (Meta Business Help Center) before delivery
+    # stabilises, so a cell needs tens of its own installs before the platform trusts it.
     prior_strength_installs: Positive = Field(default=25.0, le=1e6)
     """Real installs in a feature cell at which its estimate is half prior, half data."""
     # ASSUMPTION: persistent per-person errors (lognormal sigma) of the click-rate and install
@@ -138,7 +138,8 @@ class Optimiser(Model):
         le=24 * 366,
         description="Hours before an install is reported back to the platform.",
     )
-    # Meta: the learning phase lasts until ~50 optimisation events within 7 days (calibration).
+    # The learning phase lasts until ~50 optimisation events within 7 days (Meta Business Help
+    # Center, "About the learning phase").
     learning_installs: int = Field(default=50, ge=0, description="Real installs that end it.")
     learning_days: int = Field(default=7, ge=1, description="... within this many days.")
 
@@ -162,7 +163,7 @@ class WearOut(Model):
     """Click-rate decay with the recent impressions of the same strategy, bounded and fading.
 
     Conversion is highest at the first impressions and declines from ~4-6; CTR drops up to 50%
-    above frequency 4 (Atlas 2004; AdEspresso; calibration.md): flat up to ``onset``, then
+    above frequency 4 (Atlas Institute 2004; AdEspresso): flat up to ``onset``, then
     decays towards ``floor`` (halving the distance every ``half_life`` further impressions).
     The impressions counted fade with ``memory_half_life_days``, so a rested audience recovers.
     """
@@ -286,7 +287,7 @@ class App(Model):
     """The app's name (a label)."""
     os: list[Os] = Field(default_factory=lambda: ["ios", "android"], min_length=1)
     """Operating systems the app exists for: people on other devices cannot install it."""
-    # Click-to-install 20-50% (vendor figures); ~50% for early Facebook game ads (calibration.md).
+    # Click-to-install 20-50% (vendor figures); ~50% for early Facebook game ads.
     store_cvr: float = Field(
         default=0.3,
         gt=0,
@@ -309,7 +310,7 @@ class App(Model):
     """In-market episodes: spells when a person looks for such an app and installs far more
     readily."""
     # Crediting installs to an impression within 24 h adds 5-30% to attributed installs
-    # (Kochava, calibration.md). ASSUMPTION: an unclicked impression causes an install with
+    # (Kochava). ASSUMPTION: an unclicked impression causes an install with
     # 0.1 x the probability a click would have (click rate x install rate).
     view_effect: float = Field(
         default=0.1,

@@ -81,7 +81,7 @@ class Interest(Model):
 class Activity(Model):
     """How often people open the app, and when (local time)."""
 
-    # Heavy-tailed use: Pew 2019 (calibration.md) finds the top 10% of users write 80% of
+    # Heavy-tailed use: Pew Research Center (2019) finds the top 10% of users write 80% of
     # tweets. Sessions are less skewed than writing; a lognormal with sigma ~1.2 gives the top
     # decile ~45% of sessions.
     sessions_per_day_median: Positive = Field(default=1.0, le=MAX_SESSIONS_PER_DAY)
@@ -140,7 +140,8 @@ class FollowGraph(Model):
     mean_follows: NonNeg = Field(
         default=20.0, le=1000, description="Mean out-degree among agents (at most 1,000)."
     )
-    # Kwak et al. 2010 (calibration.md): followings exponent ~2.28, heavy-tailed followers.
+    # Kwak, Lee, Park, Moon (WWW 2010), 41.7M Twitter users: followings exponent ~2.28,
+    # heavy-tailed followers.
     degree_exponent: float = Field(default=2.28, gt=1.5)
     """Power-law exponent of how many people each agent follows (Kwak et al. 2010: about 2.28)."""
     popularity_sigma: Sigma = Field(default=1.5, description="Lognormal sigma of attractiveness.")

@@ -106,7 +106,7 @@ class FollowersOf(Model):
 
 class LookalikeSpec(Model):
     of: list[str] = Field(min_length=1, description="Seed accounts whose followers to resemble.")
-    # Meta offers look-alikes at 1-20% of a country (calibration.md).
+    # Meta offers look-alikes at 1-20% of a country (Meta Business Help Center).
     share: float = Field(default=0.05, ge=0.01, le=0.2, description="Share of the population.")
 
 

@@ -105,7 +105,7 @@ class Flight(Model):
 class Creative(Model):
     """The ad. ``ctr`` is the click rate for a viewer with no interest in its topics."""
 
-    # Facebook ads, US: CTR 0.90% (WordStream 2017); early game ads 0.04-0.14% (calibration.md).
+    # Facebook ads, US: CTR 0.90% (WordStream 2017); early Facebook game ads 0.04-0.14%.
     ctr: Probability = 0.008
     """Click rate for a viewer with no interest in the creative's topics, before wear-out."""
     topics: list[str] = Field(default_factory=list)
