@@ -88,3 +88,38 @@ def test_report_command_reads_a_saved_run(tmp_path, capsys):
     assert "summary.csv is missing" in capsys.readouterr().err
     assert not (tmp_path / "report.html").exists()
     assert main(["run", str(path), "--report"]) == 2  # --report needs --out
+
+
+@pytest.mark.parametrize(
+    "kind", ["cpi", "wins", "daily", "reach", "audience", "breakdown:age", "breakdown:device"]
+)
+def test_plot_helpers_return_figures_with_data(result, kind):
+    fig = result.plot(kind)
+    assert fig.axes and any(ax.has_data() for ax in fig.axes)
+
+
+def test_plot_rejects_an_unknown_kind(result):
+    with pytest.raises(ValueError, match="unknown plot 'pie'; choose from cpi"):
+        result.plot("pie")
+
+
+def test_tables_never_cut_numbers_on_a_narrow_terminal():
+    """At 80 columns the strategies are split over several tables instead of cutting cells."""
+    from rich.console import Console
+
+    from adsim.report import breakdown_table, result_tables
+
+    names = ["a_long_strategy_name", "another_long_one", "third_strategy", "fourth_one"]
+    data = scenario_dict()
+    base = data["strategies"][0]
+    data["strategies"] = [{**base, "name": n} for n in names]
+    res = adsim.run(Scenario.model_validate(data), replicates=2)
+    console = Console(width=80, record=True, color_system=None)
+    result_tables(res, console)
+    breakdown_table(res.breakdown("region"), "region", console)
+    text = console.export_text()
+    assert "…" not in text and "(1/2)" in text
+    assert all(len(line) <= 80 for line in text.splitlines())
+    spend = res.summary()["spend_usd"]
+    for name in names:  # every full number is printed somewhere
+        assert name in text and f"{spend[name]:,.0f}" in text

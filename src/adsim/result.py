@@ -25,6 +25,7 @@ from .segments import platform_round
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.figure import Figure
 
 __all__ = ["INTERVAL", "METRICS", "OUTPUT_FILES", "Result", "for_output"]
 
@@ -239,6 +240,28 @@ class Result:
         parts = [self.breakdown(by).rename(columns={by: "group"}) for by in DIMENSIONS]
         frame = pd.concat(parts, keys=DIMENSIONS, names=["dimension", None])
         return frame.reset_index(level=0).reset_index(drop=True)
+
+    def plot(self, kind: str = "cpi") -> Figure:
+        """One of the report's charts as a matplotlib Figure (a notebook shows it inline):
+        ``cpi``, ``wins``, ``daily``, ``reach``, ``audience`` or ``breakdown:<age|region|device>``.
+        """
+        from .report import plots
+
+        names = self.strategies
+        charts = {
+            "cpi": lambda: plots.cpi_chart(self.summary()),
+            "wins": lambda: plots.win_matrix_chart(self.cpi_win_matrix()),
+            "daily": lambda: plots.daily_chart(self.timeseries(), names),
+            "reach": lambda: plots.reach_chart(self.timeseries(), names),
+            "audience": lambda: plots.audience_chart(self.summary(), self.audience_overlap()),
+        }
+        charts.update(
+            {f"breakdown:{by}": (lambda by=by: plots.breakdown_chart(self.breakdown(by), by))
+             for by in DIMENSIONS}
+        )  # fmt: skip
+        if kind not in charts:
+            raise ValueError(f"unknown plot {kind!r}; choose from {', '.join(charts)}")
+        return charts[kind]()
 
     def report(self, path: str | Path) -> Path:
         """Write a one-file HTML report (tables, plots, assumptions) to ``path``."""

@@ -130,6 +130,12 @@ class Progress:
             )  # fmt: skip
             self.bar.__enter__()
             self._task = self.bar.add_task("building the population", total=None)
+        elif self.enabled:
+            self.console.print(
+                f"running {self.replicates} replicate(s); each builds its population first",
+                markup=False,
+                highlight=False,
+            )
         return self
 
     def __call__(self, replicate: int, done: int, total: int) -> None:

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
     from ..result import Result
 
-__all__ = ["TABLE_COLUMNS", "audience_table", "breakdown_table", "result_tables"]
+__all__ = ["TABLE_COLUMNS", "audience_table", "breakdown_table", "print_fitting", "result_tables"]
 
 # (column, header, format) in the order a planner reads them.
 TABLE_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -52,6 +52,47 @@ def fmt(value: float, kind: str) -> str:
     return f"{value:.1f}"
 
 
+def print_fitting(
+    console: Console,
+    title: str,
+    label_header: str,
+    names: list[str],
+    rows: list[tuple[str, list[str]]],
+) -> None:
+    """Print a table with one column per name, split into several tables (each with the label
+    column) when they do not all fit the console's width: numbers are never cut.
+
+    A cell may wrap at its spaces (a value above its range), never inside a number.
+    """
+    from rich.text import Text
+
+    def widest_word(markup: str) -> int:
+        return max((len(w) for w in Text.from_markup(markup).plain.split()), default=0)
+
+    label_width = max([len(label_header)] + [widest_word(label) for label, _ in rows]) + 3
+    widths = [
+        max([len(name)] + [widest_word(cells[k]) for _, cells in rows]) + 3
+        for k, name in enumerate(names)
+    ]
+    groups: list[list[int]] = [[]]
+    used = label_width + 1
+    for k, width in enumerate(widths):
+        if groups[-1] and used + width > console.width:
+            groups.append([])
+            used = label_width + 1
+        groups[-1].append(k)
+        used += width
+    for g, columns in enumerate(groups):
+        part = f" ({g + 1}/{len(groups)})" if len(groups) > 1 else ""
+        table = Table(title=title + part, header_style="bold")
+        table.add_column(label_header, style="bold", overflow="fold")
+        for k in columns:
+            table.add_column(names[k], justify="right", overflow="fold", min_width=widths[k] - 3)
+        for label, cells in rows:
+            table.add_row(label, *(cells[k] for k in columns))
+        console.print(table)
+
+
 def result_tables(result: Result, console: Console) -> None:
     """Print the strategies side by side (one column each), and with replicates the 90%
     intervals under each mean and the pairwise CPI comparison."""
@@ -59,10 +100,7 @@ def result_tables(result: Result, console: Console) -> None:
     reps = result.replicates
     title = f"{result.scenario.name}: seed {result.seed}"
     title += f", {reps} replicates: mean and [5%-95%]" if reps > 1 else ""
-    table = Table(title=title, header_style="bold")
-    table.add_column("metric", style="bold")
-    for name in summary.index:
-        table.add_column(str(name), justify="right")
+    rows = []
     for col, header, kind in TABLE_COLUMNS:
         cells = []
         for _, row in summary.iterrows():
@@ -72,50 +110,53 @@ def result_tables(result: Result, console: Console) -> None:
                     f" [dim]\\[{fmt(row[col + '_lo'], kind)}-{fmt(row[col + '_hi'], kind)}][/dim]"
                 )
             cells.append(cell)
-        table.add_row(header, *cells)
-    console.print(table)
+        rows.append((header, cells))
+    print_fitting(console, title, "metric", [str(n) for n in summary.index], rows)
     if reps > 1 and len(result.strategies) > 1:
-        console.print(_pairs_table(result.cpi_win_matrix(), reps))
-
-
-def _pairs_table(wins: pd.DataFrame, reps: int) -> Table:
-    table = Table(title=f"P(row has the lower CPI than column), {reps} paired replicates")
-    table.add_column("", style="bold")
-    for name in wins.columns:
-        table.add_column(str(name), justify="right")
-    for name, row in wins.iterrows():
-        table.add_row(str(name), *(fmt(v, "pct") for v in row))
-    return table
+        wins = result.cpi_win_matrix()
+        print_fitting(
+            console,
+            f"P(row has the lower CPI than column), {reps} paired replicates",
+            "",
+            [str(n) for n in wins.columns],
+            [(str(name), [fmt(v, "pct") for v in row]) for name, row in wins.iterrows()],
+        )
 
 
 def audience_table(names: list[str], sizes: list[int], overlap, console: Console) -> None:
-    table = Table(title="Estimated audience sizes and overlaps (share of row also in column)")
-    table.add_column("strategy", style="bold")
-    table.add_column("audience", justify="right")
-    for name in names:
-        table.add_column(name, justify="right")
-    for s, name in enumerate(names):
-        cells = ["" if s == o else fmt(overlap[s, o], "pct") for o in range(len(names))]
-        table.add_row(name, f"{sizes[s]:,}", *cells)
-    console.print(table)
+    rows = [
+        (
+            name,
+            [f"{sizes[s]:,}"]
+            + ["" if s == o else fmt(overlap[s, o], "pct") for o in range(len(names))],
+        )
+        for s, name in enumerate(names)
+    ]
+    print_fitting(
+        console,
+        "Estimated audience sizes and overlaps (share of row also in column)",
+        "strategy",
+        ["audience", *names],
+        rows,
+    )
 
 
 def breakdown_table(frame: pd.DataFrame, by: str, console: Console) -> None:
     """Delivery by group: one row per group, strategies side by side (installs, CPI)."""
-    table = Table(title=f"By {by}: installs @ CPI $ (share of the strategy's impressions)")
-    table.add_column(by, style="bold")
     strategies = list(dict.fromkeys(frame["strategy"]))
-    for name in strategies:
-        table.add_column(name, justify="right")
     share = frame["impressions"] / frame.groupby("strategy")["impressions"].transform("sum")
     frame = frame.assign(share=share)
-    for group, rows in frame.groupby(by, sort=False):
+    rows = []
+    for group, group_rows in frame.groupby(by, sort=False):
         cells = []
         for name in strategies:
-            row = rows[rows["strategy"] == name].iloc[0]
+            row = group_rows[group_rows["strategy"] == name].iloc[0]
             cells.append(
                 f"{fmt(row['installs'], 'int')} @ {fmt(row['cpi_usd'], 'money2')}"
                 f" ({fmt(row['share'], 'pct')})"
             )
-        table.add_row(str(group), *cells)
-    console.print(table)
+        rows.append((str(group), cells))
+    print_fitting(
+        console, f"By {by}: installs @ CPI $ (share of the strategy's impressions)", by,
+        strategies, rows,
+    )  # fmt: skip
