@@ -132,15 +132,23 @@ def estimate_memory(p: Params) -> MemoryEstimate:
     )
 
 
-def available_memory_bytes() -> int | None:
-    """Memory the system can give a new process now (Linux ``MemAvailable``), or None."""
+def _proc_kib(path: str, key: str) -> int | None:
+    """A ``key: N kB`` line of a Linux /proc file, in bytes; None where there is none."""
     try:
-        with open("/proc/meminfo") as f:
+        with open(path) as f:
             for line in f:
-                if line.startswith("MemAvailable:"):
+                if line.startswith(f"{key}:"):
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
+    return None
+
+
+def available_memory_bytes() -> int | None:
+    """Memory the system can give a new process now (Linux ``MemAvailable``), or None."""
+    available = _proc_kib("/proc/meminfo", "MemAvailable")
+    if available is not None:
+        return available
     try:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
@@ -211,13 +219,9 @@ def peak_resident_bytes() -> int:
     is not a substitute: it carries over the parent's peak across fork and exec, so a child of a
     large process (pytest after a few hundred tests) reports the parent's size.
     """
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
+    peak = _proc_kib("/proc/self/status", "VmHWM")
+    if peak is not None:
+        return peak
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

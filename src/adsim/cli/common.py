@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +23,7 @@ __all__ = [
     "Parser",
     "Progress",
     "Terminated",
+    "add_scenario_arguments",
     "announce_compile",
     "install_signal_handlers",
     "int_at_least",
@@ -43,6 +45,9 @@ class Parser(argparse.ArgumentParser):
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        if kwargs.get("description"):  # raw text is not wrapped: wrap the prose here
+            paragraphs = kwargs["description"].split("\n\n")
+            kwargs["description"] = "\n\n".join(textwrap.fill(p, 88) for p in paragraphs)
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:
@@ -73,6 +78,16 @@ def size(text: str) -> int:
         return parse_bytes(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
+    """The scenario file, --seed and --max-memory: what every command that builds a world
+    takes."""
+    parser.add_argument("scenario", type=Path, help="scenario file (.yaml, .yml or .json)")
+    parser.add_argument(
+        "--seed", type=int_at_least(0), help="use this seed instead of the scenario's seed"
+    )
+    parser.add_argument("--max-memory", type=size, metavar="SIZE", help=MAX_MEMORY_HELP)
 
 
 def load(path: Path, err: Console) -> Scenario | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from .common import EXIT_BAD_INPUT, MAX_MEMORY_HELP, int_at_least, load, size
+from .common import EXIT_BAD_INPUT, MAX_MEMORY_HELP, add_scenario_arguments, load, size
 
 __all__ = ["add_parsers", "audience", "report", "validate"]
 
@@ -21,11 +21,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "people) and the share of each audience inside the others.",
         epilog="example:\n  adsim audience scenarios/quickstart.yaml\n",
     )
-    aud.add_argument("scenario", type=Path, help="scenario file (.yaml, .yml or .json)")
-    aud.add_argument(
-        "--seed", type=int_at_least(0), help="use this seed instead of the scenario's seed"
-    )
-    aud.add_argument("--max-memory", type=size, metavar="SIZE", help=MAX_MEMORY_HELP)
+    add_scenario_arguments(aud)
 
     val = sub.add_parser(
         "validate",

@@ -13,12 +13,11 @@ from rich.console import Console
 
 from .common import (
     EXIT_BAD_INPUT,
-    MAX_MEMORY_HELP,
     Progress,
+    add_scenario_arguments,
     announce_compile,
     int_at_least,
     load,
-    size,
     stop_if_signalled,
 )
 
@@ -36,14 +35,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     run = sub.add_parser(
         "run",
         help="run a scenario and compare its strategies",
-        description="Run every strategy of a scenario and print one row per strategy: spend, "
-        "reach, installs, CPI and incremental CPI (with 90%% ranges when --replicates > 1).",
+        description="Run every strategy of a scenario and print them side by side: spend, "
+        "reach, installs, CPI and incremental CPI (with 90% ranges when --replicates > 1).",
         epilog=EXAMPLES,
     )
-    run.add_argument("scenario", type=Path, help="scenario file (.yaml, .yml or .json)")
-    run.add_argument(
-        "--seed", type=int_at_least(0), help="use this seed instead of the scenario's seed"
-    )
+    add_scenario_arguments(run)
     run.add_argument(
         "--replicates",
         type=int_at_least(1),
@@ -75,7 +71,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         choices=["age", "region", "device"],
         help="also print delivery by age band, region or device (table format)",
     )
-    run.add_argument("--max-memory", type=size, metavar="SIZE", help=MAX_MEMORY_HELP)
     run.add_argument(
         "--report", action="store_true", help="also write DIR/report.html (needs --out)"
     )
