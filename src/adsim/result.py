@@ -329,9 +329,8 @@ class Result:
         try:
             (tmp / "summary.csv").write_text(self.summary_csv())
             series = self.timeseries()
-            series[list(COUNT_COLUMNS & set(series.columns))] = (
-                series[list(COUNT_COLUMNS & set(series.columns))].round().astype("int64")
-            )
+            counts = [c for c in series.columns if c in COUNT_COLUMNS]
+            series[counts] = series[counts].round().astype("int64")  # whole people and events
             series.to_parquet(tmp / "timeseries.parquet", index=False)
             for_output(self.breakdowns()).to_csv(tmp / "breakdown.csv", index=False)
             self.cpi_win_matrix().to_csv(
