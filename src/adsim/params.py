@@ -24,7 +24,9 @@ __all__ = [
     "BID_MAX_CPM",
     "MAX_AGE",
     "AccountParams",
+    "FeedParams",
     "Params",
+    "PostingParams",
     "SegmentNode",
     "StrategyParams",
     "calendar_days",
@@ -80,6 +82,46 @@ class StrategyParams:
     topic_idx: np.ndarray  # (k,) int
     topic_lift: float
     quality: float
+
+
+@dataclass(frozen=True)
+class PostingParams:
+    """A posting schedule: ``tactic`` is -1 for the standing posting (in every world)."""
+
+    account: int  # index into Params.accounts
+    tactic: int
+    posts_per_day: float
+    hours: np.ndarray  # (k,) advertiser-clock hours at which posts go out, in turn
+    topic: int  # index into topic_names, -1 for none
+    quality: float
+    app_link: float  # link clicks per view at no interest match
+    hashtags: bool
+    share_mult: float
+    start_h: float
+    end_h: float
+    cost_per_post_usd: float  # real USD
+
+
+@dataclass(frozen=True)
+class FeedParams:
+    """The organic feed (see adsim.scenario.organic.Feed), with preset defaults resolved."""
+
+    candidates_per_session: float
+    window_h: float
+    recency_half_life_h: float
+    page_weight: float
+    page_size_exponent: float
+    interest_lift: float
+    like_rate: float
+    share_rate: float
+    recommended_share: float
+    hashtag_browse_share: float
+    change_h: np.ndarray  # (k,) hour each algorithm change takes effect
+    change_mult: np.ndarray  # (k,) page-weight multiplier from then on
+    plans: tuple[PostingParams, ...]
+    tactic_names: tuple[str, ...]
+    tactic_fixed_cost_usd: np.ndarray  # (T,) real USD
+    tactic_start_h: np.ndarray  # (T,)
 
 
 @dataclass(frozen=True)
@@ -175,6 +217,7 @@ class Params:
     install_delay_median_h: float
     install_delay_sigma: float
     strategies: tuple[StrategyParams, ...]
+    feed: FeedParams | None = None
 
     @property
     def n_slots(self) -> int:
@@ -389,4 +432,53 @@ def to_params(sc: Scenario) -> Params:
         install_delay_median_h=app.install_delay.median_h,
         install_delay_sigma=app.install_delay.sigma,
         strategies=tuple(_strategy(s, sc, topics) for s in sc.strategies),
+        feed=_feed(sc, topics),
+    )
+
+
+def _posting(plan: Any, tactic: int, cost: float, sc: Scenario, topics: tuple) -> PostingParams:
+    handles = [a.handle.lower() for a in sc.accounts]
+    end_day = sc.horizon_days if plan.end_day is None else min(plan.end_day, sc.horizon_days)
+    return PostingParams(
+        account=handles.index(plan.account.lower()),
+        tactic=tactic,
+        posts_per_day=plan.posts_per_day,
+        hours=np.array(plan.hours, dtype=np.float64),
+        topic=-1 if plan.topic is None else topics.index(plan.topic),
+        quality=plan.quality,
+        app_link=plan.app_link,
+        hashtags=plan.hashtags,
+        share_mult=plan.share_mult,
+        start_h=plan.start_day * 24.0,
+        end_h=end_day * 24.0,
+        cost_per_post_usd=cost,
+    )
+
+
+def _feed(sc: Scenario, topics: tuple) -> FeedParams | None:
+    feed = sc.platform.feed
+    if feed is None:
+        return None
+    plans = [_posting(plan, -1, 0.0, sc, topics) for plan in sc.posting]
+    plans += [
+        _posting(t.posting, k, t.cost_per_post_usd, sc, topics)
+        for k, t in enumerate(sc.organic_tactics)
+    ]
+    return FeedParams(
+        candidates_per_session=feed.resolved("candidates_per_session"),
+        window_h=feed.window_h,
+        recency_half_life_h=feed.resolved("recency_half_life_h"),
+        page_weight=feed.resolved("page_weight"),
+        page_size_exponent=feed.resolved("page_size_exponent"),
+        interest_lift=feed.interest_lift,
+        like_rate=feed.resolved("like_rate"),
+        share_rate=feed.resolved("share_rate"),
+        recommended_share=feed.resolved("recommended_share"),
+        hashtag_browse_share=feed.hashtag_browse_share,
+        change_h=np.array([c.day * 24.0 for c in feed.changes], dtype=np.float64),
+        change_mult=np.array([c.page_weight_mult for c in feed.changes], dtype=np.float64),
+        plans=tuple(plans),
+        tactic_names=tuple(t.name for t in sc.organic_tactics),
+        tactic_fixed_cost_usd=np.array([t.fixed_cost_usd for t in sc.organic_tactics]),
+        tactic_start_h=np.array([t.posting.start_day * 24.0 for t in sc.organic_tactics]),
     )

@@ -61,7 +61,9 @@ def learning_exit_day(rec: RunRecord) -> np.ndarray:
     days = np.arange(daily.shape[0])
     window = cum[days + 1] - cum[np.maximum(0, days + 1 - rec.learning_days)]
     done = window >= rec.learning_installs
-    return np.where(done.any(axis=0), done.argmax(axis=0), np.nan)
+    day = np.where(done.any(axis=0), done.argmax(axis=0), np.nan)
+    day[rec.n_paid :] = np.nan  # organic tactics have no learning phase
+    return day
 
 
 def record_metrics(rec: RunRecord) -> dict[str, np.ndarray]:

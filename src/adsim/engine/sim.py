@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,7 @@ from ..params import BID_AUTO, Params, calendar_days
 from ..population import Population
 from ..rng import Streams, lognormal_table
 from ..segments import audience_masks, overlap_matrix
+from .feed import FeedRecord, OrganicFeed
 from .optimiser import PlatformOptimiser
 from .pacing import PacingController
 from .recorder import SlotRecorder
@@ -67,6 +68,9 @@ class RunRecord:
     learning_days: int  # ... within this many days
     # {dimension: (group labels, {metric: (S, G)})}, see adsim.breakdown
     breakdowns: dict[str, tuple[tuple[str, ...], dict[str, np.ndarray]]]
+    # Columns [0, n_paid) are paid strategies, the rest organic tactics (with the feed on).
+    n_paid: int = 0
+    feed: FeedRecord | None = None
 
 
 class Engine:
@@ -83,6 +87,7 @@ class Engine:
         # App-install ads are only delivered to devices the app exists for.
         self.masks = audience_masks(p, pop) & pop.app_available[None, :].astype(np.uint8)
         self._setup_arrays()
+        self.feed = None if p.feed is None else OrganicFeed(p, pop, streams, self.layout.n_worlds)
 
     # ---- set-up -------------------------------------------------------------------------
     def _setup_arrays(self) -> None:
@@ -223,6 +228,8 @@ class Engine:
         for day in range(p.horizon_days):
             if day > 0:
                 self.reach_cum[day - 1] = (self.freq_total[self.layout.reported] > 0).sum(axis=1)
+                if self.feed is not None:
+                    self.feed.day_end(day - 1)
                 self.wear *= np.float32(0.5 ** (1.0 / p.wear_memory_half_life_days))
             self.spent_today[:] = 0.0
             self.daily_room = self._daily_room(day)
@@ -359,6 +366,8 @@ class Engine:
 
     def _run_slot(self, slot: int, t0: float) -> None:
         inputs = self.slot_inputs(slot, t0)
+        if self.feed is not None:  # the same sessions' organic positions, then their ads
+            self.feed.run_slot(slot, t0, inputs, self.install_time)
         counters, spend, max_price = self.slot_kernel(**inputs)
         self.max_price = max(self.max_price, float(max_price.max(initial=0.0)))
         self.spent_today += spend
@@ -382,10 +391,14 @@ class Engine:
             env.process(self._flight(env, s))
         env.process(self._optimiser_clock(env))
         env.process(self._pacing_clock(env))
+        if self.feed is not None:
+            self.feed.start(env)  # posts are out before the slot clock runs at equal times
         env.process(self._slot_clock(env, progress))
         env.run(until=p.horizon_h)
         # The run stops before events at the horizon itself: take the last day's reach here.
         self.reach_cum[-1] = (self.freq_total[lay.reported] > 0).sum(axis=1)
+        if self.feed is not None:
+            self.feed.day_end(p.horizon_days - 1)
         return self._record()
 
     def _record(self) -> RunRecord:
@@ -395,9 +408,13 @@ class Engine:
             self.last_view_inst, lay.world_ptr, p.click_window_h, p.view_window_h,
             p.horizon_h, p.horizon_days,
         )  # fmt: skip
-        organic = pop.organic_install_h
-        organic = organic[(organic >= 0) & (organic < p.horizon_h)]
-        organic_daily = np.bincount((organic // 24).astype(np.int64), minlength=p.horizon_days)
+        feed = None if self.feed is None else self.feed.record(self.slots_per_day)
+        if feed is None:
+            organic = pop.organic_install_h
+            organic = organic[(organic >= 0) & (organic < p.horizon_h)]
+            organic_daily = np.bincount((organic // 24).astype(np.int64), minlength=p.horizon_days)
+        else:  # the organic baseline world: the standing posting, no ads
+            organic_daily = feed.world_installs_daily[0]
         rep = lay.reported
         world_of = lay.world_of()
         daily = {k: v[:, rep] for k, v in self.recorder.by_day(self.slots_per_day).items()}
@@ -406,7 +423,7 @@ class Engine:
         without = np.stack(
             [organic_daily if w < 0 else world_installs[w] for w in lay.without], axis=1
         )
-        return RunRecord(
+        record = RunRecord(
             strategy_names=p.strategy_names,
             scale=p.scale,
             audience_agents=self.masks.sum(axis=1).astype(np.int64),
@@ -422,4 +439,54 @@ class Engine:
             breakdowns=breakdowns(
                 p, pop, rep, world_of[rep], self.freq_total, self.spend_agent, credit
             ),
+            n_paid=len(p.strategies),
         )
+        return record if feed is None else with_tactics(record, feed, p, pop, self.masks)
+
+
+def with_tactics(
+    rec: RunRecord, feed: FeedRecord, p: Params, pop: Population, masks: np.ndarray
+) -> RunRecord:
+    """``rec`` with the organic tactics appended as columns after the paid strategies: what
+    they spent and showed, the installs their posts drove, and their worlds' installs against
+    the organic baseline's."""
+    n_tactics = len(feed.tactic_names)
+    days = p.horizon_days
+
+    def cat(paid: np.ndarray, organic: np.ndarray) -> np.ndarray:
+        return np.concatenate([paid, organic.astype(paid.dtype)], axis=1)
+
+    daily = {}
+    for k, v in rec.daily.items():
+        organic = feed.tactic_daily.get(k, np.zeros((days, n_tactics)))
+        if k == "installs_click":
+            organic = feed.tactic_installs_daily
+        daily[k] = cat(v, organic)
+    tactic_masks = np.zeros((n_tactics, pop.n), dtype=np.uint8)
+    accounts = {plan.tactic: plan.account for plan in p.feed.plans if plan.tactic >= 0}
+    for t, a in accounts.items():
+        tactic_masks[t, pop.followers_of(a)] = 1
+    credit = np.where(feed.tactic_driven, np.arange(n_tactics)[:, None], -1)
+    organic_breakdowns = breakdowns(
+        p, pop, np.arange(n_tactics), np.arange(n_tactics), feed.tactic_views,
+        np.zeros(feed.tactic_views.shape, dtype=np.float32), credit,
+    )  # fmt: skip
+    merged = {
+        by: (labels, {m: np.concatenate([v, organic_breakdowns[by][1][m]]) for m, v in ms.items()})
+        for by, (labels, ms) in rec.breakdowns.items()
+    }
+    return replace(
+        rec,
+        strategy_names=rec.strategy_names + feed.tactic_names,
+        audience_agents=np.concatenate([rec.audience_agents, feed.tactic_audience_agents]),
+        audience_overlap=overlap_matrix(np.concatenate([masks, tactic_masks])),
+        budget_total_usd=np.concatenate([rec.budget_total_usd, feed.tactic_budget_usd]),
+        daily=daily,
+        reach_cum=cat(rec.reach_cum, feed.tactic_reach_cum),
+        installs_with=cat(rec.installs_with, feed.world_installs_daily[1:].T),
+        installs_without=cat(
+            rec.installs_without, np.repeat(feed.world_installs_daily[:1].T, n_tactics, axis=1)
+        ),
+        breakdowns=merged,
+        feed=feed,
+    )

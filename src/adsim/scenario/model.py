@@ -11,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 
 from .common import Model, Positive, check_unique
 from .errors import did_you_mean
+from .organic import OrganicTactic, PostingPlan
 from .platform import App, Platform
 from .population import Account, Population
 from .segments import (
@@ -62,7 +63,11 @@ class Scenario(Model):
     app: App = Field(default_factory=App)
     """The app being promoted: how it converts and who it appeals to."""
     strategies: list[Strategy] = Field(min_length=1, max_length=64)
-    """The strategies to compare (1 to 64, unique names)."""
+    """The paid strategies to compare (1 to 64, unique names)."""
+    posting: list[PostingPlan] = Field(default_factory=list, max_length=64)
+    """The brands' standing organic posting, in every world (needs ``platform.feed``)."""
+    organic_tactics: list[OrganicTactic] = Field(default_factory=list, max_length=32)
+    """Organic tactics compared side by side with the strategies (needs ``platform.feed``)."""
 
     @field_validator("slot_h")
     @classmethod
@@ -71,15 +76,24 @@ class Scenario(Model):
             raise ValueError(f"slot_h must be one of {list(SLOT_LENGTHS_H)}")
         return v
 
-    @field_validator("strategies")
-    @classmethod
-    def _unique_names(cls, v: list[Strategy]) -> list[Strategy]:
+    @model_validator(mode="after")
+    def _unique_names(self) -> Scenario:
         seen: set[str] = set()
-        for s in v:
-            if s.name in seen:
-                raise ValueError(f"strategy name {s.name!r} is used twice")
-            seen.add(s.name)
-        return v
+        for name in [s.name for s in self.strategies] + [t.name for t in self.organic_tactics]:
+            if name in seen:
+                raise ValueError(f"strategies: the name {name!r} is used twice")
+            seen.add(name)
+        return self
+
+    @model_validator(mode="after")
+    def _organic_needs_feed(self) -> Scenario:
+        if (self.posting or self.organic_tactics) and self.platform.feed is None:
+            where = "posting" if self.posting else "organic_tactics"
+            raise ValueError(
+                f"{where}: organic posts need the organic feed: add platform: {{feed: "
+                "{preset: twitter}} (or facebook, instagram, tiktok)"
+            )
+        return self
 
     @field_validator("accounts")
     @classmethod
@@ -144,6 +158,16 @@ class Scenario(Model):
         yield from unknown(
             "region", list(self.platform.market.regions), regions, "platform.market.regions"
         )
+        plans = [(f"posting.{i}", plan) for i, plan in enumerate(self.posting)]
+        plans += [
+            (f"organic_tactics.{i}.posting", t.posting) for i, t in enumerate(self.organic_tactics)
+        ]
+        for path, plan in plans:
+            yield from unknown("account", [plan.account.lower()], handles, f"{path}.account")
+            if plan.topic is not None:
+                yield from unknown("interest", [plan.topic], topics, f"{path}.topic")
+            if plan.start_day >= self.horizon_days:
+                yield f"{path}.start_day", f"{plan.start_day} is not before the horizon"
         for i, strat in enumerate(self.strategies):
             p = f"strategies.{i}"
             if strat.flight.start_day >= self.horizon_days:

@@ -18,6 +18,7 @@ from .common import (
     Sigma,
     check_unique,
 )
+from .organic import Feed
 
 __all__ = [
     "OPTIMISER_FEATURES",
@@ -201,6 +202,9 @@ class Platform(Model):
     """Windows within which installs are credited to clicks and views."""
     wearout: WearOut = Field(default_factory=WearOut)
     """Creative fatigue: repeated impressions lower a person's click rate."""
+    feed: Feed | None = None
+    """The organic feed (brand posts, shares, throttled reach); none by default: sessions then
+    carry ads only."""
     # Android users click more, iOS users install more after clicking (Kenshoo 2015).
     device_click_mult: dict[Os, Mult] = Field(default_factory=lambda: {"android": 1.15})
     """Click-rate multiplier per device operating system."""
