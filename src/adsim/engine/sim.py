@@ -466,15 +466,17 @@ def with_tactics(
     accounts = {plan.tactic: plan.account for plan in p.feed.plans if plan.tactic >= 0}
     for t, a in accounts.items():
         tactic_masks[t, pop.followers_of(a)] = 1
-    credit = np.where(feed.tactic_driven, np.arange(n_tactics)[:, None], -1)
-    organic_breakdowns = breakdowns(
-        p, pop, np.arange(n_tactics), np.arange(n_tactics), feed.tactic_views,
-        np.zeros(feed.tactic_views.shape, dtype=np.float32), credit,
-    )  # fmt: skip
-    merged = {
-        by: (labels, {m: np.concatenate([v, organic_breakdowns[by][1][m]]) for m, v in ms.items()})
-        for by, (labels, ms) in rec.breakdowns.items()
-    }
+    merged = rec.breakdowns
+    if n_tactics:
+        credit = np.where(feed.tactic_driven, np.arange(n_tactics)[:, None], -1)
+        organic = breakdowns(
+            p, pop, np.arange(n_tactics), np.arange(n_tactics), feed.tactic_views,
+            np.zeros(feed.tactic_views.shape, dtype=np.float32), credit,
+        )  # fmt: skip
+        merged = {
+            by: (labels, {m: np.concatenate([v, organic[by][1][m]]) for m, v in ms.items()})
+            for by, (labels, ms) in rec.breakdowns.items()
+        }
     return replace(
         rec,
         strategy_names=rec.strategy_names + feed.tactic_names,

@@ -31,23 +31,23 @@ __all__ = ["FEED_PRESETS", "AlgorithmChange", "Feed", "OrganicTactic", "PostingP
 # and engagement per follower inside the public ranges above (tests/test_feed.py measures).
 FEED_PRESETS: dict[str, dict[str, float]] = {
     "twitter": {
-        "candidates_per_session": 1500.0, "recency_half_life_h": 4.0, "page_weight": 4.0,
-        "page_size_exponent": 0.25, "like_rate": 0.01, "share_rate": 0.002,
+        "candidates_per_session": 1500.0, "recency_half_life_h": 4.0, "page_weight": 6.5,
+        "page_size_exponent": 0.25, "like_rate": 0.007, "share_rate": 0.002,
         "recommended_share": 0.0,
     },
     "facebook": {
-        "candidates_per_session": 1500.0, "recency_half_life_h": 12.0, "page_weight": 1.5,
-        "page_size_exponent": 0.3, "like_rate": 0.03, "share_rate": 0.003,
+        "candidates_per_session": 1500.0, "recency_half_life_h": 12.0, "page_weight": 4.5,
+        "page_size_exponent": 0.3, "like_rate": 0.015, "share_rate": 0.003,
         "recommended_share": 0.0,
     },
     "instagram": {
-        "candidates_per_session": 500.0, "recency_half_life_h": 12.0, "page_weight": 6.0,
-        "page_size_exponent": 0.45, "like_rate": 0.08, "share_rate": 0.002,
+        "candidates_per_session": 500.0, "recency_half_life_h": 12.0, "page_weight": 15.0,
+        "page_size_exponent": 0.45, "like_rate": 0.02, "share_rate": 0.002,
         "recommended_share": 0.0,
     },
     "tiktok": {
         "candidates_per_session": 500.0, "recency_half_life_h": 24.0, "page_weight": 3.0,
-        "page_size_exponent": 0.3, "like_rate": 0.1, "share_rate": 0.005,
+        "page_size_exponent": 0.3, "like_rate": 0.2, "share_rate": 0.005,
         "recommended_share": 0.02,
     },
 }  # fmt: skip
