@@ -175,3 +175,17 @@ def test_organic_tactics_sit_in_the_same_table_as_paid_strategies():
     # Its incremental installs are its world's installs less the baseline's: never more than
     # the installs its posts drove, which are its own.
     assert row["incremental_installs"] <= row["installs"] + 1e-9
+
+
+def test_posts_table_and_saved_outputs(tmp_path):
+    result = adsim.run(Scenario.model_validate(_with_tactics(_feed_scenario())))
+    posts = result.posts()
+    assert set(posts["tactic"]) == {"(standing)", "ghost_influencer", "more_posts"}
+    scale = 5
+    rec = result.records[0]
+    assert posts["views"].sum() == rec.feed.post_counters[:, C["views"]].sum() * scale
+    assert (posts["reach"] <= posts["views"]).all()
+    assert (posts.loc[posts["account"] == "@ghost", "views"] == 0).all()
+    result.save(tmp_path / "o")
+    saved = __import__("pandas").read_csv(tmp_path / "o" / "posts.csv")
+    assert len(saved) == len(posts) and saved["views"].dtype.kind == "i"

@@ -43,7 +43,7 @@ METRIC_DOCS: dict[str, tuple[str, str]] = {
 # Columns that count people or events: written as whole numbers.
 COUNT_COLUMNS = frozenset(
     m for m, (unit, _) in METRIC_DOCS.items() if unit in ("count", "people")
-) | {"reach_cum"}
+) | {"reach_cum", "views", "likes", "shares", "link_clicks", "page_followers"}
 
 _RANGE = (
     "With replicates > 1, every metric also has `<metric>_lo` and `<metric>_hi`: the 5th and "
@@ -109,6 +109,33 @@ FILES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
                 "Share of the row strategy's audience also in the column strategy's (mean over "
                 "replicates)",
             ),
+        },
+    ),
+    "posts.csv": (
+        "One row per organic post and replicate (only the header when the scenario has no "
+        "feed). Counts are real people and events.",
+        {
+            "replicate": ("", "Replicate number, from 0"),
+            "post": ("", "The post's number in the replicate, in time order"),
+            "account": ("", "The posting account's handle"),
+            "tactic": (
+                "",
+                "The organic tactic it belongs to, or (standing) for the standing posting",
+            ),
+            "time_h": ("hour", "When it was posted, hours from the run's start"),
+            "page_followers": ("people", "The account's followers"),
+            "views": ("count", "Times it was shown (each person at most once)"),
+            "reach": (
+                "people",
+                "Distinct people who saw it: followers, sharers' followers, topic browsers",
+            ),
+            "reach_share_24h": ("share", "Share of the page's followers who saw it within 24 h"),
+            "likes": ("count", "Likes"),
+            "shares": ("count", "Shares: the size of its cascade"),
+            "cascade_depth": ("hops", "Longest chain of shares (0: nobody shared it)"),
+            "link_clicks": ("count", "Clicks on its app link"),
+            "installs": ("count", "Installs its link clicks drove, in its own world"),
+            "engagement_rate": ("share", "(likes + shares) / views"),
         },
     ),
     "scenario.json": ("The scenario as run, with every default filled in.", {}),

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .breakdown import BREAKDOWN_METRICS, DIMENSIONS
-from .columns import COUNT_COLUMNS
+from .columns import COUNT_COLUMNS, FILES
 from .engine import RunRecord
 from .scenario import Scenario
 from .segments import platform_round
@@ -35,9 +35,11 @@ OUTPUT_FILES = (
     "breakdown.csv",
     "win_matrix.csv",
     "audience_overlap.csv",
+    "posts.csv",
     "scenario.json",
     "manifest.json",
 )  # manifest last
+POST_COLUMNS = tuple(FILES["posts.csv"][1])
 INTERVAL = (0.05, 0.95)  # a 90% interval: the 5th and 95th percentiles across replicates
 METRICS = (
     "audience_size", "spend_usd", "auctions", "win_rate", "impressions", "reach", "frequency",
@@ -243,6 +245,49 @@ class Result:
         frame = pd.concat(parts, keys=DIMENSIONS, names=["dimension", None])
         return frame.reset_index(level=0).reset_index(drop=True)
 
+    def posts(self) -> pd.DataFrame:
+        """One row per organic post and replicate (empty without the feed): who posted it,
+        when, and what it did. Counts are real people and events (agents x scale);
+        ``reach_share_24h`` is the share of the page's followers who saw it within 24 h;
+        ``shares`` is its cascade's size and ``cascade_depth`` its longest chain of shares."""
+        import pandas as pd
+
+        from .kernels.feed import POST_COUNTERS
+
+        frames = []
+        for r, rec in enumerate(self.records):
+            f = rec.feed
+            if f is None:
+                continue
+            c = {name: f.post_counters[:, k] for k, name in enumerate(POST_COUNTERS)}
+            k = rec.scale
+            tactic = np.array(["(standing)", *f.tactic_names], dtype=object)[f.post_tactic + 1]
+            followers = f.post_page_followers
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "replicate": r,
+                        "post": np.arange(len(f.post_time_h)),
+                        "account": f.post_account,
+                        "tactic": tactic,
+                        "time_h": f.post_time_h,
+                        "page_followers": followers * k,
+                        "views": c["views"] * k,
+                        "reach": f.post_reach * k,
+                        "reach_share_24h": _ratio(c["follower_views_24h"], followers),
+                        "likes": c["likes"] * k,
+                        "shares": c["shares"] * k,
+                        "cascade_depth": c["max_depth"],
+                        "link_clicks": c["link_clicks"] * k,
+                        "installs": c["installs"] * k,
+                        "engagement_rate": _ratio(c["likes"] + c["shares"], c["views"]),
+                    }
+                )
+            )
+        if not frames:
+            return pd.DataFrame(columns=list(POST_COLUMNS))
+        return pd.concat(frames, ignore_index=True)
+
     def plot(self, kind: str = "cpi") -> Figure:
         """One of the report's charts as a matplotlib Figure (a notebook shows it inline):
         ``cpi``, ``wins``, ``daily``, ``reach``, ``audience`` or ``breakdown:<age|region|device>``.
@@ -341,6 +386,7 @@ class Result:
             self.audience_overlap().to_csv(
                 tmp / "audience_overlap.csv", index_label="strategy", float_format="%.4g"
             )
+            for_output(self.posts()).to_csv(tmp / "posts.csv", index=False)
             scenario = self.scenario.model_dump(mode="json", by_alias=True)
             (tmp / "scenario.json").write_text(json.dumps(scenario, indent=2) + "\n")
             manifest = self.manifest(command)
