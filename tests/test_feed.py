@@ -189,3 +189,28 @@ def test_posts_table_and_saved_outputs(tmp_path):
     result.save(tmp_path / "o")
     saved = __import__("pandas").read_csv(tmp_path / "o" / "posts.csv")
     assert len(saved) == len(posts) and saved["views"].dtype.kind == "i"
+
+
+def test_reach_share_does_not_depend_on_the_agents_scale_split(baseline):
+    """(20k agents, scale 5) and (80k agents, scale 1.25): the same real people and pages.
+    Tolerance: each run's mean over 4 posts has a relative sd of about 1/sqrt(4 x 170) = 4%
+    (20k agents) and 2% (80k), so their ratio's sd is ~4.5%; 20% is over 4 sd."""
+    data = _feed_scenario()
+    data["population"] = {**data["population"], "agents": 80_000, "scale": 1.25}
+    fine = adsim.run(Scenario.model_validate(data), replicates=2)
+    for handle in ("@big", "@small"):
+        coarse_share = np.mean([_reach_share(r, handle) for r in baseline.records])
+        fine_share = np.mean([_reach_share(r, handle) for r in fine.records])
+        assert fine_share == pytest.approx(coarse_share, rel=0.2), handle
+
+
+def test_organic_vs_paid_scenario_runs_from_the_cli(capsys):
+    from conftest import SCENARIOS
+
+    from adsim.cli import main
+
+    assert main(["run", str(SCENARIOS / "organic_vs_paid.yaml"), "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    for name in ("broad_paid", "young_foodies_paid", "post_daily_plus", "hashtags", "contest",
+                 "influencer"):  # fmt: skip
+        assert name in text
