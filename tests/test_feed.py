@@ -214,3 +214,20 @@ def test_organic_vs_paid_scenario_runs_from_the_cli(capsys):
     for name in ("broad_paid", "young_foodies_paid", "post_daily_plus", "hashtags", "contest",
                  "influencer"):  # fmt: skip
         assert name in text
+
+
+def test_a_tactic_that_spends_without_installs_ranks_last_not_missing():
+    result = adsim.run(Scenario.model_validate(_with_tactics(_feed_scenario())), replicates=2)
+    s = result.summary()
+    ghost = s.loc["ghost_influencer"]
+    # No installs in any replicate: no CPI, and its range is unbounded above.
+    assert np.isnan(ghost["cpi_usd"]) and np.isinf(ghost["cpi_usd_hi"])
+    # Rates and costs are ratios of replicate means, not means of per-replicate ratios.
+    paid = s.loc[["broad", "cars_cpc"]]
+    np.testing.assert_allclose(paid["cpi_usd"], paid["spend_usd"] / paid["installs"])
+    # Every strategy with installs in a replicate beats the one that spent for none.
+    wins = result.cpi_win_matrix()
+    per = result.per_replicate()["installs"].unstack()
+    for name in ("broad", "cars_cpc"):
+        assert wins.loc[name, "ghost_influencer"] == (per[name] > 0).mean()
+        assert wins.loc["ghost_influencer", name] == 0

@@ -41,11 +41,32 @@ OUTPUT_FILES = (
 )  # manifest last
 POST_COLUMNS = tuple(FILES["posts.csv"][1])
 INTERVAL = (0.05, 0.95)  # a 90% interval: the 5th and 95th percentiles across replicates
+# Summary rates and unit costs: (numerator, denominator, factor) over replicate means.
+RATIO_OF_MEANS = {
+    "win_rate": ("impressions", "auctions", 1.0),
+    "frequency": ("impressions", "reach", 1.0),
+    "ctr": ("clicks", "impressions", 1.0),
+    "cvr": ("installs_click", "clicks", 1.0),
+    "cpm_usd": ("spend_usd", "impressions", 1000.0),
+    "cpc_usd": ("spend_usd", "clicks", 1.0),
+    "cpi_usd": ("spend_usd", "installs", 1.0),
+    "icpi_usd": ("spend_usd", "incremental_installs", 1.0),
+}
+COSTS_PER_UNIT = ("cpm_usd", "cpc_usd", "cpi_usd", "icpi_usd")
 METRICS = (
     "audience_size", "spend_usd", "auctions", "win_rate", "impressions", "reach", "frequency",
     "clicks", "ctr", "installs", "installs_click", "installs_view", "cvr", "cpm_usd", "cpc_usd",
     "cpi_usd", "incremental_installs", "icpi_usd", "budget_used", "learning_exit_day",
 )  # fmt: skip
+
+
+def _quantiles(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The INTERVAL percentiles over replicates (axis 0), ignoring NaN; an interpolation that
+    touches an unbounded (+inf) value is unbounded (numpy would give NaN: inf - inf)."""
+    huge = 1e300
+    q = np.nanquantile(np.where(np.isposinf(values), huge, values), INTERVAL, axis=0)
+    q = np.where(q > 1e200, np.inf, q)  # no real cost comes near; any weight on huge does
+    return q[0], q[1]
 
 
 def _ratio(num: np.ndarray, den: np.ndarray, times: float = 1.0) -> np.ndarray:
@@ -139,31 +160,60 @@ class Result:
         return pd.DataFrame({m: v.ravel() for m, v in stacked.items()}, index=idx)
 
     def summary(self) -> pd.DataFrame:
-        """One row per strategy: replicate means, and ``<metric>_lo``/``_hi`` (90%) if R > 1."""
+        """One row per strategy and, with R > 1, ``<metric>_lo``/``_hi``: the 5th and 95th
+        percentiles across replicates.
+
+        Counts are replicate means. Rates and unit costs are ratios of those means (CPI = mean
+        spend / mean installs): a mean of per-replicate CPIs would drop the replicates without
+        installs and make a tactic that rarely converts look cheap. In the ranges such a
+        replicate's cost per install is unbounded (shown as ∞).
+        """
         import pandas as pd
 
         stacked = self._stack()
+        means: dict[str, np.ndarray] = {}
         cols: dict[str, np.ndarray] = {}
         # All-NaN columns (a strategy with no installs in any replicate) stay NaN, quietly.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             for m, v in stacked.items():
                 finite = np.where(np.isfinite(v), v, np.nan)
-                cols[m] = np.nanmean(finite, axis=0)
+                means[m] = np.nanmean(finite, axis=0)
+            for m in stacked:
+                if m in RATIO_OF_MEANS:
+                    num, den, times = RATIO_OF_MEANS[m]
+                    cols[m] = _ratio(means[num], means[den], times)
+                    if m == "icpi_usd":
+                        cols[m] = np.where(means[den] > 0, cols[m], np.nan)
+                else:
+                    cols[m] = means[m]
                 if m == "audience_size":  # report the mean as a platform would: rounded
                     cols[m] = np.array(
                         [platform_round(x) for x in np.nan_to_num(cols[m])], dtype=float
                     )
                 if self.replicates > 1:
-                    cols[f"{m}_lo"], cols[f"{m}_hi"] = np.nanquantile(finite, INTERVAL, axis=0)
+                    ranked = self._unbounded_costs(m, stacked)
+                    cols[f"{m}_lo"], cols[f"{m}_hi"] = _quantiles(ranked)
         return pd.DataFrame(cols, index=pd.Index(self.strategies, name="strategy"))
+
+    @staticmethod
+    def _unbounded_costs(metric: str, stacked: dict[str, np.ndarray]) -> np.ndarray:
+        """Per-replicate values of ``metric`` where a cost per unit with spend but no units
+        is +inf (unbounded), not missing: it ranks last, as it should."""
+        v = stacked[metric]
+        if metric not in COSTS_PER_UNIT:
+            return np.where(np.isfinite(v), v, np.nan)
+        spent = stacked["spend_usd"] > 0
+        return np.where(np.isnan(v) & spent, np.inf, v)
 
     def cpi_win_matrix(self, metric: str = "cpi_usd") -> pd.DataFrame:
         """Share of paired replicates in which the row strategy has a lower ``metric`` than the
-        column strategy (a replicate where either has no value counts as not lower)."""
+        column strategy. A replicate in which a strategy spent without installs counts as an
+        unbounded CPI (any strategy with installs beats it); one without a value at all counts
+        as not lower."""
         import pandas as pd
 
-        v = self._stack()[metric]
+        v = self._unbounded_costs(metric, self._stack())
         a, b = v[:, :, None], v[:, None, :]
         with np.errstate(invalid="ignore"):
             wins = (a < b).mean(axis=0)

@@ -37,7 +37,11 @@ TABLE_COLUMNS: tuple[tuple[str, str, str], ...] = (
 
 
 def fmt(value: float, kind: str) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+    if value is None:
+        return "-"
+    if isinstance(value, float) and math.isinf(value) and value > 0:
+        return "∞"  # a cost per unit with spend and no units
+    if isinstance(value, float) and not math.isfinite(value):
         return "-"
     if kind == "int":
         return f"{value:,.0f}"
