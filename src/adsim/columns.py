@@ -47,7 +47,9 @@ COUNT_COLUMNS = frozenset(
 
 _RANGE = (
     "With replicates > 1, every metric also has `<metric>_lo` and `<metric>_hi`: the 5th and "
-    "95th percentiles across replicates (a 90% range). The value itself is the replicate mean."
+    "95th percentiles across replicates (a 90% range). Counts are replicate means; rates and "
+    "unit costs are ratios of those means (CPI = mean spend / mean installs). In the ranges a "
+    "replicate that spent without installs has an unbounded cost (inf)."
 )
 
 # file -> (what it holds, {column: (unit, meaning)})
