@@ -52,6 +52,10 @@ WORLD_BYTES_PER_AGENT = 28
 # competing eCPM (8).
 SESSION_BYTES = 28
 AD_SLOT_BYTES = 8
+# The organic feed per agent: its inbox (16 places x (post 4 + time 4 + depth 1)), the
+# transposed follow pointers (2 x 8); per tactic world: an install time (8); per tactic: views
+# (2) and driven installs (1); per post: a seen bit; per account follow: its transpose (4).
+FEED_INBOX_BYTES_PER_AGENT = 16 * 9 + 16
 # Observed categorical features per agent (age band, gender, region, device, activity band).
 CATEGORICAL_FEATURES = ("age", "gender", "region", "device", "activity")
 
@@ -122,6 +126,14 @@ def estimate_memory(p: Params) -> MemoryEstimate:
     # the daily reach count (a copy of the reported frequency counters, 3 bytes per agent).
     setup = 16 * feature_pairs
     per_slot = slot + 2 * n * n_worlds + 3 * n * n_strat
+    if p.feed is not None:
+        n_tactics = len(p.feed.tactic_names)
+        posts = sum(
+            plan.posts_per_day * max(0.0, min(plan.end_h, p.horizon_h) - plan.start_h) / 24 + 1
+            for plan in p.feed.plans
+        )
+        engine += n * (FEED_INBOX_BYTES_PER_AGENT + 8 * (1 + n_tactics) + 3 * n_tactics)
+        engine += n * posts / 8 + 4 * edges + 4 * account_follows
     return MemoryEstimate(
         base=BASE_BYTES,
         population=round(n * POPULATION_BYTES_PER_AGENT + 4 * account_follows),
