@@ -117,6 +117,7 @@ class OrganicFeed:
         self.tactic_reach_cum = np.zeros((days, n_tactics), dtype=np.int64)
         self.share_edges_tried = 0
         self.shares_dropped = 0
+        self.candidates_ranked = 0
         self.n_paid_worlds = n_paid_worlds
         followers = np.diff(pop.account_ptr).astype(np.float64) * p.scale
         size = np.maximum(followers, 1.0) / REFERENCE_PAGE_FOLLOWERS
@@ -173,7 +174,7 @@ class OrganicFeed:
         """The organic positions of the slot's sessions (the same sessions the ads see)."""
         f, p, pop = self.f, self.p, self.pop
         n = self.n_posts
-        edges, dropped = run_feed_slot(
+        edges, dropped, ranked = run_feed_slot(
             self.streams.key("feed", slot), inputs["key"], t0, inputs["sess_agent"],
             inputs["sess_time"], inputs["sess_local_hour"], p.feed_items_mean, p.ad_every,
             f.candidates_per_session, f.window_h, f.recency_half_life_h, f.interest_lift,
@@ -191,6 +192,7 @@ class OrganicFeed:
         )  # fmt: skip
         self.share_edges_tried += edges
         self.shares_dropped += dropped
+        self.candidates_ranked += ranked
         totals = self.tactic_slot_totals[slot]
         tactic = self.post_tactic[:n]
         for t in range(totals.shape[0]):

@@ -89,7 +89,8 @@ def run_feed_slot(
 ):  # fmt: skip
     """Process one slot's sessions. Updates the posts' counters and seen bits, the inboxes,
     the install times of every world and each tactic's views and driven installs per person
-    in place. Returns (share edges tried, shares dropped because an inbox was full).
+    in place. Returns (share edges tried, shares dropped because an inbox was full,
+    candidates ranked).
 
     A post's draws are keyed by ``post_uid`` (its plan and its number in the plan), not by its
     place among all posts, so the standing posting draws the same whatever tactics exist.
@@ -108,6 +109,7 @@ def run_feed_slot(
     n_extra = extra_install_time.shape[0]
     edges = 0
     dropped = 0
+    ranked = 0
     first_live = 0  # posts are in time order: skip those too old for every session here
     while first_live < n_posts and post_time[first_live] < t0 - window_h:
         first_live += 1
@@ -144,6 +146,7 @@ def run_feed_slot(
                 candidate = True
             if not candidate:
                 continue
+            ranked += 1
             match = 1.0 + interest_lift if holds else 1.0
             w = post_weight[p] * weight_mult * post_quality[p] * match
             w *= math.exp(-decay * (t - arrival))
@@ -215,7 +218,7 @@ def run_feed_slot(
                         post_counters[p, P_INSTALLS] += 1
                         if tactic >= 0:
                             tactic_driven[tactic, i] = True
-    return edges, dropped
+    return edges, dropped, ranked
 
 
 @njit(cache=True)

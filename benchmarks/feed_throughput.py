@@ -1,0 +1,132 @@
+"""Throughput of the organic feed: a whole run with and without it, and the feed kernel next
+to its plain-Python self on the same slots.
+
+    python benchmarks/feed_throughput.py                 # 1M agents, 5 strategies, 7 days
+    python benchmarks/feed_throughput.py --agents 200000 --days 2
+
+The scenario is the quickstart world (benchmarks/throughput.py) with a brand page and an
+influencer posting, hashtags and a share-to-enter contest, so shares cascade. Prints the whole
+run's auctions per second with the feed off and on (target: on >= half of off), the feed
+kernel's candidates ranked and share edges tried per second, and the same slots through the
+kernel's Python source (``run_feed_slot.py_func``, identical counters) with the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from throughput import throughput_scenario  # noqa: E402
+
+import adsim  # noqa: E402
+import adsim.engine.feed as engine_feed  # noqa: E402
+from adsim.kernels.feed import run_feed_slot  # noqa: E402
+
+
+def with_feed(scenario: adsim.Scenario) -> adsim.Scenario:
+    """The same world with organic posting: a brand page and an influencer."""
+    data = scenario.model_dump(mode="json", by_alias=True)
+    n = data["population"]["agents"] * data["population"]["scale"]
+    data["accounts"].append({"handle": "@brand", "followers": int(n // 50),
+                             "profile": {"interests": {"food": 3.0}}})  # fmt: skip
+    data["platform"]["feed"] = {"preset": "twitter"}
+    post = {"topic": "food", "app_link": 0.005}
+    data["posting"] = [{"account": "@brand", "posts_per_day": 1, **post}]
+    data["organic_tactics"] = [
+        {"name": "contest", "kind": "contest", "fixed_cost_usd": 1000,
+         "posting": {"account": "@brand", "posts_per_day": 1, "hashtags": True,
+                     "share_mult": 10, **post}},
+        {"name": "influencer", "kind": "influencer", "cost_per_post_usd": 300,
+         "posting": {"account": "@foodie_pt", "posts_per_day": 1, **post}},
+    ]  # fmt: skip
+    return adsim.Scenario.model_validate(data)
+
+
+class FeedProbe:
+    """Stands in for the feed kernel: times every slot and, on sampled slots, runs the Python
+    source on copies of the same inputs and checks that every output and state agrees."""
+
+    def __init__(self, reference_slots: set[int]) -> None:
+        self.reference_slots = reference_slots
+        self.slot = -1
+        self.kernel_s = self.reference_s = 0.0
+        self.ranked = self.edges = 0
+        self.ref_ranked = self.ref_kernel_s = 0
+
+    def __call__(self, *args):
+        self.slot += 1
+        if self.slot in self.reference_slots:
+            copies = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+            t = time.perf_counter()
+            ref = run_feed_slot.py_func(*copies)
+            self.reference_s += time.perf_counter() - t
+            t = time.perf_counter()
+            out = run_feed_slot(*args)
+            spent = time.perf_counter() - t
+            self.ref_kernel_s += spent
+            self.ref_ranked += out[2]
+            assert tuple(out) == tuple(ref), (out, ref)
+            for mine, theirs in zip(args, copies, strict=True):
+                if isinstance(mine, np.ndarray):
+                    np.testing.assert_array_equal(mine, theirs)
+        else:
+            t = time.perf_counter()
+            out = run_feed_slot(*args)
+            spent = time.perf_counter() - t
+        self.kernel_s += spent
+        self.ranked += out[2]
+        self.edges += out[0]
+        return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--agents", type=int, default=1_000_000)
+    ap.add_argument("--strategies", type=int, default=5)
+    ap.add_argument("--days", type=int, default=7)
+    ap.add_argument("--reference-slots", type=int, default=3)
+    args = ap.parse_args()
+    plain = throughput_scenario(args.agents, args.strategies, args.days)
+    organic = with_feed(plain)
+    adsim.run(with_feed(throughput_scenario(20_000, 2, 1)))  # compile outside the timings
+
+    rates = {}
+    for label, scenario in (("feed off", plain), ("feed on", organic)):
+        t = time.perf_counter()
+        result = adsim.run(scenario)
+        seconds = time.perf_counter() - t
+        auctions = sum(float(r.daily["auctions"].sum()) for r in result.records)
+        rates[label] = auctions / seconds
+        print(f"{label}: whole run {seconds:.1f} s, {auctions / 1e6:.1f}M auctions, "
+              f"{rates[label] / 1e6:.2f}M auctions/s")  # fmt: skip
+    print(f"feed on / feed off: {rates['feed on'] / rates['feed off']:.2f} (target >= 0.5)")
+
+    # The busiest evening slots of day 0 go through the Python source too.
+    probe = FeedProbe(set(range(19, 19 + args.reference_slots)))
+    engine_feed.run_feed_slot = probe
+    try:
+        result = adsim.run(organic)
+    finally:
+        engine_feed.run_feed_slot = run_feed_slot
+    feed = result.records[0].feed
+    print(f"feed kernel: {probe.kernel_s:.2f} s over the run; {probe.ranked:,} candidates "
+          f"ranked ({probe.ranked / probe.kernel_s / 1e6:.2f}M/s), {probe.edges:,} share edges "
+          f"tried ({probe.edges / probe.kernel_s / 1e6:.2f}M/s over the kernel's time); "
+          f"{feed.shares_dropped} shares met a full inbox")  # fmt: skip
+    if probe.reference_s > 0:
+        kernel_rate = probe.ref_ranked / probe.ref_kernel_s
+        ref_rate = probe.ref_ranked / probe.reference_s
+        print(f"same {args.reference_slots} slots, outputs identical: kernel "
+              f"{kernel_rate / 1e6:.2f}M candidates/s, plain Python {ref_rate / 1e3:.1f}k/s, "
+              f"ratio {kernel_rate / ref_rate:,.0f}x")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
