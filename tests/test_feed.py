@@ -92,12 +92,13 @@ def baseline():
 
 
 def test_reach_share_falls_as_the_page_grows(baseline):
-    for rec in baseline.records:
-        small, big = _reach_share(rec, "@small"), _reach_share(rec, "@big")
-        # Page weight x (followers / 1,000)^-0.25: 20x the followers, ~0.47x the weight, so
-        # about half the reach share (measured ~0.54); the small page's ~2 posts x 40 agents
-        # give a relative sd near 11%, far inside the 0.8 bound.
-        assert big < 0.8 * small
+    small = np.mean([_reach_share(rec, "@small") for rec in baseline.records])
+    big = np.mean([_reach_share(rec, "@big") for rec in baseline.records])
+    # Page weight x (followers / 1,000)^-0.15: 20x the followers, 0.64x the weight, so about
+    # two thirds of the reach share. Per replicate the small page's 2 posts x ~35 agents
+    # reached give a relative sd near 12% and the big page's ~4%, so the ratio of the two
+    # replicates' means has an sd near 0.06: the 0.85 bound is 3 sd above the expected ratio.
+    assert big < 0.85 * small
 
 
 def test_twitter_preset_reach_share_is_in_the_public_range(baseline):
@@ -204,16 +205,22 @@ def test_reach_share_does_not_depend_on_the_agents_scale_split(baseline):
         assert fine_share == pytest.approx(coarse_share, rel=0.2), handle
 
 
-def test_organic_vs_paid_scenario_runs_from_the_cli(capsys):
+@pytest.mark.parametrize(
+    ("file", "names"),
+    [
+        ("organic_vs_paid.yaml", ("broad_paid", "young_foodies_paid", "post_daily_plus",
+                                  "hashtags", "contest", "influencer")),
+        ("toms_withoutshoes.yaml", ("promoted_broad", "without_shoes", "more_brand_posts")),
+    ],
+)  # fmt: skip
+def test_organic_scenarios_run_from_the_cli(file, names, capsys):
     from conftest import SCENARIOS
 
     from adsim.cli import main
 
-    assert main(["run", str(SCENARIOS / "organic_vs_paid.yaml"), "--no-progress"]) == 0
+    assert main(["run", str(SCENARIOS / file), "--no-progress"]) == 0
     text = capsys.readouterr().out
-    for name in ("broad_paid", "young_foodies_paid", "post_daily_plus", "hashtags", "contest",
-                 "influencer"):  # fmt: skip
-        assert name in text
+    assert all(name in text for name in names)
 
 
 def test_a_tactic_that_spends_without_installs_ranks_last_not_missing():

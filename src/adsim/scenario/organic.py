@@ -31,8 +31,8 @@ __all__ = ["FEED_PRESETS", "AlgorithmChange", "Feed", "OrganicTactic", "PostingP
 # and engagement per follower inside the public ranges above (tests/test_feed.py measures).
 FEED_PRESETS: dict[str, dict[str, float]] = {
     "twitter": {
-        "candidates_per_session": 1500.0, "recency_half_life_h": 4.0, "page_weight": 6.5,
-        "page_size_exponent": 0.25, "like_rate": 0.007, "share_rate": 0.002,
+        "candidates_per_session": 1500.0, "recency_half_life_h": 4.0, "page_weight": 5.0,
+        "page_size_exponent": 0.15, "like_rate": 0.007, "share_rate": 0.002,
         "recommended_share": 0.0,
     },
     "facebook": {
