@@ -43,7 +43,18 @@ METRIC_DOCS: dict[str, tuple[str, str]] = {
 # Columns that count people or events: written as whole numbers.
 COUNT_COLUMNS = frozenset(
     m for m, (unit, _) in METRIC_DOCS.items() if unit in ("count", "people")
-) | {"reach_cum", "views", "likes", "shares", "link_clicks", "page_followers"}
+) | {
+    "reach_cum",
+    "views",
+    "likes",
+    "shares",
+    "link_clicks",
+    "page_followers",
+    "ads",
+    "brand_posts",
+    "baseline",
+    "credited_not_caused",
+}
 
 _RANGE = (
     "With replicates > 1, every metric also has `<metric>_lo` and `<metric>_hi`: the 5th and "
@@ -138,6 +149,24 @@ FILES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
             "link_clicks": ("count", "Clicks on its app link"),
             "installs": ("count", "Installs its link clicks drove, in its own world"),
             "engagement_rate": ("share", "(likes + shares) / views"),
+        },
+    ),
+    "install_sources.csv": (
+        "What caused the installs in each strategy's world over the run (replicate means, real "
+        "installs). An install belongs to what set its time: an ad (click or view), a brand "
+        "post's link seen directly or through a share, or nothing (the baseline: people who "
+        "install anyway). For an organic tactic, its world (no ads).",
+        {
+            "strategy": ("", "The strategy's or tactic's name"),
+            "ads": ("count", "Installs the world's ads caused (or brought forward)"),
+            "brand_posts": ("count", "Installs from a brand post's link, seen directly"),
+            "shares": ("count", "Installs from a brand post's link, seen through a share"),
+            "baseline": ("count", "Installs with no ad and no post behind them"),
+            "credited_not_caused": (
+                "count",
+                "Installs attribution credits to the strategy that its ads did not cause "
+                "(what attributed installs overstate)",
+            ),
         },
     ),
     "scenario.json": ("The scenario as run, with every default filled in.", {}),

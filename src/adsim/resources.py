@@ -132,7 +132,9 @@ def estimate_memory(p: Params) -> MemoryEstimate:
             plan.posts_per_day * max(0.0, min(plan.end_h, p.horizon_h) - plan.start_h) / 24 + 1
             for plan in p.feed.plans
         )
+        worlds_seen_by_feed = n_worlds + 1 + n_tactics  # each: the time and way the feed set
         engine += n * (FEED_INBOX_BYTES_PER_AGENT + 8 * (1 + n_tactics) + 3 * n_tactics)
+        engine += n * 9 * worlds_seen_by_feed
         engine += n * posts / 8 + 4 * edges + 4 * account_follows
     return MemoryEstimate(
         base=BASE_BYTES,

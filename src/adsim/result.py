@@ -36,6 +36,7 @@ OUTPUT_FILES = (
     "win_matrix.csv",
     "audience_overlap.csv",
     "posts.csv",
+    "install_sources.csv",
     "scenario.json",
     "manifest.json",
 )  # manifest last
@@ -295,6 +296,20 @@ class Result:
         frame = pd.concat(parts, keys=DIMENSIONS, names=["dimension", None])
         return frame.reset_index(level=0).reset_index(drop=True)
 
+    def install_sources(self) -> pd.DataFrame:
+        """What caused the installs in each strategy's world (replicate means, real installs):
+        its ads, brand posts, shares of them, or the baseline (people who install anyway);
+        and ``credited_not_caused``, installs attribution credits to the strategy that its ads
+        did not cause. For organic tactics, the tactic's world (ads: none)."""
+        import pandas as pd
+
+        from .engine.sim import INSTALL_SOURCES
+
+        mean = np.mean([r.install_sources * r.scale for r in self.records], axis=0)
+        return pd.DataFrame(
+            mean, index=pd.Index(self.strategies, name="strategy"), columns=INSTALL_SOURCES
+        )
+
     def posts(self) -> pd.DataFrame:
         """One row per organic post and replicate (empty without the feed): who posted it,
         when, and what it did. Counts are real people and events (agents x scale);
@@ -437,6 +452,7 @@ class Result:
                 tmp / "audience_overlap.csv", index_label="strategy", float_format="%.4g"
             )
             for_output(self.posts()).to_csv(tmp / "posts.csv", index=False)
+            for_output(self.install_sources()).to_csv(tmp / "install_sources.csv")
             scenario = self.scenario.model_dump(mode="json", by_alias=True)
             (tmp / "scenario.json").write_text(json.dumps(scenario, indent=2) + "\n")
             manifest = self.manifest(command)

@@ -109,6 +109,12 @@ class OrganicFeed:
         self.seen = np.zeros((capacity, (n + 63) // 64), dtype=np.uint64)
         # Worlds without paid ads: the organic baseline (row 0) and one per tactic.
         self.extra_install_time = np.repeat(pop.organic_install_h[None, :], 1 + n_tactics, axis=0)
+        # What the feed caused: the install time it set in each world, and whether via a share
+        # (an install later pulled forward by an ad no longer matches: the ad caused it).
+        self.paid_feed_time = np.full((n_paid_worlds, n), np.nan)
+        self.paid_feed_share = np.zeros((n_paid_worlds, n), dtype=np.bool_)
+        self.extra_feed_time = np.full((1 + n_tactics, n), np.nan)
+        self.extra_feed_share = np.zeros((1 + n_tactics, n), dtype=np.bool_)
         self.tactic_views = np.zeros((n_tactics, n), dtype=np.uint16)
         self.tactic_driven = np.zeros((n_tactics, n), dtype=np.bool_)
         days = p.horizon_days
@@ -189,6 +195,8 @@ class OrganicFeed:
             pop.episode_end_h, p.intent_install_odds_mult, p.install_hour_mult,
             p.install_delay_median_h, p.install_delay_sigma, paid_install_time,
             self.extra_install_time, self.tactic_views, self.tactic_driven,
+            self.paid_feed_time, self.paid_feed_share, self.extra_feed_time,
+            self.extra_feed_share,
         )  # fmt: skip
         self.share_edges_tried += edges
         self.shares_dropped += dropped

@@ -39,7 +39,13 @@ from .pacing import PacingController
 from .recorder import SlotRecorder
 from .worlds import WorldLayout
 
-__all__ = ["Engine", "RunRecord"]
+__all__ = ["INSTALL_SOURCES", "Engine", "RunRecord", "install_sources"]
+
+# What caused the installs of a world within the horizon: ads (an ad's click or view set the
+# install time), brand posts and shares (an organic post's link, seen directly or through a
+# share), baseline (people who would install with no ads and no posts); and how many installs
+# credited to the strategy its ads did not cause (attribution's overstatement).
+INSTALL_SOURCES = ("ads", "brand_posts", "shares", "baseline", "credited_not_caused")
 
 UNCAPPED = np.inf
 # ASSUMPTION: when it sizes a frequency-capped audience, the forecast takes about half of a
@@ -68,6 +74,8 @@ class RunRecord:
     learning_days: int  # ... within this many days
     # {dimension: (group labels, {metric: (S, G)})}, see adsim.breakdown
     breakdowns: dict[str, tuple[tuple[str, ...], dict[str, np.ndarray]]]
+    # (S, len(INSTALL_SOURCES)) agents: what caused the installs in each strategy's world
+    install_sources: np.ndarray | None = None
     # Columns [0, n_paid) are paid strategies, the rest organic tactics (with the feed on).
     n_paid: int = 0
     feed: FeedRecord | None = None
@@ -441,7 +449,52 @@ class Engine:
             ),
             n_paid=len(p.strategies),
         )
-        return record if feed is None else with_tactics(record, feed, p, pop, self.masks)
+        rows = world_of[rep]
+        record.install_sources = install_sources(
+            self.install_time[rows], pop.organic_install_h, p.horizon_h,
+            None if self.feed is None else self.feed.paid_feed_time[rows],
+            None if self.feed is None else self.feed.paid_feed_share[rows],
+            credit[rows] == rep[:, None],
+        )  # fmt: skip
+        if self.feed is None:
+            return record
+        n_tactics = len(p.feed.tactic_names)
+        organic_rows = self.feed.extra_install_time[1:]
+        tactic_sources = install_sources(
+            organic_rows, pop.organic_install_h, p.horizon_h, self.feed.extra_feed_time[1:],
+            self.feed.extra_feed_share[1:], np.zeros((n_tactics, pop.n), dtype=np.bool_),
+        )  # fmt: skip
+        record.install_sources = np.concatenate([record.install_sources, tactic_sources])
+        return with_tactics(record, feed, p, pop, self.masks)
+
+
+def install_sources(
+    install_time: np.ndarray,
+    organic_install_h: np.ndarray,
+    horizon_h: float,
+    feed_time: np.ndarray | None,
+    feed_share: np.ndarray | None,
+    credited: np.ndarray,
+) -> np.ndarray:
+    """(worlds, len(INSTALL_SOURCES)) counts of what caused each world's installs within the
+    horizon: a time still equal to the one the feed set is the feed's, one equal to the
+    pre-drawn organic time is the baseline's, and any other an ad's (ads only ever bring an
+    install forward). ``credited`` marks the installs attribution credits to the strategy."""
+    installed = (install_time >= 0) & (install_time < horizon_h)
+    by_feed = np.zeros_like(installed) if feed_time is None else install_time == feed_time
+    via_share = by_feed & (False if feed_share is None else feed_share)
+    baseline = ~by_feed & (install_time == organic_install_h[None, :])
+    ads = installed & ~by_feed & ~baseline
+    return np.stack(
+        [
+            ads.sum(axis=1),
+            (installed & by_feed & ~via_share).sum(axis=1),
+            (installed & via_share).sum(axis=1),
+            (installed & baseline).sum(axis=1),
+            (installed & credited & ~ads).sum(axis=1),
+        ],
+        axis=1,
+    )
 
 
 def with_tactics(

@@ -86,6 +86,8 @@ def run_feed_slot(
     app_available, install_odds, ep_ptr, ep_start, ep_end, intent_mult, install_hour_mult,
     delay_median_h, delay_sigma, paid_install_time, extra_install_time, tactic_views,
     tactic_driven,
+    # what the feed caused: the install time it set per world and person, and via a share?
+    paid_feed_time, paid_feed_share, extra_feed_time, extra_feed_share,
 ):  # fmt: skip
     """Process one slot's sessions. Updates the posts' counters and seen bits, the inboxes,
     the install times of every world and each tactic's views and driven installs per person
@@ -206,12 +208,16 @@ def run_feed_slot(
                 for w_ in range(n_paid_worlds):
                     if t < paid_install_time[w_, i] and t_install < paid_install_time[w_, i]:
                         paid_install_time[w_, i] = t_install
+                        paid_feed_time[w_, i] = t_install
+                        paid_feed_share[w_, i] = depth > 0
             home = 0 if tactic < 0 else 1 + tactic
             for r in range(n_extra):
                 if tactic >= 0 and r != home:
                     continue
                 if t < extra_install_time[r, i] and t_install < extra_install_time[r, i]:
                     extra_install_time[r, i] = t_install
+                    extra_feed_time[r, i] = t_install
+                    extra_feed_share[r, i] = depth > 0
                     if r > 0 and r != home:  # a standing post pre-empts the tactic's install
                         tactic_driven[r - 1, i] = False
                     if r == home:
