@@ -263,3 +263,35 @@ def test_install_sources_add_up_and_show_what_attribution_overstates():
         s["ads"] == 0
         and s["brand_posts"] + s["shares"] >= tactics.summary().loc["more_posts", "installs"]
     )
+
+
+def test_report_shows_organic_posts_and_install_causes(tmp_path):
+    import base64
+    from html.parser import HTMLParser
+
+    result = adsim.run(Scenario.model_validate(_with_tactics(_feed_scenario())), replicates=2)
+    path = result.report(tmp_path / "r.html")
+
+    class Organic(HTMLParser):
+        inside, images, text = False, 0, ""
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "section":
+                self.inside = a.get("id") == "organic"
+            if tag == "img" and self.inside:
+                png = base64.b64decode(a["src"].split(",", 1)[1])
+                self.images += png.startswith(b"\x89PNG")
+
+        def handle_data(self, data):
+            if self.inside:
+                self.text += data
+
+    parser = Organic()
+    parser.feed(path.read_text())
+    assert parser.images == 1
+    for words in ("more_posts", "(standing)", "reach share 24h", "credited_not_caused"):
+        assert words in parser.text
+    # Posts less than 24 h before the end have no 24 h reach share.
+    late = result.posts()["time_h"] + 24 > 48
+    assert result.posts().loc[late, "reach_share_24h"].isna().all()

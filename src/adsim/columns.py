@@ -142,7 +142,11 @@ FILES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
                 "people",
                 "Distinct people who saw it: followers, sharers' followers, topic browsers",
             ),
-            "reach_share_24h": ("share", "Share of the page's followers who saw it within 24 h"),
+            "reach_share_24h": (
+                "share",
+                "Share of the page's followers who saw it within 24 h (empty for posts less "
+                "than 24 h before the run's end)",
+            ),
             "likes": ("count", "Likes"),
             "shares": ("count", "Shares: the size of its cascade"),
             "cascade_depth": ("hops", "Longest chain of shares (0: nobody shared it)"),

@@ -29,6 +29,7 @@ REPORT_SECTIONS: tuple[tuple[str, str], ...] = (
     ("reach", "Reach and frequency"),
     ("audience", "Audiences"),
     ("breakdowns", "Who saw the ads"),
+    ("organic", "Organic posts, and what caused the installs"),
     ("assumptions", "What the scenario assumes"),
     ("caveats", "What this does and does not tell you"),
 )
@@ -81,6 +82,8 @@ class ReportData:
     audience_overlap: pd.DataFrame | None
     scenario: dict[str, Any]
     manifest: dict[str, Any]
+    posts: pd.DataFrame | None = None  # one row per organic post and replicate
+    install_sources: pd.DataFrame | None = None  # per strategy: installs by cause
 
     @classmethod
     def from_result(cls, result: Result) -> ReportData:
@@ -92,6 +95,8 @@ class ReportData:
             audience_overlap=result.audience_overlap(),
             scenario=result.scenario.model_dump(mode="json", by_alias=True),
             manifest=result.manifest(),
+            posts=result.posts(),
+            install_sources=result.install_sources(),
         )
 
     @classmethod
@@ -125,7 +130,78 @@ class ReportData:
             ),
             scenario=json.loads(scenario_file.read_text()) if scenario_file.is_file() else {},
             manifest=json.loads((folder / "manifest.json").read_text()),
+            posts=_optional_csv(folder / "posts.csv"),
+            install_sources=_optional_csv(folder / "install_sources.csv", "strategy"),
         )
+
+
+def _optional_csv(path: Path, index_col: str | None = None) -> pd.DataFrame | None:
+    """A file that runs saved by older versions do not have."""
+    import pandas as pd
+
+    return pd.read_csv(path, index_col=index_col) if path.is_file() else None
+
+
+def _organic(data: ReportData) -> str:
+    """Per tactic: posts, reach share, engagement, cascades, installs; the posts' plot; and
+    what caused each strategy's installs."""
+    from . import plots
+
+    parts = []
+    posts = data.posts
+    if posts is None or posts.empty:
+        parts.append(
+            "<p class='note'>No organic posts: the scenario has no organic feed "
+            "(<code>platform.feed</code>, <code>posting</code>, <code>organic_tactics</code>)."
+            "</p>"
+        )
+    else:
+        by = posts.groupby("tactic", sort=False)
+        table = _html_table(
+            {
+                "posts": by.size() / max(1, posts["replicate"].nunique()),
+                "reach share 24h": by["reach_share_24h"].mean(),
+                "views per post": by["views"].mean(),
+                "shares per post": by["shares"].mean(),
+                "posts shared": by["shares"].apply(lambda x: (x > 0).mean()),
+                "deepest cascade": by["cascade_depth"].max(),
+                "installs per post": by["installs"].mean(),
+            },
+            {"reach share 24h": "pct", "posts shared": "pct"},
+        )
+        parts.append(table)
+        parts.append(
+            "<p class='note'>Per replicate. Reach share: the share of the page's followers who "
+            "saw a post within 24 h. Shares: a post's cascade; depth: its longest chain of "
+            "shares.</p>"
+        )
+        parts.append(_img(plots.organic_chart(posts), "organic posts: reach share and cascades"))
+    if data.install_sources is not None:
+        src = data.install_sources
+        parts.append("<h3>What caused the installs in each strategy's world</h3>")
+        parts.append(_html_table({c: src[c] for c in src.columns}, {}))
+        parts.append(
+            "<p class='note'>Installs over the run (replicate means): caused by the world's "
+            "ads, by brand posts seen directly or through shares, or by nothing (the baseline: "
+            "people who install anyway). <em>credited_not_caused</em>: installs attribution "
+            "credits to the strategy that its ads did not cause.</p>"
+        )
+    return "".join(parts)
+
+
+def _html_table(columns: dict[str, Any], kinds: dict[str, str]) -> str:
+    """A small HTML table from named columns sharing an index (the row labels)."""
+    names = list(columns)
+    index = list(next(iter(columns.values())).index)
+    head = "<tr><th></th>" + "".join(f"<th>{html.escape(n)}</th>" for n in names) + "</tr>"
+    rows = []
+    for label in index:
+        cells = "".join(
+            f"<td>{html.escape(fmt(float(columns[n][label]), kinds.get(n, 'int')))}</td>"
+            for n in names
+        )
+        rows.append(f"<tr><td>{html.escape(str(label))}</td>{cells}</tr>")
+    return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def _img(fig, alt: str) -> str:
@@ -264,6 +340,7 @@ def render_html(data: ReportData) -> str:
         for by in DIMENSIONS
         if (data.breakdown["dimension"] == by).any()
     )
+    body["organic"] = _organic(data)
     body["assumptions"] = _assumptions(data.scenario, m)
     body["caveats"] = _CAVEATS
     sections = "".join(

@@ -22,6 +22,7 @@ __all__ = [
     "breakdown_chart",
     "cpi_chart",
     "daily_chart",
+    "organic_chart",
     "png_base64",
     "reach_chart",
     "win_matrix_chart",
@@ -216,4 +217,37 @@ def breakdown_chart(frame: pd.DataFrame, by: str) -> Figure:
         ax.set_title(f"{title} by {by}")
         ax.grid(axis="y", alpha=0.3)
     axes[0].legend(fontsize=8)
+    return fig
+
+
+def organic_chart(posts: pd.DataFrame) -> Figure:
+    """Each post's 24 h reach share of its page's followers over time, by tactic; and the
+    distribution of cascade sizes (shares per post)."""
+    fig = _figure(11, 3.4)
+    axes = fig.subplots(1, 2)
+    tactics = list(dict.fromkeys(posts["tactic"]))
+    for name, color in zip(tactics, _colors(len(tactics)), strict=True):
+        mine = posts[posts["tactic"] == name]
+        axes[0].scatter(mine["time_h"] / 24.0, 100 * mine["reach_share_24h"], s=12,
+                        color=color, label=name, alpha=0.7)  # fmt: skip
+    axes[0].set_title("reach share of followers in 24 h (%)")
+    axes[0].set_xlabel("day posted")
+    axes[0].set_ylim(bottom=0)
+    axes[0].grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    # Cascade sizes as a complementary CDF (log share of posts): the share of posts with at
+    # least x shares, the usual view of a heavy-tailed size distribution.
+    sizes = np.sort(posts["shares"].to_numpy(dtype=float))
+    shared = sizes[sizes > 0]
+    if shared.size:
+        at_least = (
+            1.0 - np.arange(shared.size) / sizes.size - (sizes.size - shared.size) / sizes.size
+        )
+        axes[1].step(shared, at_least, where="post", color="#4c72b0")
+        axes[1].set_yscale("log")
+        axes[1].set_xlim(left=0)
+    axes[1].set_title(f"cascades: {100 * (sizes == 0).mean():.0f}% of posts never shared")
+    axes[1].set_xlabel("shares (x)")
+    axes[1].set_ylabel("share of posts with at least x")
+    axes[1].grid(alpha=0.3)
     return fig
