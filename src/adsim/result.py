@@ -303,7 +303,7 @@ class Result:
         did not cause. For organic tactics, the tactic's world (ads: none)."""
         import pandas as pd
 
-        from .engine.sim import INSTALL_SOURCES
+        from .engine.recorder import INSTALL_SOURCES
 
         mean = np.mean([r.install_sources * r.scale for r in self.records], axis=0)
         return pd.DataFrame(

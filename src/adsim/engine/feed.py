@@ -11,18 +11,24 @@ every comparison.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import simpy
 
+from ..breakdown import breakdowns
 from ..kernels.feed import POST_COUNTERS, run_feed_slot, transpose_csr
 from ..params import Params
 from ..population import Population
 from ..rng import Streams
+from ..segments import overlap_matrix
+from .recorder import install_sources
 
-__all__ = ["FeedRecord", "OrganicFeed"]
+if TYPE_CHECKING:
+    from .sim import RunRecord
+
+__all__ = ["FeedRecord", "OrganicFeed", "with_tactics"]
 
 # Shared posts a person's inbox holds at once (a share to a full inbox is dropped, and
 # counted). ASSUMPTION: a feed rarely surfaces more than a few shared brand posts at once.
@@ -50,7 +56,9 @@ class FeedRecord:
     tactic_reach_cum: np.ndarray  # (D, T) distinct people its posts reached by each day's end
     world_installs_daily: np.ndarray  # (1 + T, D) installs in the baseline and tactic worlds
     tactic_budget_usd: np.ndarray  # (T,) real USD the tactic costs over the run
+    tactic_account: np.ndarray  # (T,) the posting account, -1 for none
     tactic_audience_agents: np.ndarray  # (T,) followers of the posting account
+    tactic_install_sources: np.ndarray  # (T, len(INSTALL_SOURCES)): causes in its world
     tactic_views: np.ndarray  # (T, N) views per person, for breakdowns
     tactic_driven: np.ndarray  # (T, N) bool, the person's install came from the tactic
     share_edges_tried: int
@@ -94,7 +102,6 @@ class OrganicFeed:
         # Posts, appended in time order as the calendar publishes them.
         self.n_posts = 0
         self.post_time = np.zeros(capacity)
-        self.post_plan = np.zeros(capacity, dtype=np.int64)
         self.post_uid = np.zeros(capacity, dtype=np.int64)
         self.published = [0] * len(f.plans)
         self.post_account = np.zeros(capacity, dtype=np.int64)
@@ -124,7 +131,6 @@ class OrganicFeed:
         self.share_edges_tried = 0
         self.shares_dropped = 0
         self.candidates_ranked = 0
-        self.n_paid_worlds = n_paid_worlds
         followers = np.diff(pop.account_ptr).astype(np.float64) * p.scale
         size = np.maximum(followers, 1.0) / REFERENCE_PAGE_FOLLOWERS
         self.account_weight = f.page_weight * size ** (-f.page_size_exponent)
@@ -155,7 +161,6 @@ class OrganicFeed:
         j = self.n_posts
         self.n_posts += 1
         self.post_time[j] = t
-        self.post_plan[j] = k
         self.post_uid[j] = k * POST_UID_STRIDE + self.published[k]
         self.published[k] += 1
         self.post_account[j] = plan.account
@@ -241,7 +246,10 @@ class OrganicFeed:
                 for t in range(n_tactics)
             ]
         )
-        account_of = {plan.tactic: plan.account for plan in f.plans if plan.tactic >= 0}
+        tactic_account = np.full(n_tactics, -1, dtype=np.int64)
+        for plan in f.plans:
+            if plan.tactic >= 0:
+                tactic_account[plan.tactic] = plan.account
         followers = np.diff(self.pop.account_ptr)
         reach = np.array([int(np.unpackbits(self.seen[j].view(np.uint8)).sum()) for j in range(n)])
         return FeedRecord(
@@ -262,11 +270,69 @@ class OrganicFeed:
             tactic_reach_cum=self.tactic_reach_cum,
             world_installs_daily=np.stack([daily_installs(row) for row in self.extra_install_time]),
             tactic_budget_usd=budget,
-            tactic_audience_agents=np.array(
-                [followers[account_of[t]] if t in account_of else 0 for t in range(n_tactics)]
+            tactic_account=tactic_account,
+            tactic_audience_agents=np.where(tactic_account >= 0, followers[tactic_account], 0),
+            tactic_install_sources=install_sources(
+                self.extra_install_time[1:],
+                self.pop.organic_install_h,
+                p.horizon_h,
+                self.extra_feed_time[1:],
+                self.extra_feed_share[1:],
+                np.zeros((n_tactics, self.pop.n), dtype=np.bool_),
             ),
             tactic_views=self.tactic_views,
             tactic_driven=self.tactic_driven,
             share_edges_tried=self.share_edges_tried,
             shares_dropped=self.shares_dropped,
         )
+
+
+def with_tactics(
+    rec: RunRecord, feed: FeedRecord, p: Params, pop: Population, masks: np.ndarray
+) -> RunRecord:
+    """``rec`` with the organic tactics appended as columns after the paid strategies: what
+    they spent and showed, the installs their posts drove, and their worlds' installs against
+    the organic baseline's."""
+    n_tactics = len(feed.tactic_names)
+    days = p.horizon_days
+
+    def cat(paid: np.ndarray, organic: np.ndarray) -> np.ndarray:
+        return np.concatenate([paid, organic.astype(paid.dtype)], axis=1)
+
+    daily = {}
+    for k, v in rec.daily.items():
+        organic = feed.tactic_daily.get(k, np.zeros((days, n_tactics)))
+        if k == "installs_click":
+            organic = feed.tactic_installs_daily
+        daily[k] = cat(v, organic)
+    tactic_masks = np.zeros((n_tactics, pop.n), dtype=np.uint8)
+    for t, a in enumerate(feed.tactic_account):
+        if a >= 0:
+            tactic_masks[t, pop.followers_of(a)] = 1
+    merged = rec.breakdowns
+    if n_tactics:
+        credit = np.where(feed.tactic_driven, np.arange(n_tactics)[:, None], -1)
+        organic = breakdowns(
+            p, pop, np.arange(n_tactics), np.arange(n_tactics), feed.tactic_views,
+            np.zeros(feed.tactic_views.shape, dtype=np.float32), credit,
+        )  # fmt: skip
+        merged = {
+            by: (labels, {m: np.concatenate([v, organic[by][1][m]]) for m, v in ms.items()})
+            for by, (labels, ms) in rec.breakdowns.items()
+        }
+    return replace(
+        rec,
+        strategy_names=rec.strategy_names + feed.tactic_names,
+        audience_agents=np.concatenate([rec.audience_agents, feed.tactic_audience_agents]),
+        audience_overlap=overlap_matrix(np.concatenate([masks, tactic_masks])),
+        budget_total_usd=np.concatenate([rec.budget_total_usd, feed.tactic_budget_usd]),
+        daily=daily,
+        reach_cum=cat(rec.reach_cum, feed.tactic_reach_cum),
+        installs_with=cat(rec.installs_with, feed.world_installs_daily[1:].T),
+        installs_without=cat(
+            rec.installs_without, np.repeat(feed.world_installs_daily[:1].T, n_tactics, axis=1)
+        ),
+        breakdowns=merged,
+        install_sources=np.concatenate([rec.install_sources, feed.tactic_install_sources]),
+        feed=feed,
+    )

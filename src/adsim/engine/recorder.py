@@ -6,7 +6,13 @@ import numpy as np
 
 from ..kernels.auction import SLOT_COUNTERS
 
-__all__ = ["SlotRecorder"]
+__all__ = ["INSTALL_SOURCES", "SlotRecorder", "install_sources"]
+
+# What caused the installs of a world within the horizon: ads (an ad's click or view set the
+# install time), brand posts and shares (an organic post's link, seen directly or through a
+# share), baseline (people who would install with no ads and no posts); and how many installs
+# credited to the strategy its ads did not cause (attribution's overstatement).
+INSTALL_SOURCES = ("ads", "brand_posts", "shares", "baseline", "credited_not_caused")
 
 
 class SlotRecorder:
@@ -40,3 +46,32 @@ class SlotRecorder:
         out = {name: daily(v) for name, v in self.counts.items()}
         out["spend_sim_usd"] = daily(self.spend_sim_usd)
         return out
+
+
+def install_sources(
+    install_time: np.ndarray,
+    organic_install_h: np.ndarray,
+    horizon_h: float,
+    feed_time: np.ndarray | None,
+    feed_share: np.ndarray | None,
+    credited: np.ndarray,
+) -> np.ndarray:
+    """(worlds, len(INSTALL_SOURCES)) counts of what caused each world's installs within the
+    horizon: a time still equal to the one the feed set is the feed's, one equal to the
+    pre-drawn organic time is the baseline's, and any other an ad's (ads only ever bring an
+    install forward). ``credited`` marks the installs attribution credits to the strategy."""
+    installed = (install_time >= 0) & (install_time < horizon_h)
+    by_feed = np.zeros_like(installed) if feed_time is None else install_time == feed_time
+    via_share = by_feed & (False if feed_share is None else feed_share)
+    baseline = ~by_feed & (install_time == organic_install_h[None, :])
+    ads = installed & ~by_feed & ~baseline
+    return np.stack(
+        [
+            ads.sum(axis=1),
+            (installed & by_feed & ~via_share).sum(axis=1),
+            (installed & via_share).sum(axis=1),
+            (installed & baseline).sum(axis=1),
+            (installed & credited & ~ads).sum(axis=1),
+        ],
+        axis=1,
+    )

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,19 +33,14 @@ from ..params import BID_AUTO, Params, calendar_days
 from ..population import Population
 from ..rng import Streams, lognormal_table
 from ..segments import audience_masks, overlap_matrix
-from .feed import FeedRecord, OrganicFeed
+from .feed import FeedRecord, OrganicFeed, with_tactics
 from .optimiser import PlatformOptimiser
 from .pacing import PacingController
-from .recorder import SlotRecorder
+from .recorder import SlotRecorder, install_sources
 from .worlds import WorldLayout
 
-__all__ = ["INSTALL_SOURCES", "Engine", "RunRecord", "install_sources"]
+__all__ = ["Engine", "RunRecord"]
 
-# What caused the installs of a world within the horizon: ads (an ad's click or view set the
-# install time), brand posts and shares (an organic post's link, seen directly or through a
-# share), baseline (people who would install with no ads and no posts); and how many installs
-# credited to the strategy its ads did not cause (attribution's overstatement).
-INSTALL_SOURCES = ("ads", "brand_posts", "shares", "baseline", "credited_not_caused")
 
 UNCAPPED = np.inf
 # ASSUMPTION: when it sizes a frequency-capped audience, the forecast takes about half of a
@@ -431,6 +426,7 @@ class Engine:
         without = np.stack(
             [organic_daily if w < 0 else world_installs[w] for w in lay.without], axis=1
         )
+        rows = world_of[rep]  # each strategy's world
         record = RunRecord(
             strategy_names=p.strategy_names,
             scale=p.scale,
@@ -439,109 +435,20 @@ class Engine:
             budget_total_usd=np.array([s.budget_total_usd for s in p.strategies]),
             daily=daily,
             reach_cum=self.reach_cum,
-            installs_with=world_installs[world_of[rep]].T,
+            installs_with=world_installs[rows].T,
             installs_without=without,
             max_price_sim_usd=self.max_price,
             learning_installs=p.learning_installs,
             learning_days=p.learning_days,
             breakdowns=breakdowns(
-                p, pop, rep, world_of[rep], self.freq_total, self.spend_agent, credit
+                p, pop, rep, rows, self.freq_total, self.spend_agent, credit
             ),
             n_paid=len(p.strategies),
-        )
-        rows = world_of[rep]
-        record.install_sources = install_sources(
-            self.install_time[rows], pop.organic_install_h, p.horizon_h,
-            None if self.feed is None else self.feed.paid_feed_time[rows],
-            None if self.feed is None else self.feed.paid_feed_share[rows],
-            credit[rows] == rep[:, None],
+            install_sources=install_sources(
+                self.install_time[rows], pop.organic_install_h, p.horizon_h,
+                None if self.feed is None else self.feed.paid_feed_time[rows],
+                None if self.feed is None else self.feed.paid_feed_share[rows],
+                credit[rows] == rep[:, None],
+            ),
         )  # fmt: skip
-        if self.feed is None:
-            return record
-        n_tactics = len(p.feed.tactic_names)
-        organic_rows = self.feed.extra_install_time[1:]
-        tactic_sources = install_sources(
-            organic_rows, pop.organic_install_h, p.horizon_h, self.feed.extra_feed_time[1:],
-            self.feed.extra_feed_share[1:], np.zeros((n_tactics, pop.n), dtype=np.bool_),
-        )  # fmt: skip
-        record.install_sources = np.concatenate([record.install_sources, tactic_sources])
-        return with_tactics(record, feed, p, pop, self.masks)
-
-
-def install_sources(
-    install_time: np.ndarray,
-    organic_install_h: np.ndarray,
-    horizon_h: float,
-    feed_time: np.ndarray | None,
-    feed_share: np.ndarray | None,
-    credited: np.ndarray,
-) -> np.ndarray:
-    """(worlds, len(INSTALL_SOURCES)) counts of what caused each world's installs within the
-    horizon: a time still equal to the one the feed set is the feed's, one equal to the
-    pre-drawn organic time is the baseline's, and any other an ad's (ads only ever bring an
-    install forward). ``credited`` marks the installs attribution credits to the strategy."""
-    installed = (install_time >= 0) & (install_time < horizon_h)
-    by_feed = np.zeros_like(installed) if feed_time is None else install_time == feed_time
-    via_share = by_feed & (False if feed_share is None else feed_share)
-    baseline = ~by_feed & (install_time == organic_install_h[None, :])
-    ads = installed & ~by_feed & ~baseline
-    return np.stack(
-        [
-            ads.sum(axis=1),
-            (installed & by_feed & ~via_share).sum(axis=1),
-            (installed & via_share).sum(axis=1),
-            (installed & baseline).sum(axis=1),
-            (installed & credited & ~ads).sum(axis=1),
-        ],
-        axis=1,
-    )
-
-
-def with_tactics(
-    rec: RunRecord, feed: FeedRecord, p: Params, pop: Population, masks: np.ndarray
-) -> RunRecord:
-    """``rec`` with the organic tactics appended as columns after the paid strategies: what
-    they spent and showed, the installs their posts drove, and their worlds' installs against
-    the organic baseline's."""
-    n_tactics = len(feed.tactic_names)
-    days = p.horizon_days
-
-    def cat(paid: np.ndarray, organic: np.ndarray) -> np.ndarray:
-        return np.concatenate([paid, organic.astype(paid.dtype)], axis=1)
-
-    daily = {}
-    for k, v in rec.daily.items():
-        organic = feed.tactic_daily.get(k, np.zeros((days, n_tactics)))
-        if k == "installs_click":
-            organic = feed.tactic_installs_daily
-        daily[k] = cat(v, organic)
-    tactic_masks = np.zeros((n_tactics, pop.n), dtype=np.uint8)
-    accounts = {plan.tactic: plan.account for plan in p.feed.plans if plan.tactic >= 0}
-    for t, a in accounts.items():
-        tactic_masks[t, pop.followers_of(a)] = 1
-    merged = rec.breakdowns
-    if n_tactics:
-        credit = np.where(feed.tactic_driven, np.arange(n_tactics)[:, None], -1)
-        organic = breakdowns(
-            p, pop, np.arange(n_tactics), np.arange(n_tactics), feed.tactic_views,
-            np.zeros(feed.tactic_views.shape, dtype=np.float32), credit,
-        )  # fmt: skip
-        merged = {
-            by: (labels, {m: np.concatenate([v, organic[by][1][m]]) for m, v in ms.items()})
-            for by, (labels, ms) in rec.breakdowns.items()
-        }
-    return replace(
-        rec,
-        strategy_names=rec.strategy_names + feed.tactic_names,
-        audience_agents=np.concatenate([rec.audience_agents, feed.tactic_audience_agents]),
-        audience_overlap=overlap_matrix(np.concatenate([masks, tactic_masks])),
-        budget_total_usd=np.concatenate([rec.budget_total_usd, feed.tactic_budget_usd]),
-        daily=daily,
-        reach_cum=cat(rec.reach_cum, feed.tactic_reach_cum),
-        installs_with=cat(rec.installs_with, feed.world_installs_daily[1:].T),
-        installs_without=cat(
-            rec.installs_without, np.repeat(feed.world_installs_daily[:1].T, n_tactics, axis=1)
-        ),
-        breakdowns=merged,
-        feed=feed,
-    )
+        return record if feed is None else with_tactics(record, feed, p, pop, self.masks)
