@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ def built():
     data = scenario_dict()
     data["population"]["agents"] = 20000
     data["population"]["scale"] = 5
+    data.setdefault("platform", {})["feed"] = {"preset": "twitter"}  # the feed reads the graph
     p = to_params(Scenario.model_validate(data))
     return p, build_population(p, Streams(p.seed))
 
@@ -33,6 +35,18 @@ def test_same_seed_same_population(built):
     other = build_population(p, Streams(p.seed + 1))
     assert not np.array_equal(pop.age, other.age)
     assert not np.array_equal(pop.follow_dst, other.follow_dst)
+
+
+def test_no_feed_no_graph_and_nothing_else_changes(built):
+    """Only the feed reads agent follows: without it the graph is skipped, and every other
+    attribute keeps its draws (the graph has its own stream)."""
+    p, pop = built
+    bare = build_population(replace(p, feed=None), Streams(p.seed))
+    assert bare.follow_dst.size == 0 and np.all(bare.follow_ptr == 0)
+    assert pop.follow_dst.size > 0
+    for name, value in vars(pop).items():
+        if isinstance(value, np.ndarray) and not name.startswith("follow_"):
+            np.testing.assert_array_equal(value, getattr(bare, name), err_msg=name)
 
 
 def _binomial_tol(prob: float, n: int, sds: float = 4.0) -> float:

@@ -100,7 +100,7 @@ def estimate_memory(p: Params) -> MemoryEstimate:
         n_inst, n_worlds = n_strat * n_strat, n_strat + 1
     else:
         n_inst, n_worlds = n_strat, n_strat
-    edges = p.graph_mean_follows * n
+    edges = p.graph_mean_follows * n if p.feed is not None else 0.0  # built for the feed only
     account_follows = sum(a.follower_agents for a in p.accounts)
     features_per_agent = 0.0
     for name in p.optimiser_features:
@@ -140,7 +140,7 @@ def estimate_memory(p: Params) -> MemoryEstimate:
         base=BASE_BYTES,
         population=round(n * POPULATION_BYTES_PER_AGENT + 4 * account_follows),
         follow_graph=round(4 * edges),
-        graph_build=round(n * GRAPH_BUILD_BYTES_PER_AGENT + 4 * edges),
+        graph_build=round((n * GRAPH_BUILD_BYTES_PER_AGENT if edges else 0) + 4 * edges),
         engine=round(engine),
         run_temporaries=round(max(setup, per_slot)),
     )

@@ -202,11 +202,17 @@ def build_population(p: Params, streams: Streams) -> Population:
     account_ptr, account_followers = _account_followers(p, streams, d, interests)
     order = np.argsort(d["region"], kind="stable")
     region_ptr = np.searchsorted(d["region"][order], np.arange(len(p.region_names) + 1))
-    follow_ptr, follow_dst = follow_graph(
-        streams.key("graph"), d["region"], interests, order, region_ptr.astype(np.int64),
-        p.graph_mean_follows, p.graph_degree_exponent, p.graph_popularity_sigma,
-        p.graph_region_homophily, p.graph_interest_homophily,
-    )  # fmt: skip
+    if p.feed is not None:
+        follow_ptr, follow_dst = follow_graph(
+            streams.key("graph"), d["region"], interests, order, region_ptr.astype(np.int64),
+            p.graph_mean_follows, p.graph_degree_exponent, p.graph_popularity_sigma,
+            p.graph_region_homophily, p.graph_interest_homophily,
+        )  # fmt: skip
+    else:
+        # Only the organic feed reads agent-to-agent follows; the graph is a third of a paid-only
+        # replicate's time. Its draws come from its own hashed stream, so skipping it changes
+        # no other draw.
+        follow_ptr, follow_dst = np.zeros(p.n_agents + 1, dtype=np.int64), np.zeros(0, np.int32)
     available = p.app_os_available[d["device"]]
     fit = _fit(p, streams, d, interests, account_ptr, account_followers, available)
     # Install odds after an intended click: store_cvr's odds at average fit, times fit and
