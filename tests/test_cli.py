@@ -46,7 +46,9 @@ def test_run_table_and_outputs(small_file, tmp_path, capsys):
 
 
 def test_run_csv_and_json(small_file, capsys):
-    assert main(["run", str(small_file), "--format", "csv", "--seed", "4"]) == 0
+    assert (
+        main(["run", str(small_file), "--format", "csv", "--seed", "4", "--replicates", "1"]) == 0
+    )
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("strategy,audience_size,spend_usd")
     assert len(lines) == 3

@@ -182,6 +182,14 @@ FILES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
             "seed": ("", "The seed used"),
             "replicates": ("", "Number of replicates"),
             "strategies": ("", "Strategy names, in order"),
+            "ranking": (
+                "",
+                "How sure the CPI ranking is: `leader`, `p_best` per strategy (share of "
+                "Bayesian-bootstrap draws of the paired replicates in which it is cheapest), "
+                "`replicates_needed` per pair (paired replicates for a 95% interval of the CPI "
+                "difference to exclude zero) and `stopping` (how `--replicates auto` stopped; "
+                "null otherwise)",
+            ),
             "command": ("", "The command line that produced the run (null from Python)"),
             "created_utc": ("", "When the results were written (ISO 8601, UTC)"),
             "versions": ("", "Versions of adsim, Python, numpy, numba and pandas"),

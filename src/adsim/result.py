@@ -27,7 +27,17 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-__all__ = ["INTERVAL", "METRICS", "OUTPUT_FILES", "Result", "for_output"]
+    from .confidence import Confidence
+
+__all__ = [
+    "INTERVAL",
+    "METRICS",
+    "OUTPUT_FILES",
+    "Result",
+    "for_output",
+    "record_metrics",
+    "summary_frame",
+]
 
 OUTPUT_FILES = (
     "summary.csv",
@@ -129,6 +139,51 @@ def record_metrics(rec: RunRecord) -> dict[str, np.ndarray]:
     }
 
 
+def unbounded_costs(metric: str, stacked: dict[str, np.ndarray]) -> np.ndarray:
+    """Per-replicate values of ``metric`` where a cost per unit with spend but no units is
+    +inf (unbounded), not missing: it ranks last, as it should."""
+    v = stacked[metric]
+    if metric not in COSTS_PER_UNIT:
+        return np.where(np.isfinite(v), v, np.nan)
+    spent = stacked["spend_usd"] > 0
+    return np.where(np.isnan(v) & spent, np.inf, v)
+
+
+def summary_frame(stacked: dict[str, np.ndarray], strategies: list[str]) -> pd.DataFrame:
+    """One row per strategy from per-replicate metrics (metric -> (replicates, strategies)),
+    with ``<metric>_lo``/``_hi`` (the 5th and 95th percentiles) when there are several.
+
+    Counts are replicate means. Rates and unit costs are ratios of those means (CPI = mean
+    spend / mean installs): a mean of per-replicate CPIs would drop the replicates without
+    installs and make a tactic that rarely converts look cheap. In the ranges such a
+    replicate's cost per install is unbounded (shown as ∞).
+    """
+    import pandas as pd
+
+    replicates = next(iter(stacked.values())).shape[0]
+    means: dict[str, np.ndarray] = {}
+    cols: dict[str, np.ndarray] = {}
+    # All-NaN columns (a strategy with no installs in any replicate) stay NaN, quietly.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for m, v in stacked.items():
+            finite = np.where(np.isfinite(v), v, np.nan)
+            means[m] = np.nanmean(finite, axis=0)
+        for m in stacked:
+            if m in RATIO_OF_MEANS:
+                num, den, times = RATIO_OF_MEANS[m]
+                cols[m] = _ratio(means[num], means[den], times)
+                if m == "icpi_usd":
+                    cols[m] = np.where(means[den] > 0, cols[m], np.nan)
+            else:
+                cols[m] = means[m]
+            if m == "audience_size":  # report the mean as a platform would: rounded
+                cols[m] = np.array([platform_round(x) for x in np.nan_to_num(cols[m])], dtype=float)
+            if replicates > 1:
+                cols[f"{m}_lo"], cols[f"{m}_hi"] = _quantiles(unbounded_costs(m, stacked))
+    return pd.DataFrame(cols, index=pd.Index(strategies, name="strategy"))
+
+
 @dataclass
 class Result:
     """The outcome of :func:`adsim.run`: one :class:`RunRecord` per replicate."""
@@ -136,6 +191,8 @@ class Result:
     scenario: Scenario
     seed: int
     records: list[RunRecord]
+    # How an adaptive run (replicates="auto") stopped: rule, settled, p_best, leader.
+    stopping: dict | None = None
 
     @property
     def strategies(self) -> list[str]:
@@ -162,50 +219,12 @@ class Result:
 
     def summary(self) -> pd.DataFrame:
         """One row per strategy and, with R > 1, ``<metric>_lo``/``_hi``: the 5th and 95th
-        percentiles across replicates.
-
-        Counts are replicate means. Rates and unit costs are ratios of those means (CPI = mean
-        spend / mean installs): a mean of per-replicate CPIs would drop the replicates without
-        installs and make a tactic that rarely converts look cheap. In the ranges such a
-        replicate's cost per install is unbounded (shown as ∞).
-        """
-        import pandas as pd
-
-        stacked = self._stack()
-        means: dict[str, np.ndarray] = {}
-        cols: dict[str, np.ndarray] = {}
-        # All-NaN columns (a strategy with no installs in any replicate) stay NaN, quietly.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            for m, v in stacked.items():
-                finite = np.where(np.isfinite(v), v, np.nan)
-                means[m] = np.nanmean(finite, axis=0)
-            for m in stacked:
-                if m in RATIO_OF_MEANS:
-                    num, den, times = RATIO_OF_MEANS[m]
-                    cols[m] = _ratio(means[num], means[den], times)
-                    if m == "icpi_usd":
-                        cols[m] = np.where(means[den] > 0, cols[m], np.nan)
-                else:
-                    cols[m] = means[m]
-                if m == "audience_size":  # report the mean as a platform would: rounded
-                    cols[m] = np.array(
-                        [platform_round(x) for x in np.nan_to_num(cols[m])], dtype=float
-                    )
-                if self.replicates > 1:
-                    ranked = self._unbounded_costs(m, stacked)
-                    cols[f"{m}_lo"], cols[f"{m}_hi"] = _quantiles(ranked)
-        return pd.DataFrame(cols, index=pd.Index(self.strategies, name="strategy"))
+        percentiles across replicates (see :func:`summary_frame`)."""
+        return summary_frame(self._stack(), self.strategies)
 
     @staticmethod
     def _unbounded_costs(metric: str, stacked: dict[str, np.ndarray]) -> np.ndarray:
-        """Per-replicate values of ``metric`` where a cost per unit with spend but no units
-        is +inf (unbounded), not missing: it ranks last, as it should."""
-        v = stacked[metric]
-        if metric not in COSTS_PER_UNIT:
-            return np.where(np.isfinite(v), v, np.nan)
-        spent = stacked["spend_usd"] > 0
-        return np.where(np.isnan(v) & spent, np.inf, v)
+        return unbounded_costs(metric, stacked)
 
     def cpi_win_matrix(self, metric: str = "cpi_usd") -> pd.DataFrame:
         """Share of paired replicates in which the row strategy has a lower ``metric`` than the
@@ -220,6 +239,19 @@ class Result:
             wins = (a < b).mean(axis=0)
         np.fill_diagonal(wins, np.nan)
         return pd.DataFrame(wins, index=self.strategies, columns=self.strategies)
+
+    def confidence(self, metric: str = "cpi_usd") -> Confidence:
+        """How sure the ranking by ``metric`` (``cpi_usd`` or ``icpi_usd``) is: each strategy's
+        P(best) and the paired replicates needed to separate each pair (see
+        :mod:`adsim.confidence`)."""
+        from .confidence import COST_UNITS, ranking_confidence
+
+        if metric not in COST_UNITS:
+            raise ValueError(f"rank by one of {', '.join(COST_UNITS)}, not {metric!r}")
+        stacked = self._stack()
+        return ranking_confidence(
+            stacked["spend_usd"], stacked[COST_UNITS[metric]], self.strategies, metric, self.seed
+        )
 
     def audience_overlap(self) -> pd.DataFrame:
         """Share of the row strategy's audience also in the column strategy's (mean over
@@ -403,6 +435,7 @@ class Result:
             "seed": self.seed,
             "replicates": self.replicates,
             "strategies": self.strategies,
+            "ranking": self._ranking_manifest(),
             "command": command,
             "created_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "versions": {
@@ -412,6 +445,28 @@ class Result:
                 "numba": numba.__version__,
                 "pandas": pd.__version__,
             },
+        }
+
+    def _ranking_manifest(self) -> dict:
+        """P(best) per strategy and the replicates needed per pair, by CPI."""
+        conf = self.confidence("cpi_usd")
+
+        def num(x: float) -> float | None:
+            return None if not np.isfinite(x) else round(float(x), 4)
+
+        return {
+            "metric": conf.metric,
+            "leader": conf.leader,
+            "p_best": {s: num(v) for s, v in zip(conf.strategies, conf.p_best, strict=True)},
+            "replicates_needed": {
+                a: {
+                    b: num(conf.replicates_needed[i, j])
+                    for j, b in enumerate(conf.strategies)
+                    if i != j
+                }
+                for i, a in enumerate(conf.strategies)
+            },
+            "stopping": self.stopping,
         }
 
     def summary_csv(self) -> str:

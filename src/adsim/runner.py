@@ -1,21 +1,39 @@
-"""Run a scenario: one or more replicates, each an independent seed."""
+"""Run a scenario: one or more replicates, each an independent seed, here or in parallel."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
 
+from .confidence import AUTO_MAX_REPLICATES, AUTO_THRESHOLD, MIN_REPLICATES
 from .engine import Engine, RunRecord
+from .parallel import Executor, available_cores
 from .params import Params, to_params
 from .population import build_population
-from .resources import check_memory
+from .resources import available_memory_bytes, check_memory, estimate_memory
 from .result import Result
 from .rng import Streams
-from .scenario import Scenario
+from .scenario import Scenario, load_scenario, scenario_from_dict
 
-__all__ = ["run", "run_replicate"]
+__all__ = ["AUTO_MAX_REPLICATES", "AUTO_THRESHOLD", "as_scenario", "run", "run_replicate"]
 
 ProgressFn = Callable[[int, int, int], None]  # (replicate, slots done, slots total)
+# Below this many agent-days a replicate takes about a second: starting worker processes
+# (each imports numba and loads the kernels) would cost more than it saves.
+PARALLEL_MIN_AGENT_DAYS = 1_500_000
+
+
+def as_scenario(scenario: Scenario | Mapping[str, Any] | str | Path) -> Scenario:
+    """A validated Scenario from a Scenario, a mapping (as in a YAML file) or a file path."""
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, str | Path):
+        return load_scenario(scenario)
+    if isinstance(scenario, Mapping):
+        return scenario_from_dict(dict(scenario))
+    raise TypeError(f"expected a Scenario, a mapping or a path, got {type(scenario).__name__}")
 
 
 def run_replicate(p: Params, replicate: int, progress: ProgressFn | None = None) -> RunRecord:
@@ -41,24 +59,92 @@ def _raise_interrupt(exc: BaseException) -> None:
         cause = cause.__cause__ or cause.__context__
 
 
+def default_workers(p: Params, tasks: int, max_memory_bytes: int | None = None) -> int:
+    """Local processes for ``tasks`` replicates of ``p``: one per core, as many as memory holds
+    (each holds one replicate), and one when replicates are too small to gain from them."""
+    if tasks < 2 or p.n_agents * p.horizon_h / 24.0 < PARALLEL_MIN_AGENT_DAYS:
+        return 1
+    limit = max_memory_bytes if max_memory_bytes is not None else available_memory_bytes()
+    per_worker = estimate_memory(p).peak
+    fit = tasks if limit is None else max(1, int(limit // max(1, per_worker)))
+    return max(1, min(available_cores(), tasks, fit))
+
+
+@dataclass
+class _Batches:
+    """Replicates in batches through one executor, keeping their records in replicate order."""
+
+    p: Params
+    executor: Executor
+    progress: ProgressFn | None
+    records: list[RunRecord]
+
+    def add(self, count: int) -> None:
+        start = len(self.records)
+        tasks = [(self.p, r) for r in range(start, start + count)]
+        serial = self.executor.client is None and self.executor.workers == 1
+        if serial:  # in this process: slot-level progress
+            tasks = [(self.p, r, self.progress) for r in range(start, start + count)]
+        done: dict[int, RunRecord] = {}
+        for k, record in self.executor.map_unordered(run_replicate, tasks):
+            done[k] = record
+            if self.progress is not None and not serial:
+                self.progress(start + k, self.p.n_slots, self.p.n_slots)
+        self.records.extend(done[k] for k in range(count))
+
+
 def run(
-    scenario: Scenario,
+    scenario: Scenario | Mapping[str, Any] | str | Path,
     seed: int | None = None,
-    replicates: int = 1,
+    replicates: int | Literal["auto"] = 1,
     progress: ProgressFn | None = None,
     max_memory_bytes: int | None = None,
+    workers: int | None = None,
+    client: Any | None = None,
+    rank_by: str = "cpi_usd",
 ) -> Result:
-    """Run ``scenario`` (``seed`` overrides the scenario's) for ``replicates`` seeds.
+    """Run ``scenario`` (a Scenario, a mapping or a file path; ``seed`` overrides its seed).
 
-    Replicate r uses the streams of ``(seed, r)``, so replicate 0 equals a single run. A run
-    whose estimated peak memory exceeds ``max_memory_bytes`` (default: the memory available
-    now) raises ``MemoryLimitError`` before anything is built.
+    Replicate r uses the streams of ``(seed, r)``, so replicate 0 equals a single run, and
+    the records do not depend on where or in which order replicates ran. ``replicates="auto"``
+    runs batches until the cheapest strategy by ``rank_by`` is settled (P(best) >=
+    ``AUTO_THRESHOLD``, see :mod:`adsim.confidence`) or ``AUTO_MAX_REPLICATES`` have run.
+
+    Replicates run on ``workers`` local processes (default: one per core when replicates are
+    large enough to gain), or on a Dask cluster through ``client`` (a
+    ``distributed.Client``). A run whose estimated peak memory exceeds ``max_memory_bytes``
+    (default: the memory available now) raises ``MemoryLimitError`` before anything is built.
     """
-    if replicates < 1:
-        raise ValueError("replicates must be at least 1")
+    scenario = as_scenario(scenario)
+    auto = replicates == "auto"
+    if not auto and (not isinstance(replicates, int) or replicates < 1):
+        raise ValueError("replicates must be a whole number of at least 1, or 'auto'")
     p = to_params(scenario)
     check_memory(p, max_memory_bytes)
     if seed is not None:
         p = replace(p, seed=int(seed))
-    records = [run_replicate(p, r, progress) for r in range(replicates)]
-    return Result(scenario=scenario, seed=p.seed, records=records)
+    first = AUTO_MAX_REPLICATES if auto else int(replicates)
+    if workers is None:
+        workers = default_workers(p, first, max_memory_bytes)
+    records: list[RunRecord] = []
+    stopping: dict[str, Any] | None = None
+    with Executor(workers, client) as ex:
+        batches = _Batches(p, ex, progress, records)
+        if not auto:
+            batches.add(int(replicates))
+        else:
+            batch = max(2, workers if client is None else len(client.nthreads()))
+            batches.add(max(MIN_REPLICATES, batch))
+            while True:
+                conf = Result(scenario=scenario, seed=p.seed, records=records).confidence(rank_by)
+                if conf.settled(AUTO_THRESHOLD) or len(records) >= AUTO_MAX_REPLICATES:
+                    break
+                batches.add(min(batch, AUTO_MAX_REPLICATES - len(records)))
+            stopping = {
+                "rule": f"P(best by {rank_by}) >= {AUTO_THRESHOLD} or {AUTO_MAX_REPLICATES} "
+                "replicates",
+                "settled": conf.settled(AUTO_THRESHOLD),
+                "p_best": conf.p_leader,
+                "leader": conf.leader,
+            }
+    return Result(scenario=scenario, seed=p.seed, records=records, stopping=stopping)

@@ -4,11 +4,12 @@ readable error, progress display, and stopping cleanly on Ctrl-C or SIGTERM."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 import textwrap
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,12 +23,16 @@ __all__ = [
     "MAX_MEMORY_HELP",
     "Parser",
     "Progress",
+    "SchedulerError",
     "Terminated",
+    "add_execution_arguments",
     "add_scenario_arguments",
     "announce_compile",
+    "dask_client",
     "install_signal_handlers",
     "int_at_least",
     "load",
+    "replicates_arg",
     "size",
     "stop_if_signalled",
 ]
@@ -53,6 +58,56 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:
         self.print_usage(sys.stderr)
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def replicates_arg(text: str) -> int | str:
+    """--replicates: a whole number of at least 1, or auto."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    return int_at_least(1)(text)
+
+
+def add_execution_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where replicates (and sweep points) run: local processes, or a Dask cluster."""
+    parser.add_argument(
+        "--workers",
+        type=int_at_least(1),
+        metavar="N",
+        help="local worker processes (default: one per core when replicates are large enough "
+        "to gain, each with its share of the cores' threads)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask distributed cluster, e.g. tcp://10.0.0.5:8786 (needs "
+        "pip install 'adsim[dask]'; workers need adsim installed)",
+    )
+
+
+class SchedulerError(RuntimeError):
+    """The Dask scheduler cannot be used (not installed, unreachable)."""
+
+
+@contextlib.contextmanager
+def dask_client(address: str | None, timeout_s: float = 20.0) -> Iterator[object | None]:
+    """A ``distributed.Client`` connected to ``address`` for the block (None: no cluster)."""
+    if address is None:
+        yield None
+        return
+    try:
+        from distributed import Client
+    except ImportError:
+        raise SchedulerError(
+            "Dask is not installed: pip install 'adsim[dask]' (distributed)"
+        ) from None
+    try:
+        client = Client(address, timeout=timeout_s)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise SchedulerError(f"cannot connect to {address}: {exc}") from None
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 def int_at_least(minimum: int) -> Callable[[str], int]:
@@ -127,9 +182,12 @@ class Progress:
     """Progress over replicates x slots: a rich bar on a terminal, otherwise a plain line on
     stderr at every tenth of a replicate (logs and CI show a long run is alive)."""
 
-    def __init__(self, console: Console, replicates: int, enabled: bool = True) -> None:
+    def __init__(
+        self, console: Console, replicates: int, enabled: bool = True, auto: bool = False
+    ) -> None:
         self.console = console
         self.replicates = replicates
+        self.auto = auto  # replicates is then a maximum
         self.enabled = enabled
         self.bar = None
         self._last_tenth = (-1, -1)
@@ -146,8 +204,9 @@ class Progress:
             self.bar.__enter__()
             self._task = self.bar.add_task("building the population", total=None)
         elif self.enabled:
+            many = f"up to {self.replicates}" if self.auto else f"{self.replicates}"
             self.console.print(
-                f"running {self.replicates} replicate(s); each builds its population first",
+                f"running {many} replicate(s); each builds its population first",
                 markup=False,
                 highlight=False,
             )
@@ -157,7 +216,7 @@ class Progress:
         stop_if_signalled()
         if not self.enabled:
             return
-        label = f"replicate {replicate + 1}/{self.replicates}"
+        label = f"replicate {replicate + 1}/{'≤' if self.auto else ''}{self.replicates}"
         if self.bar is not None:
             self.bar.update(self._task, description=label, completed=done, total=total)
             return

@@ -11,13 +11,17 @@ from pathlib import Path
 
 from rich.console import Console
 
+from ..confidence import AUTO_MAX_REPLICATES, AUTO_THRESHOLD, MIN_REPLICATES
 from .common import (
     EXIT_BAD_INPUT,
     Progress,
+    SchedulerError,
+    add_execution_arguments,
     add_scenario_arguments,
     announce_compile,
-    int_at_least,
+    dask_client,
     load,
+    replicates_arg,
     stop_if_signalled,
 )
 
@@ -27,6 +31,8 @@ EXAMPLES = """\
 examples:
   adsim run scenarios/quickstart.yaml
   adsim run scenarios/wazypark_spain.yaml --replicates 5 --out out/w --report
+  adsim run scenarios/wazypark_spain.yaml --replicates 1   # one quick draw, no ranges
+  adsim run big.yaml --scheduler tcp://10.0.0.5:8786       # replicates on a Dask cluster
   adsim run my.yaml --seed 3 --format csv > summary.csv
 """
 
@@ -42,12 +48,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_scenario_arguments(run)
     run.add_argument(
         "--replicates",
-        type=int_at_least(1),
-        default=1,
-        metavar="N",
-        help="independent runs (new population and draws each); ranges need N > 1 "
-        "(default: 1; 20+ to rank close strategies)",
+        type=replicates_arg,
+        default="auto",
+        metavar="N|auto",
+        help="independent runs (new population and draws each), or auto: run batches until "
+        f"the cheapest strategy has P(best) >= {AUTO_THRESHOLD:.0%}% (at least "
+        f"{MIN_REPLICATES}, at most {AUTO_MAX_REPLICATES}) (default: auto)",
     )
+    run.add_argument(
+        "--rank-by",
+        choices=["cpi", "icpi"],
+        default="cpi",
+        help="the cost that ranks strategies for --replicates auto and 'how sure' (default: cpi)",
+    )
+    add_execution_arguments(run)
     run.add_argument(
         "--out",
         type=Path,
@@ -126,14 +140,22 @@ def command(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     if not args.no_progress:
         announce_compile(err)
-    with Progress(err, args.replicates, enabled=not args.no_progress) as progress:
+    shown = AUTO_MAX_REPLICATES if args.replicates == "auto" else args.replicates
+    with Progress(
+        err, shown, enabled=not args.no_progress, auto=args.replicates == "auto"
+    ) as progress:
         try:  # a run that cannot fit is refused before anything is built
-            result = run(
-                scenario, seed=args.seed, replicates=args.replicates, progress=progress,
-                max_memory_bytes=args.max_memory,
-            )  # fmt: skip
+            with dask_client(args.scheduler) as client:
+                result = run(
+                    scenario, seed=args.seed, replicates=args.replicates, progress=progress,
+                    max_memory_bytes=args.max_memory, workers=args.workers, client=client,
+                    rank_by=f"{args.rank_by}_usd",
+                )  # fmt: skip
         except MemoryLimitError as exc:
             err.print(f"{args.scenario}: {exc}", markup=False, highlight=False)
+            return EXIT_BAD_INPUT
+        except SchedulerError as exc:
+            err.print(f"--scheduler: {exc}", markup=False, highlight=False)
             return EXIT_BAD_INPUT
     stop_if_signalled()
     report = None

@@ -13,7 +13,14 @@ if TYPE_CHECKING:
 
     from ..result import Result
 
-__all__ = ["TABLE_COLUMNS", "audience_table", "breakdown_table", "print_fitting", "result_tables"]
+__all__ = [
+    "TABLE_COLUMNS",
+    "audience_table",
+    "breakdown_table",
+    "confidence_lines",
+    "print_fitting",
+    "result_tables",
+]
 
 # (column, header, format) in the order a planner reads them.
 TABLE_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -124,6 +131,45 @@ def result_tables(result: Result, console: Console) -> None:
             "",
             [str(n) for n in wins.columns],
             [(str(name), [fmt(v, "pct") for v in row]) for name, row in wins.iterrows()],
+        )
+    confidence_lines(result, console)
+
+
+def confidence_lines(result: Result, console: Console, metric: str = "cpi_usd") -> None:
+    """How sure the ranking is: one sentence, and with replicates P(best) per strategy and the
+    paired replicates that would separate each from the leader."""
+    conf = result.confidence(metric)
+    reps = result.replicates
+    if reps > 1 and len(conf.strategies) > 1 and conf.leader is not None:
+        lead = conf.strategies.index(conf.leader)
+        needed = []
+        for k in range(len(conf.strategies)):
+            n = float(conf.replicates_needed[lead, k])
+            if k == lead:
+                needed.append("leader")
+            elif math.isnan(n):
+                needed.append("-")
+            else:
+                needed.append("∞" if math.isinf(n) else f"{int(n):,}")
+        print_fitting(
+            console,
+            f"How sure: P(lowest {metric.removesuffix('_usd').upper()}) and paired replicates "
+            f"to separate each from {conf.leader} (95%)",
+            "",
+            conf.strategies,
+            [
+                ("P(best)", [fmt(v, "pct") for v in conf.p_best]),
+                ("replicates needed", needed),
+            ],
+        )
+    console.print(conf.sentence(), markup=False, highlight=False)
+    if result.stopping is not None:
+        how = "settled" if result.stopping["settled"] else "not settled at the maximum"
+        console.print(
+            f"replicates=auto: stopped after {reps} replicates ({how}; rule: "
+            f"{result.stopping['rule']})",
+            markup=False,
+            highlight=False,
         )
 
 

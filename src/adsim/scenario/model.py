@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
-from typing import Literal
+from collections.abc import Iterator, Mapping
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -208,3 +208,16 @@ class Scenario(Model):
         """SHA-256 of the canonical JSON form: identifies the scenario in a run's manifest."""
         canonical = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def with_changes(self, changes: Mapping[str, Any], source: str = "") -> Scenario:
+        """A validated copy with ``changes`` (path -> value or callable) applied; strategies and
+        other named items are addressed by name: ``{"strategies.broad.budget.daily_usd": 200}``.
+        See :mod:`adsim.scenario.edit`."""
+        from .edit import with_changes
+
+        return with_changes(self, changes, source)
+
+    @property
+    def strategy_names(self) -> list[str]:
+        """Paid strategies, then organic tactics: the rows of a run's summary."""
+        return [s.name for s in self.strategies] + [t.name for t in self.organic_tactics]

@@ -1,0 +1,129 @@
+"""A sweep's result store: one Parquet file per finished (point, replicate), and a manifest.
+
+Each task's rows are written to a temporary file and renamed into place (``os.replace`` is
+atomic on one file system): a file under ``runs/`` is always whole, so a sweep killed at any
+moment loses no finished task, and re-running the same sweep skips the tasks whose file exists
+(none is run or written twice). The manifest holds the sweep's *fingerprint* (a hash of the
+base scenario, the points, the replicates and the seed): a folder holding another sweep is
+refused instead of being mixed with it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["SweepStore", "SweepStoreError", "fingerprint"]
+
+RUN_FILE = "p{point:05d}-r{replicate:04d}.parquet"
+
+
+class SweepStoreError(ValueError):
+    """The folder cannot hold this sweep (another sweep's results, or not adsim's)."""
+
+
+def fingerprint(identity: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of what decides a sweep's rows."""
+    return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+class SweepStore:
+    """The folder ``root``: ``manifest.json``, ``points.csv`` and ``runs/*.parquet``."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.runs = self.root / "runs"
+
+    def open(self, identity: dict[str, Any], manifest: dict[str, Any], force: bool = False) -> int:
+        """Start or resume the sweep ``identity``; returns the number of finished tasks found.
+        ``force`` discards another sweep's results in the folder instead of refusing."""
+        fp = fingerprint(identity)
+        path = self.root / "manifest.json"
+        if path.exists():
+            try:
+                old = json.loads(path.read_text())
+            except (OSError, ValueError):
+                old = {}
+            if old.get("fingerprint") != fp:
+                if not force:
+                    raise SweepStoreError(
+                        f"{self.root} holds another sweep ({old.get('sweep', 'unknown')}); "
+                        "choose a new folder, or --force to discard its results"
+                    )
+                self._clear()
+        elif self.root.exists() and any(self.root.iterdir()):
+            if not force:
+                raise SweepStoreError(
+                    f"{self.root} is not empty and holds no sweep; choose a new folder, or "
+                    "--force to replace adsim's files in it"
+                )
+            self._clear()
+        self.runs.mkdir(parents=True, exist_ok=True)
+        for stale in self.runs.glob(".*.partial"):  # a write cut off by a kill
+            stale.unlink(missing_ok=True)
+        found = len(self.finished())
+        started = json.loads(path.read_text()).get("started_utc") if found else None
+        self._write_json(
+            "manifest.json",
+            {**manifest, "fingerprint": fp, "started_utc": started or _now(), "finished_utc": None},
+        )
+        return found
+
+    def _clear(self) -> None:
+        shutil.rmtree(self.runs, ignore_errors=True)
+        for name in ("manifest.json", "points.csv", "rows.parquet", "summary.csv"):
+            (self.root / name).unlink(missing_ok=True)
+
+    def _write_json(self, name: str, data: dict) -> None:
+        tmp = self.root / f".{name}.partial"
+        tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+        os.replace(tmp, self.root / name)
+
+    def finished(self) -> set[tuple[int, int]]:
+        """(point, replicate) of every task whose rows are stored."""
+        done = set()
+        for f in self.runs.glob("p*-r*.parquet"):
+            p, r = f.stem.split("-")
+            done.add((int(p[1:]), int(r[1:])))
+        return done
+
+    def write(self, point: int, replicate: int, rows: pd.DataFrame) -> None:
+        """Store one task's rows, atomically."""
+        name = RUN_FILE.format(point=point, replicate=replicate)
+        tmp = self.runs / f".{name}.{os.getpid()}.partial"
+        rows.to_parquet(tmp, index=False)
+        os.replace(tmp, self.runs / name)
+
+    def read_rows(self) -> pd.DataFrame:
+        """Every stored row, in (point, replicate) order."""
+        import pandas as pd
+
+        files = sorted(self.runs.glob("p*-r*.parquet"))
+        if not files:
+            return pd.DataFrame()
+        return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+
+    def finish(self, files: dict[str, pd.DataFrame]) -> None:
+        """Write the sweep's tables (CSV, or Parquet by suffix) and mark the manifest finished."""
+        for name, frame in files.items():
+            tmp = self.root / f".{name}.partial"
+            if name.endswith(".parquet"):
+                frame.to_parquet(tmp, index=False)
+            else:
+                frame.to_csv(tmp, index=False)
+            os.replace(tmp, self.root / name)
+        manifest = json.loads((self.root / "manifest.json").read_text())
+        manifest["finished_utc"] = _now()
+        self._write_json("manifest.json", manifest)

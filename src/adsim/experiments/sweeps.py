@@ -1,0 +1,322 @@
+"""What-if sweeps: one scenario run at many parameter points, with common random numbers.
+
+Every point runs replicates 0..R-1 of the same seed, so point A's replicate r and point B's
+replicate r share the population and every draw that the parameters do not change: a
+difference between points is the parameters' effect, not noise. Tasks (point, replicate) run
+through :class:`adsim.parallel.Executor` (here, local processes, or Dask) and, with ``out``,
+each finished task is stored at once (:class:`SweepStore`), so a sweep resumes where it
+stopped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..engine import RunRecord
+from ..parallel import Executor
+from ..params import Params, to_params
+from ..resources import check_memory
+from ..result import METRICS, record_metrics, summary_frame
+from ..runner import as_scenario, default_workers, run_replicate
+from ..scenario import Scenario, ScenarioError
+from ..scenario.sweep import BUDGET_SCALE, SweepSpec
+from .design import design_points
+from .store import SweepStore
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .budget import BudgetCurves
+    from .robustness import Robustness
+
+__all__ = ["SweepResult", "apply_point", "sweep", "sweep_from_spec"]
+
+ProgressFn = Callable[[int, int], None]  # (tasks done, tasks in all)
+KEYS = ("point", "replicate", "strategy")
+
+
+def _scale_budget(multiplier: float) -> Callable[[dict], dict]:
+    def scaled(budget: dict) -> dict:
+        return {k: (None if v is None else v * multiplier) for k, v in budget.items()}
+
+    return scaled
+
+
+def apply_point(base: Scenario, point: Mapping[str, Any], label: str = "") -> Scenario:
+    """``base`` with one point's values set (``budget_scale`` multiplies every strategy's
+    daily and lifetime budgets), validated."""
+    changes: dict[str, Any] = {}
+    for path, value in point.items():
+        if path == BUDGET_SCALE:
+            changes["strategies.*.budget"] = _scale_budget(float(value))
+        else:
+            changes[path] = value
+    return base.with_changes(changes, source=label or f"{base.name} at {point}")
+
+
+def _rows(record: RunRecord, point: int, replicate: int, values: Mapping[str, Any]):
+    """One task's tidy rows: one per strategy, every metric and the point's values."""
+    import pandas as pd
+
+    metrics = record_metrics(record)
+    n = len(record.strategy_names)
+    frame = pd.DataFrame(
+        {
+            "point": np.full(n, point, dtype=np.int64),
+            "replicate": np.full(n, replicate, dtype=np.int64),
+            "strategy": record.strategy_names,
+            **{name: [value] * n for name, value in values.items()},
+            "budget_usd": record.budget_total_usd[:n] if record.budget_total_usd.size else np.nan,
+            **{m: metrics[m] for m in METRICS},
+        }
+    )
+    return frame
+
+
+@dataclass
+class SweepResult:
+    """A sweep's tidy rows (one per point x replicate x strategy) and its points."""
+
+    name: str
+    parameters: list[str]
+    points: pd.DataFrame  # one row per point: its parameter values
+    rows: pd.DataFrame
+    replicates: int
+    seed: int
+    rank_by: str = "cpi_usd"
+    spec: dict[str, Any] = field(default_factory=dict)
+    paid_strategies: list[str] = field(default_factory=list)  # the rest are organic tactics
+
+    @property
+    def strategies(self) -> list[str]:
+        return list(dict.fromkeys(self.rows["strategy"]))
+
+    def stacked(self, point: int) -> dict[str, np.ndarray]:
+        """metric -> (replicates, strategies) at ``point``."""
+        at = self.rows[self.rows["point"] == point]
+        wide = {m: at.pivot(index="replicate", columns="strategy", values=m) for m in METRICS}
+        return {m: v[self.strategies].to_numpy(dtype=np.float64) for m, v in wide.items()}
+
+    def summary(self) -> pd.DataFrame:
+        """Per point and strategy: the run summary's metrics (ratios of replicate means, with
+        5-95% ranges) next to the point's parameter values."""
+        import pandas as pd
+
+        frames = []
+        for k in self.points.index:
+            s = summary_frame(self.stacked(int(k)), self.strategies).reset_index()
+            for name in self.parameters:
+                s.insert(0, name, self.points.loc[k, name])
+            s.insert(0, "point", int(k))
+            frames.append(s)
+        return pd.concat(frames, ignore_index=True)
+
+    def winners(self) -> pd.DataFrame:
+        """Per point: the strategy with the lowest ``rank_by`` (a ratio of replicate means),
+        and its P(best) over the paired replicates."""
+        import pandas as pd
+
+        from ..confidence import COST_UNITS, ranking_confidence
+
+        out = []
+        for k in self.points.index:
+            st = self.stacked(int(k))
+            conf = ranking_confidence(
+                st["spend_usd"], st[COST_UNITS[self.rank_by]], self.strategies, self.rank_by,
+                self.seed,
+            )  # fmt: skip
+            out.append({"point": int(k), "winner": conf.leader, "p_best": conf.p_leader})
+        return pd.DataFrame(out).set_index("point").join(self.points)
+
+    def budget_curves(self) -> BudgetCurves:
+        """Spend -> installs and incremental installs per strategy (needs ``budget_scale``)."""
+        from .budget import BudgetCurves
+
+        return BudgetCurves.from_sweep(self)
+
+    def robustness(self) -> Robustness:
+        """How often each strategy wins across the points, and which parameters move it."""
+        from .robustness import Robustness
+
+        return Robustness.from_sweep(self)
+
+
+def sweep(
+    scenario: Scenario | Mapping[str, Any] | str | Path,
+    parameters: Mapping[str, Sequence[Any] | Mapping[str, Any]] | None = None,
+    *,
+    design: str = "grid",
+    points: Sequence[Mapping[str, Any]] = (),
+    samples: int | None = None,
+    replicates: int = 3,
+    seed: int | None = None,
+    rank_by: str = "cpi_usd",
+    workers: int | None = None,
+    client: Any | None = None,
+    out: str | Path | None = None,
+    force: bool = False,
+    progress: ProgressFn | None = None,
+    command: str | None = None,
+    name: str | None = None,
+) -> SweepResult:
+    """Run ``scenario`` at every point of a design and return the tidy rows.
+
+    ``parameters`` maps scenario paths (strategies by name, ``*`` for all; see
+    :meth:`Scenario.with_changes`) or ``budget_scale`` to a list of values or a range
+    (``{"low": 8, "high": 24}``, plus ``steps`` on a grid, ``log``, ``integer``). ``design``
+    is ``grid`` (every combination), ``points`` (the given ``points``), ``random`` or
+    ``lhs`` (``samples`` draws). With ``out``, each finished (point, replicate) is written to
+    that folder at once and a second call with the same sweep resumes it.
+    """
+    base = as_scenario(scenario)
+    data = {
+        "name": name or f"{base.name} sweep",
+        "scenario": "<given>",
+        "seed": seed,
+        "replicates": replicates,
+        "design": design,
+        "parameters": dict(parameters or {}),
+        "points": [dict(p) for p in points],
+        "samples": samples,
+        "rank_by": rank_by,
+    }
+    spec = _validate_spec(data)
+    return sweep_from_spec(
+        spec, base, workers=workers, client=client, out=out, force=force, progress=progress,
+        command=command,
+    )  # fmt: skip
+
+
+def _validate_spec(data: dict[str, Any]) -> SweepSpec:
+    from pydantic import ValidationError
+
+    from ..scenario.errors import friendly_problems
+
+    try:
+        return SweepSpec.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError("sweep", friendly_problems(exc, data, SweepSpec)) from None
+
+
+def sweep_from_spec(
+    spec: SweepSpec,
+    base: Scenario,
+    *,
+    workers: int | None = None,
+    client: Any | None = None,
+    out: str | Path | None = None,
+    force: bool = False,
+    progress: ProgressFn | None = None,
+    command: str | None = None,
+) -> SweepResult:
+    """Run a validated :class:`SweepSpec` on ``base`` (see :func:`sweep`)."""
+    import pandas as pd
+
+    seed = base.seed if spec.seed is None else spec.seed
+    pts = design_points(spec.design, spec.parameters, spec.points, spec.samples, seed)
+    names = list(dict.fromkeys(k for p in pts for k in p))
+    params: list[Params] = []
+    for k, point in enumerate(pts):
+        sc = apply_point(base, point, label=f"{spec.name}: point {k} {_show(point)}")
+        params.append(replace(to_params(sc), seed=seed))
+    biggest = max(params, key=lambda p: p.n_agents * len(p.strategies))
+    check_memory(biggest)
+    points_frame = pd.DataFrame(
+        [{n: p.get(n) for n in names} for p in pts], index=pd.Index(range(len(pts)), name="point")
+    )
+    tasks = [(k, r) for k in range(len(pts)) for r in range(spec.replicates)]
+    store = None
+    done: set[tuple[int, int]] = set()
+    if out is not None:
+        store = SweepStore(out)
+        identity = {
+            "scenario_sha256": base.digest(),
+            "points": pts,
+            "replicates": spec.replicates,
+            "seed": seed,
+        }
+        store.open(identity, _manifest(spec, base, seed, len(pts), command), force=force)
+        store.root.joinpath("points.csv").write_text(points_frame.reset_index().to_csv(index=False))
+        done = store.finished()
+    todo = [t for t in tasks if t not in done]
+    frames: dict[tuple[int, int], pd.DataFrame] = {}
+    if workers is None:
+        workers = default_workers(biggest, len(todo))
+    if progress is not None:
+        progress(len(tasks) - len(todo), len(tasks))
+    finished = len(tasks) - len(todo)
+    with Executor(workers, client) as ex:
+        runs = ex.map_unordered(run_replicate, [(params[k], r) for k, r in todo])
+        for i, record in runs:
+            k, r = todo[i]
+            rows = _rows(record, k, r, pts[k])
+            if store is not None:
+                store.write(k, r, rows)  # at once: a later interruption cannot lose it
+            else:
+                frames[(k, r)] = rows
+            finished += 1
+            if progress is not None:
+                progress(finished, len(tasks))
+    rows = (
+        store.read_rows()
+        if store is not None
+        else pd.concat([frames[t] for t in tasks], ignore_index=True)
+    )
+    rows = rows.sort_values(["point", "replicate"], kind="stable").reset_index(drop=True)
+    result = SweepResult(
+        name=spec.name,
+        parameters=names,
+        points=points_frame,
+        rows=rows,
+        replicates=spec.replicates,
+        seed=seed,
+        rank_by=spec.rank_by,
+        spec=spec.model_dump(mode="json"),
+        paid_strategies=[s.name for s in base.strategies],
+    )
+    if store is not None:
+        store.finish({"rows.parquet": rows, "summary.csv": _for_csv(result.summary())})
+    return result
+
+
+def _for_csv(frame: pd.DataFrame) -> pd.DataFrame:
+    from ..result import for_output
+
+    return for_output(frame)
+
+
+def _show(point: Mapping[str, Any]) -> str:
+    return "(" + ", ".join(f"{k}={v}" for k, v in point.items()) + ")"
+
+
+def _manifest(spec: SweepSpec, base: Scenario, seed: int, n_points: int, command: str | None):
+    import platform
+
+    import numba
+    import pandas as pd
+
+    from .. import __version__
+
+    return {
+        "sweep": spec.name,
+        "spec": json.loads(spec.model_dump_json()),
+        "scenario": base.name,
+        "scenario_sha256": base.digest(),
+        "seed": seed,
+        "points": n_points,
+        "replicates": spec.replicates,
+        "command": command,
+        "versions": {
+            "adsim": __version__,
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "numba": numba.__version__,
+            "pandas": pd.__version__,
+        },
+    }

@@ -1,0 +1,143 @@
+"""Where independent simulations run: this process, local worker processes, or a Dask cluster.
+
+A *task* is one replicate of one set of parameters; tasks share nothing, so they can run in
+any order on any machine and give the same record (every draw comes from the seed and the
+replicate number). Local workers are spawned processes from the standard library's
+``concurrent.futures``; a Dask ``distributed.Client`` runs them on a cluster. adsim keeps no
+scheduler or queue of its own.
+
+Threads: numba's parallel kernels use ``threads`` threads per task, so that workers x threads
+fit the cores. On a Dask worker with several threads, tasks take a per-process lock around the
+simulation (numba's default threading layer must not be entered from two Python threads at
+once) and use the worker's threads inside the kernels instead.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from multiprocessing import get_context
+from typing import Any
+
+__all__ = ["Executor", "available_cores", "run_tasks"]
+
+_SIM_LOCK = threading.Lock()
+
+
+def available_cores() -> int:
+    """Cores this process may use (the affinity mask, not the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _set_threads(threads: int) -> None:
+    import numba
+
+    numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
+
+
+def _in_worker(fn: Callable, args: tuple, threads: int | None) -> Any:
+    """Run one task where it landed: a local worker (threads set at start-up) or a Dask worker
+    (threads: the worker's own)."""
+    if threads is None:
+        from distributed import get_worker
+
+        threads = get_worker().state.nthreads
+    with _SIM_LOCK:
+        _set_threads(threads)
+        return fn(*args)
+
+
+class Executor:
+    """Runs tasks here, on local worker processes, or on a Dask cluster; reusable for several
+    batches (an adaptive run submits replicates until the ranking settles).
+
+    ``client`` (a ``distributed.Client``) sends tasks to its cluster; otherwise ``workers``
+    local processes run them (1: in this process, in submission order).
+    """
+
+    def __init__(self, workers: int = 1, client: Any | None = None) -> None:
+        self.client = client
+        self.workers = max(1, int(workers))
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self.close(failed=exc_type is not None)
+
+    def close(self, failed: bool = False) -> None:
+        if self._pool is None:
+            return
+        if failed:  # interrupted or failed: stop the workers instead of finishing their tasks
+            for proc in list((getattr(self._pool, "_processes", None) or {}).values()):
+                proc.terminate()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = None
+
+    def _local_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            threads = max(1, available_cores() // self.workers)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                # spawn: a fresh interpreter per worker (forking a process whose numba threads
+                # run is unsafe); a script that runs in parallel needs the usual
+                # `if __name__ == "__main__":` guard.
+                mp_context=get_context("spawn"),
+                initializer=_set_threads,
+                initargs=(threads,),
+            )
+        return self._pool
+
+    def map_unordered(
+        self, fn: Callable[..., Any], tasks: Sequence[tuple]
+    ) -> Iterator[tuple[int, Any]]:
+        """Run ``fn(*tasks[k])`` for every k and yield ``(k, result)`` as each finishes. Leaving
+        the loop early cancels the tasks that have not started."""
+        if not tasks:
+            return
+        if self.client is not None:
+            yield from _run_dask(fn, tasks, self.client)
+        elif self.workers == 1 or (len(tasks) == 1 and self._pool is None):
+            for k, args in enumerate(tasks):
+                yield k, fn(*args)
+        else:
+            pool = self._local_pool()
+            index: dict[Future, int] = {pool.submit(fn, *args): k for k, args in enumerate(tasks)}
+            pending = set(index)
+            try:
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in sorted(done, key=index.__getitem__):
+                        yield index[fut], fut.result()
+            finally:
+                for fut in pending:
+                    fut.cancel()
+
+
+def run_tasks(
+    fn: Callable[..., Any],
+    tasks: Sequence[tuple],
+    workers: int = 1,
+    client: Any | None = None,
+) -> Iterator[tuple[int, Any]]:
+    """One batch through an :class:`Executor`: yields ``(k, fn(*tasks[k]))`` as each finishes."""
+    with Executor(min(workers, max(1, len(tasks))), client) as ex:
+        yield from ex.map_unordered(fn, tasks)
+
+
+def _run_dask(fn: Callable, tasks: Sequence[tuple], client: Any) -> Iterator[tuple[int, Any]]:
+    from distributed import as_completed
+
+    futures = [client.submit(_in_worker, fn, args, None, pure=False) for args in tasks]
+    index = {f.key: k for k, f in enumerate(futures)}
+    try:
+        for fut in as_completed(futures):
+            yield index[fut.key], fut.result()
+    finally:
+        client.cancel([f for f in futures if not f.done()])
