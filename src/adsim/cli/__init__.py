@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from rich.console import Console
 
-from . import author, inspect, run
+from . import author, inspect, run, sweep
 from .common import Parser, Terminated, install_signal_handlers
 
 __all__ = ["main"]
@@ -26,7 +26,8 @@ EPILOG = """\
 start here:
   adsim init my_scenario.yaml        write a commented starter scenario
   adsim validate my_scenario.yaml    check it
-  adsim run my_scenario.yaml --replicates 10 --out out/mine --report
+  adsim run my_scenario.yaml --out out/mine --report
+  adsim sweep sweeps/quickstart_budget.yaml --out out/budget   budget curves and a split
 
 'adsim COMMAND --help' explains each command and its options.
 """
@@ -41,10 +42,12 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     parser.add_argument("--version", action="version", version=f"adsim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     run.add_parser(sub)
+    sweep.add_parser(sub)
     inspect.add_parsers(sub)
     author.add_parsers(sub)
     commands: dict[str, Command] = {
         "run": run.command,
+        "sweep": sweep.command,
         "audience": inspect.audience,
         "validate": inspect.validate,
         "report": inspect.report,

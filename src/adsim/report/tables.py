@@ -60,6 +60,8 @@ def fmt(value: float, kind: str) -> str:
         return f"{value:,.0f}"
     if kind == "money2":
         return f"{value:,.2f}"
+    if kind == "f2":
+        return f"{value:.2f}"
     return f"{value:.1f}"
 
 

@@ -1,0 +1,66 @@
+"""How sure a ranking is: P(best) by Bayesian bootstrap, replicates needed by the delta method,
+and the adaptive run that stops when the ranking settles."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import scenario_dict
+
+import adsim
+from adsim import Scenario
+from adsim.confidence import AUTO_MAX_REPLICATES, MIN_REPLICATES, ranking_confidence
+
+
+def test_a_strategy_cheaper_in_every_replicate_is_surely_best():
+    spend = np.full((6, 3), 100.0)
+    units = np.array([[50.0, 40.0, 10.0]] * 6) + np.arange(6)[:, None]  # A always has most
+    conf = ranking_confidence(spend, units, ["a", "b", "c"], "cpi_usd", seed=1)
+    assert conf.leader == "a" and conf.p_best[0] == 1.0 and conf.settled(0.9)
+    assert conf.p_best.sum() == pytest.approx(1.0)
+
+
+def test_exchangeable_strategies_split_p_best():
+    """Two strategies whose costs are the same draws in swapped order: neither should be
+    sure. Each bootstrap draw picks one; with 8 replicates the leader's share stays far from 1."""
+    rng = np.random.default_rng(5)
+    a = rng.normal(100, 10, 8)
+    units = np.stack([a, a[::-1]], axis=1)
+    conf = ranking_confidence(np.full((8, 2), 1000.0), units, ["a", "b"], "cpi_usd", seed=2)
+    assert conf.p_best.sum() == pytest.approx(1.0)
+    assert conf.p_leader < 0.8 and not conf.settled(0.9)
+
+
+def test_replicates_needed_matches_the_delta_method():
+    """Costs 1.0 and 1.1 with paired linearised differences of sd 0.2 (spend varies, units
+    fixed at 1): separating them needs (1.96 x 0.2 / 0.1)^2 = 15.4 -> 16 replicates."""
+    d = np.array([0.2, -0.2] * 5)  # sd (ddof=1) = 0.2 x sqrt(10/9)
+    spend = np.stack([1.0 + d, np.full(10, 1.1)], axis=1)
+    units = np.ones((10, 2))
+    conf = ranking_confidence(spend, units, ["a", "b"], "cpi_usd")
+    sd = np.std(d, ddof=1)
+    assert conf.replicates_needed[0, 1] == math.ceil((1.959963984540054 * sd / 0.1) ** 2)
+    assert conf.replicates_needed[0, 1] == conf.replicates_needed[1, 0]
+
+
+def test_spend_without_installs_never_wins():
+    spend = np.full((5, 2), 100.0)
+    units = np.array([[0.0, 1.0]] * 5)
+    conf = ranking_confidence(spend, units, ["none", "some"], "cpi_usd")
+    assert conf.cost[0] == np.inf and conf.leader == "some" and conf.p_best[0] == 0.0
+
+
+def test_auto_replicates_stop_when_settled_and_say_so():
+    data = scenario_dict(horizon_days=2)
+    # cars_cpc reaches people the app fits (cars x3): clearly cheaper than broad.
+    result = adsim.run(Scenario.model_validate(data), replicates="auto", workers=1)
+    assert MIN_REPLICATES <= result.replicates <= AUTO_MAX_REPLICATES
+    assert result.stopping["settled"] and result.stopping["leader"] == "cars_cpc"
+    assert result.stopping["p_best"] >= 0.9
+    assert result.manifest()["ranking"]["stopping"] == result.stopping
+    # Deterministic: the same scenario stops at the same replicate with the same answer.
+    again = adsim.run(Scenario.model_validate(data), replicates="auto", workers=1)
+    assert again.replicates == result.replicates
+    assert again.confidence().p_leader == result.confidence().p_leader
