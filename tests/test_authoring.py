@@ -118,7 +118,7 @@ def test_python_dash_m_and_help_with_examples():
     )
     assert proc.returncode == 0
     assert "examples:" in proc.stdout and "adsim run scenarios/quickstart.yaml" in proc.stdout
-    assert "default: 1" in proc.stdout and "--force" in proc.stdout
+    assert "(default: auto)" in " ".join(proc.stdout.split()) and "--force" in proc.stdout
     top = subprocess.run([sys.executable, "-m", "adsim", "--help"], capture_output=True, text=True)
     assert "adsim init" in top.stdout and "``" not in top.stdout
 
