@@ -9,7 +9,13 @@ import pytest
 
 from adsim.kernels.auction import SLOT_COUNTERS, attribute_installs, run_slot, wearout
 from adsim.kernels.hashing import hash_uniform
-from adsim.kernels.sessions import _poisson, count_sessions, fill_sessions
+from adsim.kernels.sessions import (
+    _alias_tables,
+    _pick_slot,
+    _poisson,
+    draw_day_sessions,
+    slot_sessions,
+)
 from adsim.kernels.targeting import creative_ctr, within_radius
 from adsim.rng import lognormal_table, normal_quantiles
 
@@ -265,33 +271,57 @@ def test_session_kernels_match_py_func_and_rates():
     n = 50000
     rate = np.full(n, 2.4)  # sessions per day
     region = np.zeros(n, dtype=np.int16)
-    mult = np.array([1.0])
+    diurnal = np.ones((24, 1))
+    diurnal[:6] = 0.25  # quiet nights: 6 x 0.25 + 18 = 19.5 of 24 slot-weights
     key = np.uint64(77)
-    start, counts, cs, ca = count_sessions(key, 1.0, rate, region, mult, 20.0, 5)
-    start2, counts2, _cs2, _ca2 = count_sessions.py_func(key, 1.0, rate, region, mult, 20.0, 5)
-    assert start == start2
-    np.testing.assert_array_equal(counts, counts2)
-    # Sessions per slot ~ Poisson(n x 2.4/24 = 5000); sd 71, allow 4 sd.
-    assert abs(counts.sum() - 5000) < 4 * math.sqrt(5000)
-    out = fill_sessions(
-        key, 0.0, 1.0, start, counts, cs, ca, region, np.array([0.0]), 20.0, 5, 4.0,
-        np.ones(24), np.ones(n, dtype=np.float32), lognormal_table(0.0),
-    )  # fmt: skip
-    agent, time_h, local_hour, ad_ptr, comp = out
-    assert agent.shape[0] == counts.sum() and ad_ptr[-1] == ca.sum()
-    assert np.all((time_h >= 0) & (time_h < 1)) and np.all(local_hour == 0)
-    np.testing.assert_allclose(comp, 4.0)  # market sigma 0: always the median
+    day = draw_day_sessions(key, 0.0, 1.0, rate, region, diurnal, 20.0, 5)
+    again = draw_day_sessions.py_func(key, 0.0, 1.0, rate, region, diurnal, 20.0, 5)
+    for got, ref in zip(day, again, strict=True):
+        np.testing.assert_array_equal(got, ref)
+    slot_ptr, agent, time_h, n_ads = day
+    per_slot = np.diff(slot_ptr)
+    # Slot q's sessions ~ Poisson(n x 2.4 / 24 x diurnal[q]): 5000 by day, 1250 by night.
+    for q in (3, 12):
+        mean = n * 2.4 / 24 * diurnal[q, 0]
+        assert abs(per_slot[q] - mean) < 4 * math.sqrt(mean)
+    for q in range(24):  # agents ascend in a slot; times fall inside it
+        a, t = agent[slot_ptr[q] : slot_ptr[q + 1]], time_h[slot_ptr[q] : slot_ptr[q + 1]]
+        assert np.all(np.diff(a) >= 0) and np.all((t >= q) & (t < q + 1))
+        same = np.diff(a) == 0  # an agent's own sessions in time order
+        assert np.all(np.diff(t)[same] >= 0)
     # Mean items 20, one ad in five: ~3.5 ads per session (floor of a geometric / 5).
-    assert 3.0 < ad_ptr[-1] / agent.shape[0] < 4.0
+    assert 3.0 < n_ads.mean() < 4.0
+    q = 12
+    out = slot_sessions(
+        key, n, agent, time_h, n_ads, slot_ptr[q], slot_ptr[q + 1], region, np.array([0.0]),
+        4.0, np.ones(24), np.ones(n, dtype=np.float32), lognormal_table(0.0),
+    )  # fmt: skip
+    s_agent, _, local_hour, ad_ptr, comp = out
+    # The same sessions, rotated to start at one agent: a rotation of agent order.
+    assert sorted(s_agent.tolist()) == sorted(agent[slot_ptr[q] : slot_ptr[q + 1]].tolist())
+    assert np.sum(np.diff(s_agent.astype(np.int64)) < 0) <= 1
+    assert np.all(local_hour == 12) and ad_ptr[-1] == n_ads[slot_ptr[q] : slot_ptr[q + 1]].sum()
+    np.testing.assert_allclose(comp, 4.0)  # market sigma 0: always the median
     # The competing eCPM is lognormal around the median: log-sd sigma over m draws.
-    comp = fill_sessions(
-        key, 0.0, 1.0, start, counts, cs, ca, region, np.array([0.0]), 20.0, 5, 4.0,
-        np.ones(24), np.ones(n, dtype=np.float32), lognormal_table(0.5),
+    comp = slot_sessions(
+        key, n, agent, time_h, n_ads, slot_ptr[q], slot_ptr[q + 1], region, np.array([0.0]),
+        4.0, np.ones(24), np.ones(n, dtype=np.float32), lognormal_table(0.5),
     )[4]  # fmt: skip
     logs = np.log(comp / 4.0)
     # The sample mean of m standard-normal logs x 0.5 has sd 0.5 / sqrt(m); allow 4 sd.
     assert abs(logs.mean()) < 4 * 0.5 / math.sqrt(logs.size)
     assert abs(logs.std() - 0.5) < 0.02
+
+
+def test_alias_tables_draw_each_slot_at_its_weight():
+    weights = np.random.default_rng(1).uniform(0.0, 3.0, (2, 24))
+    weights[1, 5] = 0.0
+    prob, alias = _alias_tables(weights)
+    u = (np.arange(48_000) + 0.5) / 48_000  # an even grid: exact shares up to 1/48,000 each
+    for r in range(2):
+        picks = np.array([_pick_slot(prob[r], alias[r], x) for x in u])
+        share = np.bincount(picks, minlength=24) / u.size
+        np.testing.assert_allclose(share, weights[r] / weights[r].sum(), atol=24 / u.size)
 
 
 def test_normal_quantile_table():

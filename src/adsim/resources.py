@@ -111,8 +111,11 @@ def estimate_memory(p: Params) -> MemoryEstimate:
         elif name == "follows":
             features_per_agent += account_follows / max(1, n)
     feature_pairs = features_per_agent * n
+    # A day's sessions (agent, time, ads: 16 bytes each) and their draw's counts (4 per agent).
+    day_sessions = n * _mean_sessions_per_day(p) * float(p.diurnal.mean()) * 16 + 4 * n
     engine = (
-        n * (n_inst * INSTANCE_BYTES_PER_AGENT + n_strat * STRATEGY_BYTES_PER_AGENT)
+        day_sessions
+        + n * (n_inst * INSTANCE_BYTES_PER_AGENT + n_strat * STRATEGY_BYTES_PER_AGENT)
         + n * n_worlds * WORLD_BYTES_PER_AGENT
         + 8 * n
         + 4 * feature_pairs  # the optimiser's feature table (CSR)

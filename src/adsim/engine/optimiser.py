@@ -29,7 +29,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..breakdown import AGE_BANDS, age_band
-from ..kernels.optimiser import observed_and_expected, pairs_to_csr, predict_install_rates
+from ..kernels.optimiser import (
+    observed_and_expected,
+    pairs_to_csr,
+    predict_install_rates,
+    shown_agents,
+)
 from ..params import Params
 from ..population import Population
 
@@ -128,8 +133,11 @@ class PlatformOptimiser:
     def refit(self, now_h: float, state: dict[str, np.ndarray], world_ptr: np.ndarray) -> None:
         """Refit every learning instance from installs reported by ``now_h``."""
         p = self.p
+        # Only people shown an ad have exposure; finding them is a fast scan, and the kernel
+        # then skips the (usually many more) never reached.
+        shown = shown_agents(state["exposure"])
         observed, expected = observed_and_expected(
-            self.feat_ptr, self.feat_id, self.mult.shape[1], self.cvr_hat, state["exposure"],
+            shown, self.feat_ptr, self.feat_id, self.mult.shape[1], self.cvr_hat, state["exposure"],
             self.learns, world_ptr,
             state["install_time"], state["last_click_t"], state["last_click_inst"],
             state["last_view_t"], state["last_view_inst"], p.click_window_h, p.view_window_h,

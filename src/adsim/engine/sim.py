@@ -27,7 +27,7 @@ import simpy
 
 from ..breakdown import breakdowns
 from ..kernels.auction import SLOT_COUNTERS, attribute_installs, run_slot
-from ..kernels.sessions import count_sessions, fill_sessions
+from ..kernels.sessions import draw_day_sessions, slot_sessions
 from ..kernels.targeting import creative_ctr
 from ..params import BID_AUTO, Params, calendar_days
 from ..population import Population
@@ -170,6 +170,7 @@ class Engine:
         )
         self.slot_local_hours = (local % 24).astype(np.int64)  # (Q, R, hours in slot)
         self.slot_diurnal = p.diurnal[self.slot_local_hours].mean(axis=2)  # (Q, R)
+        self._day_sessions: tuple | None = None  # (day, every session of that day)
 
     def _setup_pacing(self) -> None:
         p, pop, lay = self.p, self.pop, self.layout
@@ -325,14 +326,17 @@ class Engine:
         p, pop, lay = self.p, self.pop, self.layout
         key = self.streams.key("slot", slot)
         q = slot % self.slots_per_day
-        start, counts, chunk_sessions, chunk_ads = count_sessions(
-            key, p.slot_h, pop.sessions_per_day, pop.region, self.slot_diurnal[q],
-            p.feed_items_mean, p.ad_every,
-        )  # fmt: skip
-        agents, times, local_hour, ad_ptr, comp_cpm = fill_sessions(
-            key, t0, p.slot_h, start, counts, chunk_sessions, chunk_ads, pop.region,
-            self.region_local_offset_h, p.feed_items_mean, p.ad_every, p.market_cpm_median_usd,
-            p.market_hour_mult, pop.market_mult, self.market_factor,
+        day = slot // self.slots_per_day
+        if self._day_sessions is None or self._day_sessions[0] != day:
+            self._day_sessions = (day, *draw_day_sessions(
+                self.streams.key("sessions", day), day * 24.0, p.slot_h, pop.sessions_per_day,
+                pop.region, self.slot_diurnal, p.feed_items_mean, p.ad_every,
+            ))  # fmt: skip
+        _, slot_ptr, day_agent, day_time, day_ads = self._day_sessions
+        agents, times, local_hour, ad_ptr, comp_cpm = slot_sessions(
+            key, pop.n, day_agent, day_time, day_ads, slot_ptr[q], slot_ptr[q + 1], pop.region,
+            self.region_local_offset_h, p.market_cpm_median_usd, p.market_hour_mult,
+            pop.market_mult, self.market_factor,
         )  # fmt: skip
         # Hard limits (daily and lifetime budget left), and the pacing plan's cap for the slot.
         hard_left = np.maximum(

@@ -14,7 +14,7 @@ from numba import njit, prange
 
 from .auction import credited_touch
 
-__all__ = ["observed_and_expected", "pairs_to_csr", "predict_install_rates"]
+__all__ = ["observed_and_expected", "pairs_to_csr", "predict_install_rates", "shown_agents"]
 
 _CHUNKS = 64  # agent chunks of observed_and_expected
 
@@ -36,9 +36,22 @@ def pairs_to_csr(rows, cols, n_rows):
     return ptr, out
 
 
+@njit(cache=True)
+def shown_agents(exposure):
+    """Ascending ids of the agents with exposure to any instance (everyone shown an ad)."""
+    n_inst, n = exposure.shape
+    keep = np.zeros(n, dtype=np.bool_)
+    for j in range(n_inst):
+        row = exposure[j]
+        for i in range(n):
+            if row[i] > 0.0:
+                keep[i] = True
+    return np.flatnonzero(keep)
+
+
 @njit(cache=True, parallel=True)
 def observed_and_expected(
-    feat_ptr, feat_id, n_features, cvr_hat, exposure, learns, world_ptr, install_time,
+    agents, feat_ptr, feat_id, n_features, cvr_hat, exposure, learns, world_ptr, install_time,
     last_click_t, last_click_inst, last_view_t, last_view_inst, click_window_h, view_window_h,
     reported_before_h,
 ):  # fmt: skip
@@ -47,9 +60,10 @@ def observed_and_expected(
     everyone j has shown an ad to. ``exposure[j, i]`` is the platform's expected clicks of i on
     j's ads and ``cvr_hat[j, i]`` its installs per click; an install counts once it happened
     before ``reported_before_h`` and is credited to j. Column 0 is the intercept (all of j's
-    people). Simulated units."""
+    people). Only ``agents`` (ascending ids: everyone shown an ad so far) are read.
+    Simulated units."""
     n_inst = exposure.shape[0]
-    n = exposure.shape[1]
+    n = agents.shape[0]
     n_worlds = world_ptr.shape[0] - 1
     # Agents in fixed chunks, each summing into its own slice (deterministic for any number
     # of threads); an agent's feature list is read once for all instances.
@@ -58,7 +72,8 @@ def observed_and_expected(
     exp_c = np.zeros((n_chunks, n_inst, n_features), dtype=np.float64)
     for c in prange(n_chunks):
         obs, exp = obs_c[c], exp_c[c]
-        for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+        for p in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+            i = agents[p]
             for w in range(n_worlds):
                 credit = -2  # not looked up yet: only people shown an ad can be credited
                 for j in range(world_ptr[w], world_ptr[w + 1]):

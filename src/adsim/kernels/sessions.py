@@ -1,14 +1,18 @@
 """Who opens the app in a slot, and how many ad slots their feeds carry.
 
-Each agent's session count in a slot is Poisson(rate_i x diurnal(region, slot) x slot/24),
-drawn by inverse CDF from a counter-based uniform. Sessions come out in agent-id order from a
-random starting agent (a rotation per slot): memory access in the auction kernel is then
-nearly sequential, and no agent is systematically first when a budget runs out mid-slot.
-Within a slot, budget order is this order; an agent's own sessions are in time order.
+An agent's sessions in a day are Poisson(rate_i x sum over slots of diurnal(region, slot) x
+slot/24), each placed in a slot by inverse CDF over the region's diurnal weights and at a
+uniform time within it: by Poisson splitting, the same law as an independent
+Poisson(rate_i x diurnal(region, slot) x slot/24) per slot, for a draw per agent per *day*
+instead of per slot (``draw_day_sessions``; the hourly pass over every agent was a quarter of
+a paid-only run). All draws are counter-based uniforms keyed by (day key, agent, salt).
 
-Two passes: ``count_sessions`` sizes the slot, ``fill_sessions`` lays it out with each ad
-slot's competing eCPM: a 16-bit index from a counter-based hash picks an entry of a table of
-exp(sigma z) over 65,536 normal quantiles (see ``adsim.rng.lognormal_table``).
+``slot_sessions`` lays out one slot: sessions in agent-id order from a random starting agent (a
+rotation per slot), so memory access in the auction kernel is nearly sequential and no agent
+is systematically first when a budget runs out mid-slot; an agent's own sessions are in time
+order. Each ad slot gets the rest of the market's competing eCPM: a 16-bit index from a
+counter-based hash picks an entry of a table of exp(sigma z) over 65,536 normal quantiles (see
+``adsim.rng.lognormal_table``).
 """
 
 from __future__ import annotations
@@ -20,15 +24,15 @@ from numba import njit, prange
 
 from .hashing import hash_u64, hash_uniform
 
-__all__ = ["SALT", "count_sessions", "fill_sessions", "normal"]
+__all__ = ["SALT", "draw_day_sessions", "normal", "slot_sessions"]
 
 # Salts of the counter-based draws. Session draws use (key, agent, salt); ad draws use
 # (key, ad index, salt), where the ad index is the ad slot's position in the slot.
 SALT = {
     "count": 0, "time": 1 << 8, "items": 2 << 8, "pass": 4 << 8, "normals": 5 << 8,
-    "click": 7 << 8, "install": 8 << 8, "delay": 9 << 8,
+    "click": 7 << 8, "install": 8 << 8, "delay": 9 << 8, "slot": 10 << 8,
 }  # fmt: skip
-_COUNT, _TIME, _ITEMS = SALT["count"], SALT["time"], SALT["items"]
+_COUNT, _TIME, _ITEMS, _SLOT = SALT["count"], SALT["time"], SALT["items"], SALT["slot"]
 _NORMALS = SALT["normals"]
 _MASK16 = np.uint64(0xFFFF)
 CHUNK = 8192
@@ -66,90 +70,149 @@ def _ads_in_session(key, i, e, log_continue, ad_every):
 
 
 @njit(cache=True, parallel=True)
-def count_sessions(key, slot_h, sessions_per_day, region, region_mult, feed_items_mean, ad_every):
-    """Pass 1. Returns (rotation start, sessions per agent, sessions and ads per chunk)."""
+def draw_day_sessions(
+    key, day_t0, slot_h, sessions_per_day, region, slot_diurnal, feed_items_mean, ad_every
+):  # fmt: skip
+    """Every session of one day starting at hour ``day_t0``; ``slot_diurnal[q, r]`` is region
+    r's activity multiplier in slot q of the day.
+
+    Returns ``(slot_ptr, agent, time_h, n_ads)``: slot q's sessions are
+    ``slot_ptr[q]:slot_ptr[q+1]``, in agent-id order, an agent's own in time order, each with
+    its number of ad slots (feed items ~ geometric scroll depth, one ad every ``ad_every``).
+    """
     n = sessions_per_day.shape[0]
-    start = min(n - 1, int(hash_uniform(key, n, _COUNT) * n))
-    n_chunks = (n + CHUNK - 1) // CHUNK
+    n_q, n_r = slot_diurnal.shape
     per_slot = slot_h / 24.0
+    weights = np.ascontiguousarray(slot_diurnal.T)  # (R, Q)
+    total_weight = np.zeros(n_r, dtype=np.float64)
+    for r in range(n_r):
+        total_weight[r] = weights[r].sum()
+    prob, alias = _alias_tables(weights)
     log_continue = math.log(1.0 - 1.0 / feed_items_mean) if feed_items_mean > 1.0 else -np.inf
+    n_chunks = (n + CHUNK - 1) // CHUNK
     counts = np.zeros(n, dtype=np.int32)
-    chunk_sessions = np.zeros(n_chunks, dtype=np.int64)
-    chunk_ads = np.zeros(n_chunks, dtype=np.int64)
+    chunk_slot = np.zeros((n_chunks, n_q), dtype=np.int64)
     for c in prange(n_chunks):
-        ns = 0
-        na = 0
-        for p in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            i = p + start
-            if i >= n:
-                i -= n
-            lam = sessions_per_day[i] * region_mult[region[i]] * per_slot
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            r = region[i]
+            lam = sessions_per_day[i] * total_weight[r] * per_slot
             k = _poisson(lam, hash_uniform(key, i, _COUNT))
-            if k == 0:
-                continue
             counts[i] = k
-            ns += k
             for e in range(k):
-                na += _ads_in_session(key, i, e, log_continue, ad_every)
-        chunk_sessions[c] = ns
-        chunk_ads[c] = na
-    return start, counts, chunk_sessions, chunk_ads
+                chunk_slot[c, _pick_slot(prob[r], alias[r], hash_uniform(key, i, _SLOT + e))] += 1
+    # Slot-major layout; within a slot, chunks in order, so agents ascend.
+    base = np.zeros((n_chunks, n_q), dtype=np.int64)
+    slot_ptr = np.zeros(n_q + 1, dtype=np.int64)
+    pos = 0
+    for q in range(n_q):
+        slot_ptr[q] = pos
+        for c in range(n_chunks):
+            base[c, q] = pos
+            pos += chunk_slot[c, q]
+    slot_ptr[n_q] = pos
+    agent = np.empty(pos, dtype=np.int32)
+    time_h = np.empty(pos, dtype=np.float64)
+    n_ads = np.empty(pos, dtype=np.int32)
+    for c in prange(n_chunks):
+        cursor = base[c].copy()
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            r = region[i]
+            for e in range(counts[i]):
+                q = _pick_slot(prob[r], alias[r], hash_uniform(key, i, _SLOT + e))
+                t = day_t0 + slot_h * (q + hash_uniform(key, i, _TIME + e))
+                ads = _ads_in_session(key, i, e, log_continue, ad_every)
+                m = cursor[q]
+                cursor[q] += 1
+                # Insertion sort among this agent's sessions in the slot (never before the
+                # chunk's own part of the slot: another thread writes there).
+                while m > base[c, q] and agent[m - 1] == i and time_h[m - 1] > t:
+                    agent[m] = agent[m - 1]
+                    time_h[m] = time_h[m - 1]
+                    n_ads[m] = n_ads[m - 1]
+                    m -= 1
+                agent[m] = i
+                time_h[m] = t
+                n_ads[m] = ads
+    return slot_ptr, agent, time_h, n_ads
+
+
+@njit(cache=True)
+def _alias_tables(weights):
+    """Walker's alias tables (Vose's construction) of each row of ``weights`` (R, Q): a slot
+    is then one uniform and one comparison (``_pick_slot``), not a search of the CDF."""
+    n_r, n_q = weights.shape
+    prob = np.ones((n_r, n_q), dtype=np.float64)
+    alias = np.zeros((n_r, n_q), dtype=np.int64)
+    small = np.empty(n_q, dtype=np.int64)
+    large = np.empty(n_q, dtype=np.int64)
+    for r in range(n_r):
+        total = weights[r].sum()
+        if total <= 0.0:
+            continue
+        scaled = weights[r] * n_q / total
+        ns = 0
+        nl = 0
+        for q in range(n_q):
+            alias[r, q] = q
+            if scaled[q] < 1.0:
+                small[ns] = q
+                ns += 1
+            else:
+                large[nl] = q
+                nl += 1
+        while ns > 0 and nl > 0:
+            ns -= 1
+            lo = small[ns]
+            hi = large[nl - 1]
+            prob[r, lo] = scaled[lo]
+            alias[r, lo] = hi
+            scaled[hi] = scaled[hi] + scaled[lo] - 1.0
+            if scaled[hi] < 1.0:
+                nl -= 1
+                small[ns] = hi
+                ns += 1
+        # What is left has probability 1 (up to rounding): prob stays 1.
+    return prob, alias
+
+
+@njit(cache=True, inline="always")
+def _pick_slot(prob_r, alias_r, u):
+    """A slot from one uniform by the alias method."""
+    x = u * prob_r.shape[0]
+    k = min(int(x), prob_r.shape[0] - 1)
+    return k if x - k < prob_r[k] else alias_r[k]
 
 
 @njit(cache=True, parallel=True)
-def fill_sessions(
-    key, t0, slot_h, start, counts, chunk_sessions, chunk_ads, region, region_local_offset_h,
-    feed_items_mean, ad_every, market_cpm, market_hour_mult, agent_market_mult,
-    market_factor,
+def slot_sessions(
+    key, n_agents, day_agent, day_time, day_ads, lo, hi, region, region_local_offset_h,
+    market_cpm, market_hour_mult, agent_market_mult, market_factor,
 ):  # fmt: skip
-    """Pass 2. Lays out the slot in processing order.
+    """One slot's sessions ``lo:hi`` of its day, rotated to start at a random agent.
 
     Returns ``(agent, time_h, local_hour, ad_ptr, comp_cpm)``: ad slots of session k are
     ``ad_ptr[k]:ad_ptr[k+1]``; ``comp_cpm[a]`` is the rest of the market's highest eCPM
     (median x ``market_factor``: lognormal around the agent's and local hour's median).
     """
-    n = counts.shape[0]
-    n_chunks = chunk_sessions.shape[0]
-    log_continue = math.log(1.0 - 1.0 / feed_items_mean) if feed_items_mean > 1.0 else -np.inf
-    sess_base = np.zeros(n_chunks + 1, dtype=np.int64)
-    ad_base = np.zeros(n_chunks + 1, dtype=np.int64)
-    sess_base[1:] = np.cumsum(chunk_sessions)
-    ad_base[1:] = np.cumsum(chunk_ads)
-    n_sess, n_ads = sess_base[n_chunks], ad_base[n_chunks]
-    agent = np.empty(n_sess, dtype=np.int32)
-    time_h = np.empty(n_sess, dtype=np.float64)
-    local_hour = np.empty(n_sess, dtype=np.int64)
-    ad_ptr = np.empty(n_sess + 1, dtype=np.int64)
-    ad_ptr[n_sess] = n_ads
-    comp_cpm = np.empty(n_ads, dtype=np.float64)
-    for c in prange(n_chunks):
-        s = sess_base[c]
-        a = ad_base[c]
-        for p in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            i = p + start
-            if i >= n:
-                i -= n
-            k = counts[i]
-            if k == 0:
-                continue
-            s0 = s
-            for e in range(k):
-                t = t0 + slot_h * hash_uniform(key, i, _TIME + e)
-                m = s
-                while m > s0 and time_h[m - 1] > t:  # insertion sort: own sessions by time
-                    time_h[m] = time_h[m - 1]
-                    m -= 1
-                time_h[m] = t
-                agent[s] = i
-                s += 1
-            for m in range(s0, s):
-                lh = math.floor(time_h[m] + region_local_offset_h[region[i]]) % 24
-                local_hour[m] = lh
-                ad_ptr[m] = a
-                base_cpm = market_cpm * agent_market_mult[i] * market_hour_mult[lh]
-                for _ in range(_ads_in_session(key, i, m - s0, log_continue, ad_every)):
-                    # A 16-bit normal quantile index from a 64-bit hash.
-                    k_market = hash_u64(key, a, _NORMALS) & _MASK16
-                    comp_cpm[a] = base_cpm * market_factor[k_market]
-                    a += 1
+    m = hi - lo
+    start = min(n_agents - 1, int(hash_uniform(key, n_agents, _COUNT) * n_agents))
+    p0 = lo + np.searchsorted(day_agent[lo:hi], start)  # the first session of agent >= start
+    agent = np.empty(m, dtype=np.int32)
+    time_h = np.empty(m, dtype=np.float64)
+    local_hour = np.empty(m, dtype=np.int64)
+    ad_ptr = np.zeros(m + 1, dtype=np.int64)
+    for k in range(m):
+        src = p0 + k if p0 + k < hi else lo + (p0 + k - hi)
+        agent[k] = day_agent[src]
+        time_h[k] = day_time[src]
+        ad_ptr[k + 1] = ad_ptr[k] + day_ads[src]
+    comp_cpm = np.empty(ad_ptr[m], dtype=np.float64)
+    for k in prange(m):
+        i = agent[k]
+        lh = math.floor(time_h[k] + region_local_offset_h[region[i]]) % 24
+        local_hour[k] = lh
+        base_cpm = market_cpm * agent_market_mult[i] * market_hour_mult[lh]
+        for a in range(ad_ptr[k], ad_ptr[k + 1]):
+            # A 16-bit normal quantile index from a 64-bit hash.
+            comp_cpm[a] = base_cpm * market_factor[hash_u64(key, a, _NORMALS) & _MASK16]
     return agent, time_h, local_hour, ad_ptr, comp_cpm
