@@ -223,3 +223,21 @@ def test_parallel_replicates_equal_serial(small):
     serial = adsim.run(small, replicates=3, workers=1)
     parallel = adsim.run(small, replicates=3, workers=2)
     pd.testing.assert_frame_equal(serial.summary(), parallel.summary())
+
+
+def test_cli_run_on_a_dask_scheduler_matches_the_local_run(tmp_path, capsys):
+    """--scheduler ADDRESS: replicates run on the cluster (loopback here), same numbers."""
+    distributed = pytest.importorskip("distributed")
+    from adsim.cli import main
+
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(scenario_dict(horizon_days=2)))
+    assert main(["run", str(path), "--replicates", "3", "--format", "csv", "--workers", "1"]) == 0
+    local = capsys.readouterr().out
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None,
+        host="127.0.0.1",
+    ) as cluster:  # fmt: skip
+        args = ["run", str(path), "--replicates", "3", "--format", "csv"]
+        assert main([*args, "--scheduler", cluster.scheduler_address]) == 0
+    assert capsys.readouterr().out == local

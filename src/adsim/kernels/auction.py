@@ -158,9 +158,10 @@ def run_slot(
                     value[q] = -1.0
                     if not eligible[q]:
                         continue
-                    u = hash_uniform(key, a, _PASS) + pass_offset[j]
-                    if u - math.floor(u) >= throttle[j]:
-                        continue
+                    if throttle[j] < 1.0:  # (at 1 every draw passes: no draw needed)
+                        u = hash_uniform(key, a, _PASS) + pass_offset[j]
+                        if u - math.floor(u) >= throttle[j]:
+                            continue
                     value[q] = session_value[q]
                     n_bids += 1
                 if n_bids == 0:
