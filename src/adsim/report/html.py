@@ -135,6 +135,39 @@ class ReportData:
         )
 
 
+def _ranking_html(ranking: dict[str, Any] | None) -> str:
+    """P(best) per strategy and the paired replicates that would separate each from the
+    leader (from the manifest's ``ranking``)."""
+    if not ranking or not ranking.get("leader"):
+        return ""
+    leader = ranking["leader"]
+    needed = ranking["replicates_needed"].get(leader, {})
+    rows = []
+    for name, p in ranking["p_best"].items():
+        n = "leader" if name == leader else needed.get(name)
+        shown = "-" if n is None else n if isinstance(n, str) else f"{n:,.0f}"
+        pct = "-" if p is None else f"{100 * p:.0f}%"
+        rows.append(
+            f"<tr><td>{html.escape(name)}</td><td>{pct}</td><td>{html.escape(str(shown))}</td></tr>"
+        )
+    stop = ranking.get("stopping")
+    how = ""
+    if stop:
+        how = (
+            " The run stopped adaptively: "
+            + ("the leader was settled" if stop["settled"] else "not settled at the maximum")
+            + f" ({html.escape(stop['rule'])})."
+        )
+    return (
+        "<table><tr><th>strategy</th><th>P(lowest CPI)</th><th>paired replicates to separate "
+        f"from {html.escape(leader)}</th></tr>{''.join(rows)}</table>"
+        "<p class='note'>P(lowest CPI): share of Bayesian-bootstrap re-weightings of the paired "
+        "replicates in which the strategy has the lowest CPI. Replicates to separate: how many "
+        "paired replicates a 95% interval of the CPI difference needs to exclude zero (delta "
+        f"method). Both measure the model's randomness, not the scenario's assumptions.{how}</p>"
+    )
+
+
 def _optional_csv(path: Path, index_col: str | None = None) -> pd.DataFrame | None:
     """A file that runs saved by older versions do not have."""
     import pandas as pd
@@ -310,13 +343,17 @@ def render_html(data: ReportData) -> str:
         "<p class='note'>Mean over replicates, and under it the 5th-95th percentile.</p>"
         if reps > 1
         else "<p class='note'>One replicate: no ranges. One draw cannot rank strategies; "
-        "run with <code>--replicates 20</code>.</p>"
+        "run with <code>--replicates auto</code> (the default) or 20+.</p>"
     )
     body["cpi"] = _img(plots.cpi_chart(data.summary), "CPI and incremental CPI per strategy")
     if reps > 1 and len(names) > 1:
-        body["wins"] = _img(plots.win_matrix_chart(data.win_matrix), "pairwise CPI win matrix") + (
-            f"<p class='note'>Share of the {reps} paired replicates (same random draws) in "
-            "which the row strategy had the lower CPI than the column strategy.</p>"
+        body["wins"] = (
+            _img(plots.win_matrix_chart(data.win_matrix), "pairwise CPI win matrix")
+            + (
+                f"<p class='note'>Share of the {reps} paired replicates (same random draws) in "
+                "which the row strategy had the lower CPI than the column strategy.</p>"
+            )
+            + _ranking_html(data.manifest.get("ranking"))
         )
     else:
         body["wins"] = (
