@@ -241,3 +241,30 @@ def test_cli_run_on_a_dask_scheduler_matches_the_local_run(tmp_path, capsys):
         args = ["run", str(path), "--replicates", "3", "--format", "csv"]
         assert main([*args, "--scheduler", cluster.scheduler_address]) == 0
     assert capsys.readouterr().out == local
+
+
+def test_ctrl_c_stops_a_parallel_sweep_cleanly_and_it_resumes(tmp_path):
+    """Ctrl-C reaches the whole process group (the CLI and its workers): exit 130, one line,
+    no traceback from any process, finished runs kept; the same command then completes."""
+    spec, tasks = _spec(tmp_path, points=6)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "adsim", "sweep", str(spec), "--out", str(out),
+           "--workers", "2", "--no-progress"]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    runs = out / "runs"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if runs.exists() and len(list(runs.glob("*.parquet"))) >= 2:
+            break
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    kept = len(list(runs.glob("*.parquet")))
+    assert kept < tasks, "the interrupt should land mid-way"
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "finished runs are kept" in err
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert len(pd.read_parquet(out / "rows.parquet")) == tasks * 2  # x 2 strategies

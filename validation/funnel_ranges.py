@@ -1,6 +1,6 @@
 """Print each bundled scenario's funnel figures next to the public range they must fall in.
 
-    python validation/funnel_ranges.py [--replicates 3]
+    python validation/funnel_ranges.py [--replicates N]   (default 3: one draw is too noisy)
 
 For every scenario in ``scenarios/``: the spend-weighted figures of all its strategies together
 (checked: the script exits 1 if one is outside its range) and each strategy's own figures
@@ -99,7 +99,7 @@ def organic_figures(sc, result) -> list[str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--replicates", type=int, default=1)
+    ap.add_argument("--replicates", type=int, default=3)  # one draw is too noisy to judge
     args = ap.parse_args()
     failed = []
     for path in sorted((ROOT / "scenarios").glob("*.yaml")):

@@ -40,6 +40,15 @@ def _set_threads(threads: int) -> None:
     numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
 
 
+def _init_local_worker(threads: int) -> None:
+    """A local worker: the parent handles Ctrl-C (and stops its workers), so a worker ignores
+    it instead of printing a traceback of its own."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _set_threads(threads)
+
+
 def _in_worker(fn: Callable, args: tuple, threads: int | None) -> Any:
     """Run one task where it landed: a local worker (threads set at start-up) or a Dask worker
     (threads: the worker's own)."""
@@ -89,7 +98,7 @@ class Executor:
                 # run is unsafe); a script that runs in parallel needs the usual
                 # `if __name__ == "__main__":` guard.
                 mp_context=get_context("spawn"),
-                initializer=_set_threads,
+                initializer=_init_local_worker,
                 initargs=(threads,),
             )
         return self._pool
