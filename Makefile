@@ -32,6 +32,7 @@ bench: install
 
 throughput: install
 	$(BIN)/python benchmarks/throughput.py --wazypark
+	$(BIN)/python benchmarks/replicates.py
 
 lint: install
 	$(BIN)/ruff check --fix src tests benchmarks validation
