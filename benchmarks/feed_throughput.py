@@ -30,19 +30,28 @@ import adsim.engine.feed as engine_feed  # noqa: E402
 from adsim.kernels.feed import run_feed_slot  # noqa: E402
 
 
-def with_feed(scenario: adsim.Scenario) -> adsim.Scenario:
-    """The same world with organic posting: a brand page and an influencer."""
+def with_feed(
+    scenario: adsim.Scenario, share_mult: float = 10.0, cascade: bool = False
+) -> adsim.Scenario:
+    """The same world with organic posting: a brand page and an influencer; the contest's
+    posts are shared ``share_mult`` times as often as a plain post. ``cascade``: a feed where
+    brand posts win their positions and nearly every view is shared (a share-edge stress test,
+    not a realistic platform)."""
     data = scenario.model_dump(mode="json", by_alias=True)
     n = data["population"]["agents"] * data["population"]["scale"]
     data["accounts"].append({"handle": "@brand", "followers": int(n // 50),
                              "profile": {"interests": {"food": 3.0}}})  # fmt: skip
     data["platform"]["feed"] = {"preset": "twitter"}
+    if cascade:
+        data["platform"]["feed"].update(
+            candidates_per_session=10.0, page_weight=1000.0, share_rate=0.5
+        )
     post = {"topic": "food", "app_link": 0.005}
     data["posting"] = [{"account": "@brand", "posts_per_day": 1, **post}]
     data["organic_tactics"] = [
         {"name": "contest", "kind": "contest", "fixed_cost_usd": 1000,
          "posting": {"account": "@brand", "posts_per_day": 1, "hashtags": True,
-                     "share_mult": 10, **post}},
+                     "share_mult": share_mult, **post}},
         {"name": "influencer", "kind": "influencer", "cost_per_post_usd": 300,
          "posting": {"account": "@foodie_pt", "posts_per_day": 1, **post}},
     ]  # fmt: skip
@@ -58,7 +67,7 @@ class FeedProbe:
         self.slot = -1
         self.kernel_s = self.reference_s = 0.0
         self.ranked = self.edges = 0
-        self.ref_ranked = self.ref_kernel_s = 0
+        self.ref_ranked = self.ref_kernel_s = self.ref_edges = 0
 
     def __call__(self, *args):
         self.slot += 1
@@ -72,6 +81,7 @@ class FeedProbe:
             spent = time.perf_counter() - t
             self.ref_kernel_s += spent
             self.ref_ranked += out[2]
+            self.ref_edges += out[0]
             assert tuple(out) == tuple(ref), (out, ref)
             for mine, theirs in zip(args, copies, strict=True):
                 if isinstance(mine, np.ndarray):
@@ -92,9 +102,14 @@ def main() -> None:
     ap.add_argument("--strategies", type=int, default=5)
     ap.add_argument("--days", type=int, default=7)
     ap.add_argument("--reference-slots", type=int, default=3)
+    ap.add_argument(
+        "--cascade", action="store_true",
+        help="a cascade-heavy feed (brand posts always ranked, half of views shared): measures "
+        "share edges tried per second",
+    )  # fmt: skip
     args = ap.parse_args()
     plain = throughput_scenario(args.agents, args.strategies, args.days)
-    organic = with_feed(plain)
+    organic = with_feed(plain, 10.0, cascade=args.cascade)
     adsim.run(with_feed(throughput_scenario(20_000, 2, 1)))  # compile outside the timings
 
     rates = {}
@@ -126,6 +141,12 @@ def main() -> None:
         print(f"same {args.reference_slots} slots, outputs identical: kernel "
               f"{kernel_rate / 1e6:.2f}M candidates/s, plain Python {ref_rate / 1e3:.1f}k/s, "
               f"ratio {kernel_rate / ref_rate:,.0f}x")  # fmt: skip
+        if probe.ref_edges:
+            kernel_edges = probe.ref_edges / probe.ref_kernel_s
+            ref_edges = probe.ref_edges / probe.reference_s
+            print(f"  share edges on those slots: kernel {kernel_edges / 1e6:.2f}M/s, plain "
+                  f"Python {ref_edges / 1e3:.1f}k/s, ratio {kernel_edges / ref_edges:,.0f}x "
+                  "(per second of the whole slot, ranking included)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -87,3 +87,45 @@ def test_whole_run_five_strategies_200k(benchmark):
     sc = adsim.Scenario.model_validate(data)
     result = benchmark.pedantic(adsim.run, args=(sc,), rounds=2, iterations=1)
     assert len(result.strategies) == 5
+
+
+def _feed_slot_inputs(cascade: bool, slot: int = 20) -> tuple:
+    """The feed kernel's arguments at ``slot`` (20:00 on day 0) of a 200k-agent organic run."""
+    from feed_throughput import with_feed
+    from throughput import throughput_scenario
+
+    import adsim.engine.feed as engine_feed
+    from adsim.kernels.feed import run_feed_slot
+
+    sc = with_feed(throughput_scenario(200_000, 2, 1), cascade=cascade)
+    captured: list[tuple] = []
+
+    def capture(*args):
+        if len(captured) == slot:
+            captured.append(tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args))
+        elif len(captured) < slot:
+            captured.append(())
+        return run_feed_slot(*args)
+
+    engine_feed.run_feed_slot = capture
+    try:
+        adsim.run(sc)
+    finally:
+        engine_feed.run_feed_slot = run_feed_slot
+    return captured[slot]
+
+
+@pytest.mark.parametrize("cascade", [False, True], ids=["twitter_preset", "cascade_heavy"])
+def test_feed_kernel_peak_slot(benchmark, cascade):
+    from adsim.kernels.feed import run_feed_slot
+
+    args = _feed_slot_inputs(cascade)
+
+    def fresh():
+        return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args), {}
+
+    run_feed_slot(*fresh()[0])  # warm
+    edges, _, ranked = benchmark.pedantic(run_feed_slot, setup=fresh, rounds=10)
+    assert ranked > 0 and (edges > 0 or not cascade)
+    benchmark.extra_info["share_edges"] = int(edges)
+    benchmark.extra_info["candidates_ranked"] = int(ranked)

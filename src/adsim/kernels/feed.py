@@ -120,13 +120,18 @@ def run_feed_slot(
         i = sess_agent[m]
         t = sess_time[m]
         e = e + 1 if m > 0 and sess_agent[m - 1] == i else 0
+        browse = hash_uniform(key, i, _SESSION_SALT + 2 * e) < hashtag_browse
+        recommended = hash_uniform(key, i, _SESSION_SALT + 2 * e + 1) < recommend
+        # Inboxes fill from the front and entries are never cleared (an old one is reused),
+        # so an empty first place means an empty inbox: most people's, most of the time.
+        has_inbox = inbox_post[i, 0] >= 0
+        if acc_ptr[i] == acc_ptr[i + 1] and not (has_inbox or browse or recommended):
+            continue  # no brand post can be a candidate (draws are keyed: skipping is exact)
         # The session's organic positions: its feed items (the sessions kernel's draw) less ads.
         items = 1 + int(math.log(1.0 - hash_uniform(slot_key, i, _ITEMS + e)) / log_continue)
         n_organic = items - items // ad_every
         if n_organic <= 0:
             continue
-        browse = hash_uniform(key, i, _SESSION_SALT + 2 * e) < hashtag_browse
-        recommended = hash_uniform(key, i, _SESSION_SALT + 2 * e + 1) < recommend
         for p in range(first_live, n_posts):
             if post_time[p] > t or t - post_time[p] > window_h or _seen(seen, p, i):
                 continue
@@ -136,7 +141,7 @@ def run_feed_slot(
             arrival = post_time[p]
             depth = 0
             candidate = follower
-            if not candidate:
+            if not candidate and has_inbox:
                 for k in range(k_inbox):
                     if inbox_post[i, k] == p and inbox_time[i, k] <= t:
                         candidate = True
