@@ -139,6 +139,24 @@ def record_metrics(rec: RunRecord) -> dict[str, np.ndarray]:
     }
 
 
+def versions() -> dict[str, str]:
+    """Versions of adsim and the libraries that decide its numbers, for manifests."""
+    import platform
+
+    import numba
+    import pandas as pd
+
+    from . import __version__
+
+    return {
+        "adsim": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "pandas": pd.__version__,
+    }
+
+
 def unbounded_costs(metric: str, stacked: dict[str, np.ndarray]) -> np.ndarray:
     """Per-replicate values of ``metric`` where a cost per unit with spend but no units is
     +inf (unbounded), not missing: it ranks last, as it should."""
@@ -422,12 +440,6 @@ class Result:
     def manifest(self, command: str | None = None) -> dict:
         """What produced these results: scenario, seed, replicates, command, versions, when."""
         import datetime
-        import platform
-
-        import numba
-        import pandas as pd
-
-        from . import __version__
 
         return {
             "scenario": self.scenario.name,
@@ -438,13 +450,7 @@ class Result:
             "ranking": self._ranking_manifest(),
             "command": command,
             "created_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            "versions": {
-                "adsim": __version__,
-                "python": platform.python_version(),
-                "numpy": np.__version__,
-                "numba": numba.__version__,
-                "pandas": pd.__version__,
-            },
+            "versions": versions(),
         }
 
     def _ranking_manifest(self) -> dict:

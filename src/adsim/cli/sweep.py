@@ -22,6 +22,8 @@ from .common import (
 )
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ..experiments import SweepResult
 
 __all__ = ["add_parser", "command"]
@@ -136,7 +138,7 @@ def print_and_write(result: SweepResult, spec, console: Console, out_dir: Path |
     from ..result import for_output
     from ..scenario.sweep import BUDGET_SCALE
 
-    files: dict[str, object] = {}
+    files: dict[str, pd.DataFrame] = {}
     metric = result.rank_by.removesuffix("_usd").upper()
     winners = result.winners()
     summary = result.summary()
@@ -222,12 +224,9 @@ def print_and_write(result: SweepResult, spec, console: Console, out_dir: Path |
             files["allocation.csv"] = for_output(split.reset_index())
             files["allocation_outcomes.csv"] = for_output(outcome.reset_index())
     if out_dir is not None:
-        import os
+        from ..experiments.store import SweepStore
 
-        for name, frame in files.items():
-            tmp = out_dir / f".{name}.partial"
-            frame.to_csv(tmp, index=False)
-            os.replace(tmp, out_dir / name)
+        SweepStore(out_dir).write_tables(files)
         return ["manifest.json", "points.csv", "runs/", "rows.parquet", "summary.csv", *files]
     return []
 

@@ -115,8 +115,8 @@ class SweepStore:
             return pd.DataFrame()
         return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
 
-    def finish(self, files: dict[str, pd.DataFrame]) -> None:
-        """Write the sweep's tables (CSV, or Parquet by suffix) and mark the manifest finished."""
+    def write_tables(self, files: dict[str, pd.DataFrame]) -> None:
+        """Write tables into the folder (CSV, or Parquet by suffix), each atomically."""
         for name, frame in files.items():
             tmp = self.root / f".{name}.partial"
             if name.endswith(".parquet"):
@@ -124,6 +124,10 @@ class SweepStore:
             else:
                 frame.to_csv(tmp, index=False)
             os.replace(tmp, self.root / name)
+
+    def finish(self, files: dict[str, pd.DataFrame]) -> None:
+        """Write the sweep's tables and mark the manifest finished."""
+        self.write_tables(files)
         manifest = json.loads((self.root / "manifest.json").read_text())
         manifest["finished_utc"] = _now()
         self._write_json("manifest.json", manifest)

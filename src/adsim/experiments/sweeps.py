@@ -22,7 +22,7 @@ from ..engine import RunRecord
 from ..parallel import Executor
 from ..params import Params, to_params
 from ..resources import check_memory
-from ..result import METRICS, record_metrics, summary_frame
+from ..result import METRICS, record_metrics, summary_frame, versions
 from ..runner import as_scenario, default_workers, run_replicate
 from ..scenario import Scenario, ScenarioError
 from ..scenario.sweep import BUDGET_SCALE, SweepSpec
@@ -296,13 +296,6 @@ def _show(point: Mapping[str, Any]) -> str:
 
 
 def _manifest(spec: SweepSpec, base: Scenario, seed: int, n_points: int, command: str | None):
-    import platform
-
-    import numba
-    import pandas as pd
-
-    from .. import __version__
-
     return {
         "sweep": spec.name,
         "spec": json.loads(spec.model_dump_json()),
@@ -312,11 +305,5 @@ def _manifest(spec: SweepSpec, base: Scenario, seed: int, n_points: int, command
         "points": n_points,
         "replicates": spec.replicates,
         "command": command,
-        "versions": {
-            "adsim": __version__,
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "numba": numba.__version__,
-            "pandas": pd.__version__,
-        },
+        "versions": versions(),
     }

@@ -16,7 +16,14 @@ from pydantic import ValidationError
 from .errors import friendly_path, friendly_problems
 from .model import Scenario
 
-__all__ = ["MAX_DEPTH", "MAX_NODES", "ScenarioError", "load_scenario", "scenario_from_dict"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_NODES",
+    "ScenarioError",
+    "load_scenario",
+    "read_document",
+    "scenario_from_dict",
+]
 
 # A scenario is a few levels deep and a few thousand values; audiences nest, but not this far.
 # Beyond these a file is refused before validation (deep nesting would exhaust the stack, and
@@ -105,8 +112,9 @@ def scenario_from_dict(data: Any, source: str = "<dict>", base_dir: Path | None 
         raise ScenarioError(source, friendly_problems(exc, data, Scenario)) from None
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Load and validate a scenario from a ``.yaml``/``.yml`` or ``.json`` file."""
+def read_document(path: str | Path) -> Any:
+    """The YAML (or, by suffix, JSON) document at ``path``: refuses repeated keys, and turns
+    every failure to read or parse it into a :class:`ScenarioError` with the line."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -116,9 +124,8 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(str(path), [("", "file is not UTF-8 text")]) from None
     try:
         if path.suffix.lower() == ".json":
-            data = json.loads(text, object_pairs_hook=_unique_pairs)
-        else:
-            data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
+            return json.loads(text, object_pairs_hook=_unique_pairs)
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
     except RecursionError:
         raise ScenarioError(
             str(path), [("", f"nested too deep to read (at most {MAX_DEPTH} levels)")]
@@ -134,4 +141,9 @@ def load_scenario(path: str | Path) -> Scenario:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ScenarioError(str(path), [("", f"invalid YAML{where}: {problem}")]) from None
-    return scenario_from_dict(data, source=str(path), base_dir=path.parent)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario from a ``.yaml``/``.yml`` or ``.json`` file."""
+    path = Path(path)
+    return scenario_from_dict(read_document(path), source=str(path), base_dir=path.parent)

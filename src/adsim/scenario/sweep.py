@@ -20,16 +20,14 @@ random and Latin-hypercube designs.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from .common import Model, Positive
 from .errors import friendly_problems
-from .load import ScenarioError, _UniqueKeyLoader
+from .load import ScenarioError, _check_shape, read_document
 
 __all__ = ["BUDGET_SCALE", "Allocate", "ParameterRange", "SweepSpec", "load_sweep_spec"]
 
@@ -175,19 +173,10 @@ def _positive_number(x: Any) -> bool:
 def load_sweep_spec(path: str | Path) -> tuple[SweepSpec, Path]:
     """The validated spec and the base scenario's path (resolved against the spec's folder)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(str(path), [("", f"cannot read file: {exc.strerror}")]) from None
-    except UnicodeDecodeError:
-        raise ScenarioError(str(path), [("", "file is not UTF-8 text")]) from None
-    try:
-        if path.suffix.lower() == ".json":
-            data: Any = json.loads(text)
-        else:
-            data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ScenarioError(str(path), [("", f"cannot read the file: {exc}")]) from None
+    data = read_document(path)
+    problem = _check_shape(data)  # the same depth and size limits as a scenario's
+    if problem is not None:
+        raise ScenarioError(str(path), [problem])
     if not isinstance(data, dict):
         raise ScenarioError(
             str(path), [("", "a sweep is a mapping of keys (name:, scenario:, ...)")]
