@@ -37,6 +37,7 @@ def serial(small):
 
 
 def test_grid_rows_equal_each_point_run_alone(small, serial):
+    assert adsim.sweep is sweep  # the top-level name analysts script with
     rows = serial.rows
     assert len(serial.points) == 4 and len(rows) == 4 * 2 * 2  # points x replicates x strategies
     assert not rows.duplicated(["point", "replicate", "strategy"]).any()
