@@ -269,3 +269,25 @@ def test_ctrl_c_stops_a_parallel_sweep_cleanly_and_it_resumes(tmp_path):
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert len(pd.read_parquet(out / "rows.parquet")) == tasks * 2  # x 2 strategies
+
+
+def test_allocator_on_known_curves_equalises_marginal_cost():
+    """Two strategies with concave curves known in closed form: A buys 1 install per $1 up to
+    $100 then 0.2 per $; B 0.5 per $ up to $200, then nothing. $250 should go A's first $100
+    (slope 1), B's $150 (slope 0.5) and nothing more to A (0.2): the next install costs $2 on
+    B and $5 on A."""
+    from adsim.experiments.budget import BudgetCurves
+
+    budgets = np.array([[50.0, 100.0, 200.0, 400.0], [50.0, 100.0, 200.0, 400.0]])
+    inc_a = np.interp(budgets[0], [0, 100, 400], [0, 100, 160])
+    inc_b = np.interp(budgets[1], [0, 200, 400], [0, 100, 100])
+    inc = np.stack([inc_a, inc_b])[None].repeat(2, axis=0)  # 2 identical replicates
+    curves = BudgetCurves(
+        strategies=["a", "b"], scales=np.array([0.5, 1.0, 2.0, 4.0]), budget_usd=budgets,
+        spend_usd=budgets[None].repeat(2, axis=0), installs=inc, incremental=inc,
+    )  # fmt: skip
+    alloc = allocate(curves, total_usd=250.0)
+    np.testing.assert_allclose(alloc.budget_usd, [100.0, 150.0])
+    np.testing.assert_allclose(alloc.marginal_icpi_usd, [5.0, 2.0])
+    assert alloc.outcomes["recommended"][0] == pytest.approx(100 + 75)
+    assert alloc.outcomes["even"][0] == pytest.approx(100 + 0.2 * 25 + 62.5)

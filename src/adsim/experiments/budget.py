@@ -211,25 +211,31 @@ def allocate(
     current = curves.budget_usd[:, unit]
     total = float(total_usd if total_usd is not None else current.sum() + extra_usd)
     segments = []  # (slope, strategy, width)
+    hulls = []
     for s in range(len(curves.strategies)):
         x = np.concatenate([[0.0], curves.budget_usd[s]])
         y = np.concatenate([[0.0], curves.incremental[:, s, :].mean(axis=0)])
         hx, hy = concave_envelope(x, y)
+        hulls.append((hx, hy))
         for k in range(1, hx.size):
             segments.append(((hy[k] - hy[k - 1]) / (hx[k] - hx[k - 1]), s, hx[k] - hx[k - 1]))
     segments.sort(key=lambda seg: -seg[0])
     budgets = np.zeros(len(curves.strategies))
-    marginal = np.full(len(curves.strategies), np.nan)
     left = total
     for slope, s, width in segments:
-        if left <= 0:
-            break
-        if slope <= 0:
+        if left <= 0 or slope <= 0:
             break
         take = min(width, left)
         budgets[s] += take
         left -= take
-        marginal[s] = 1.0 / slope
+    # The cost of the next incremental install at the split: the slope of the envelope just
+    # above each budget (inf at the end of a curve, where more money buys nothing known).
+    marginal = np.full(len(curves.strategies), np.inf)
+    for s, (hx, hy) in enumerate(hulls):
+        k = int(np.searchsorted(hx, budgets[s] * (1 + 1e-12), side="right"))
+        if k < hx.size:
+            slope = (hy[k] - hy[k - 1]) / (hx[k] - hx[k - 1])
+            marginal[s] = 1.0 / slope if slope > 0 else np.inf
     splits = {
         "recommended": budgets,
         "even": np.full(budgets.size, total / budgets.size),
