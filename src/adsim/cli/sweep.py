@@ -145,9 +145,10 @@ def print_and_write(result: SweepResult, spec, console: Console, out_dir: Path |
     n_points = len(result.points)
     head = f"{result.name}: {n_points} points x {result.replicates} replicates, seed {result.seed}"
     rows = []
+    label = _short_names(result.parameters)
     for k, row in winners.iterrows():
         at = summary[summary["point"] == k].set_index("strategy")[result.rank_by]
-        values = ", ".join(f"{p}={_short(row[p])}" for p in result.parameters)
+        values = ", ".join(f"{label[p]}={_short(row[p])}" for p in result.parameters)
         cells = [str(row["winner"]), fmt(row["p_best"], "pct")]
         cells += [fmt(float(at[s]), "money2") for s in result.strategies]
         rows.append((f"{k}: {values}" if values else str(k), cells))
@@ -229,6 +230,13 @@ def print_and_write(result: SweepResult, spec, console: Console, out_dir: Path |
         SweepStore(out_dir).write_tables(files)
         return ["manifest.json", "points.csv", "runs/", "rows.parquet", "summary.csv", *files]
     return []
+
+
+def _short_names(paths: list[str]) -> dict[str, str]:
+    """Each parameter path by its last part where that is unambiguous (``cpm_median_usd``)."""
+    last = {p: p.split(".")[-1] for p in paths}
+    taken = list(last.values())
+    return {p: (short if taken.count(short) == 1 else p) for p, short in last.items()}
 
 
 def _short(value: object) -> str:
