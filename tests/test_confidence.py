@@ -55,7 +55,13 @@ def test_spend_without_installs_never_wins():
 def test_auto_replicates_stop_when_settled_and_say_so():
     data = scenario_dict(horizon_days=2)
     # cars_cpc reaches people the app fits (cars x3): clearly cheaper than broad.
-    result = adsim.run(Scenario.model_validate(data), replicates="auto", workers=1)
+    seen: list[int] = []
+    result = adsim.run(
+        Scenario.model_validate(data), replicates="auto", workers=1,
+        on_batch=lambda conf: seen.append(conf.replicates),
+    )  # fmt: skip
+    assert seen[0] >= MIN_REPLICATES and seen[-1] == result.replicates
+    assert seen == sorted(seen)
     assert MIN_REPLICATES <= result.replicates <= AUTO_MAX_REPLICATES
     assert result.stopping["settled"] and result.stopping["leader"] == "cars_cpc"
     assert result.stopping["p_best"] >= 0.9

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from .confidence import AUTO_MAX_REPLICATES, AUTO_THRESHOLD, MIN_REPLICATES
+from .confidence import AUTO_MAX_REPLICATES, AUTO_THRESHOLD, MIN_REPLICATES, Confidence
 from .engine import Engine, RunRecord
 from .parallel import Executor, available_cores
 from .params import Params, to_params
@@ -102,6 +102,7 @@ def run(
     workers: int | None = None,
     client: Any | None = None,
     rank_by: str = "cpi_usd",
+    on_batch: Callable[[Confidence], None] | None = None,
 ) -> Result:
     """Run ``scenario`` (a Scenario, a mapping or a file path; ``seed`` overrides its seed).
 
@@ -114,6 +115,7 @@ def run(
     large enough to gain), or on a Dask cluster through ``client`` (a
     ``distributed.Client``). A run whose estimated peak memory exceeds ``max_memory_bytes``
     (default: the memory available now) raises ``MemoryLimitError`` before anything is built.
+    ``on_batch`` receives the ranking's confidence after each batch of an adaptive run.
     """
     scenario = as_scenario(scenario)
     auto = replicates == "auto"
@@ -137,6 +139,8 @@ def run(
             batches.add(max(MIN_REPLICATES, batch))
             while True:
                 conf = Result(scenario=scenario, seed=p.seed, records=records).confidence(rank_by)
+                if on_batch is not None:
+                    on_batch(conf)
                 if conf.settled(AUTO_THRESHOLD) or len(records) >= AUTO_MAX_REPLICATES:
                     break
                 batches.add(min(batch, AUTO_MAX_REPLICATES - len(records)))

@@ -15,7 +15,10 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
+from ..confidence import AUTO_THRESHOLD
+
 if TYPE_CHECKING:
+    from ..confidence import Confidence
     from ..scenario import Scenario
 
 __all__ = [
@@ -227,6 +230,19 @@ class Progress:
             self.console.print(
                 f"{label}: {done}/{total} slots ({elapsed:.0f} s)", markup=False, highlight=False
             )
+
+    def batch(self, conf: Confidence) -> None:
+        """After a batch of an adaptive run: how sure the ranking is so far."""
+        if not self.enabled or conf.leader is None:
+            return
+        line = (
+            f"after {conf.replicates} replicates: {conf.leader} leads with P(best) "
+            f"{conf.p_leader:.0%} (stops at {AUTO_THRESHOLD:.0%})"
+        )
+        if self.bar is not None:
+            self.bar.console.print(line, markup=False, highlight=False)
+        else:
+            self.console.print(line, markup=False, highlight=False)
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:

@@ -149,7 +149,7 @@ def command(args: argparse.Namespace, out: Console, err: Console) -> int:
                 result = run(
                     scenario, seed=args.seed, replicates=args.replicates, progress=progress,
                     max_memory_bytes=args.max_memory, workers=args.workers, client=client,
-                    rank_by=f"{args.rank_by}_usd",
+                    rank_by=f"{args.rank_by}_usd", on_batch=progress.batch,
                 )  # fmt: skip
         except MemoryLimitError as exc:
             err.print(f"{args.scenario}: {exc}", markup=False, highlight=False)
