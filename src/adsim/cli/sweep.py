@@ -80,8 +80,13 @@ def command(args: argparse.Namespace, out: Console, err: Console) -> int:
         spec, scenario_path = load_sweep_spec(args.spec)
         if args.replicates is not None:
             spec = type(spec).model_validate({**spec.model_dump(), "replicates": args.replicates})
+    except ScenarioError as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        return EXIT_BAD_INPUT
+    try:
         base = load_scenario(scenario_path)
     except ScenarioError as exc:
+        err.print(f"{args.spec}: scenario: {scenario_path}:", markup=False, highlight=False)
         err.print(str(exc), markup=False, highlight=False)
         return EXIT_BAD_INPUT
     if args.out is not None and args.out.exists() and not args.out.is_dir():
