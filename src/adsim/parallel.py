@@ -21,7 +21,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from multiprocessing import get_context
 from typing import Any
 
-__all__ = ["Executor", "available_cores", "run_tasks"]
+__all__ = ["Executor", "available_cores"]
 
 _SIM_LOCK = threading.Lock()
 
@@ -49,15 +49,13 @@ def _init_local_worker(threads: int) -> None:
     _set_threads(threads)
 
 
-def _in_worker(fn: Callable, args: tuple, threads: int | None) -> Any:
-    """Run one task where it landed: a local worker (threads set at start-up) or a Dask worker
-    (threads: the worker's own)."""
-    if threads is None:
-        from distributed import get_worker
+def _on_dask_worker(fn: Callable, args: tuple) -> Any:
+    """Run one task on a Dask worker, one task at a time per process, with the worker's
+    threads inside numba's kernels."""
+    from distributed import get_worker
 
-        threads = get_worker().state.nthreads
     with _SIM_LOCK:
-        _set_threads(threads)
+        _set_threads(get_worker().state.nthreads)
         return fn(*args)
 
 
@@ -129,21 +127,10 @@ class Executor:
                     fut.cancel()
 
 
-def run_tasks(
-    fn: Callable[..., Any],
-    tasks: Sequence[tuple],
-    workers: int = 1,
-    client: Any | None = None,
-) -> Iterator[tuple[int, Any]]:
-    """One batch through an :class:`Executor`: yields ``(k, fn(*tasks[k]))`` as each finishes."""
-    with Executor(min(workers, max(1, len(tasks))), client) as ex:
-        yield from ex.map_unordered(fn, tasks)
-
-
 def _run_dask(fn: Callable, tasks: Sequence[tuple], client: Any) -> Iterator[tuple[int, Any]]:
     from distributed import as_completed
 
-    futures = [client.submit(_in_worker, fn, args, None, pure=False) for args in tasks]
+    futures = [client.submit(_on_dask_worker, fn, args, pure=False) for args in tasks]
     index = {f.key: k for k, f in enumerate(futures)}
     try:
         for fut in as_completed(futures):
