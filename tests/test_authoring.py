@@ -15,13 +15,14 @@ from conftest import ROOT, SCENARIOS, scenario_dict
 from adsim.cli import main
 from adsim.columns import FILES, outputs_reference
 from adsim.scenario import Scenario, load_scenario, scenario_from_dict, scenario_warnings
-from adsim.scenario.reference import scenario_reference
+from adsim.scenario.reference import scenario_reference, sweep_reference
 
 
 def test_generated_references_are_current():
     """docs/ is what `adsim docs` writes from the code: regenerate it after a schema change."""
     assert (ROOT / "docs" / "scenario.md").read_text() == scenario_reference()
     assert (ROOT / "docs" / "outputs.md").read_text() == outputs_reference()
+    assert (ROOT / "docs" / "sweep.md").read_text() == sweep_reference()
 
 
 def test_every_schema_field_has_a_description():

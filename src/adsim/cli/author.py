@@ -106,14 +106,15 @@ def schema(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def docs(args: argparse.Namespace, out: Console, err: Console) -> int:
     from ..columns import outputs_reference
-    from ..scenario.reference import scenario_reference
+    from ..scenario.reference import scenario_reference, sweep_reference
 
     try:
         args.dir.mkdir(parents=True, exist_ok=True)
         (args.dir / "scenario.md").write_text(scenario_reference(), encoding="utf-8")
         (args.dir / "outputs.md").write_text(outputs_reference(), encoding="utf-8")
+        (args.dir / "sweep.md").write_text(sweep_reference(), encoding="utf-8")
     except OSError as exc:
         err.print(f"--dir {args.dir}: cannot write: {exc.strerror}", markup=False)
         return EXIT_BAD_INPUT
-    out.print(f"wrote scenario.md and outputs.md to {args.dir}", highlight=False)
+    out.print(f"wrote scenario.md, outputs.md and sweep.md to {args.dir}", highlight=False)
     return 0

@@ -1,6 +1,6 @@
-"""The scenario reference (docs/scenario.md), generated from the schema so it cannot drift:
-one section per kind of mapping, in the order a scenario file introduces them, with each key's
-type, default, accepted range and description."""
+"""The scenario and sweep references (docs/scenario.md, docs/sweep.md), generated from the
+schemas so they cannot drift: one section per kind of mapping, in the order a file introduces
+them, with each key's type, default, accepted range and description."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from pydantic import BaseModel
 
 from .common import Model
 from .model import Scenario
+from .sweep import SweepSpec
 
-__all__ = ["scenario_reference"]
+__all__ = ["scenario_reference", "sweep_reference"]
 
 HEADER = """\
 # Scenario reference
@@ -22,6 +23,16 @@ Generated from the schema by `adsim docs` (a test checks it is current): do not 
 Every key of a scenario file, section by section. A key without a default is required. Money is
 in real US dollars; `scale` real people stand behind each simulated agent. `adsim show FILE`
 prints a scenario with every default filled in; `adsim init` writes a commented starter.
+"""
+
+SWEEP_HEADER = """\
+# Sweep reference
+
+Generated from the schema by `adsim docs` (a test checks it is current): do not edit by hand.
+Every key of a sweep file (`adsim sweep SPEC --out DIR`), section by section. A parameter is a
+scenario path (strategies and other named items by name, `*` for every item, as in
+`strategies.*.budget.daily_usd`) or `budget_scale` (every strategy's budgets x the value).
+See `sweeps/` for examples.
 """
 
 
@@ -168,12 +179,23 @@ def _refs(node: Any) -> list[str]:
 
 def scenario_reference() -> str:
     """The Markdown reference of every scenario key."""
-    schema = Scenario.model_json_schema(by_alias=True)
+    return model_reference(Scenario, HEADER)
+
+
+def sweep_reference() -> str:
+    """The Markdown reference of every sweep-file key."""
+    return model_reference(SweepSpec, SWEEP_HEADER)
+
+
+def model_reference(root: type[BaseModel], header: str) -> str:
+    """The Markdown reference of every key of ``root``'s files."""
+    top = root.__name__
+    schema = root.model_json_schema(by_alias=True)
     defs: dict[str, dict[str, Any]] = schema.pop("$defs", {})
-    defs["Scenario"] = schema
-    used_at: dict[str, list[str]] = {"Scenario": ["(the file itself)"]}
+    defs[top] = schema
+    used_at: dict[str, list[str]] = {top: ["(the file itself)"]}
     order: list[str] = []
-    queue = deque(["Scenario"])
+    queue = deque([top])
     while queue:  # breadth first: sections follow the order a file introduces them
         name = queue.popleft()
         if name in order:
@@ -185,7 +207,7 @@ def scenario_reference() -> str:
                 if f"{name}.{key}" not in used_at[ref]:
                     used_at[ref].append(f"{name}.{key}")
                 queue.append(ref)
-    lines = [HEADER]
+    lines = [header]
     for name in order:
         model = defs[name]
         lines.append(f"## {name}\n")
