@@ -211,6 +211,7 @@ def test_cli_sweep_prints_curves_and_a_split(tmp_path, capsys):
     assert "Budget curve: young_foodies" in text and "Splitting $" in text
     for name in ("budget_curves.csv", "allocation.csv", "winners.csv", "rows.parquet"):
         assert (out / name).exists(), name
+    _assert_columns_documented(out, parameters=["budget_scale"])
     (tmp_path / "bad.yaml").write_text(
         "name: x\nscenario: q.yaml\ndesign: lhs\nparameters: {a: [1]}\n"
     )
@@ -291,3 +292,22 @@ def test_allocator_on_known_curves_equalises_marginal_cost():
     np.testing.assert_allclose(alloc.marginal_icpi_usd, [5.0, 2.0])
     assert alloc.outcomes["recommended"][0] == pytest.approx(100 + 75)
     assert alloc.outcomes["even"][0] == pytest.approx(100 + 0.2 * 25 + 62.5)
+
+
+def _assert_columns_documented(out, parameters: list[str]) -> None:
+    """Every column of every table a sweep wrote is in adsim.columns.SWEEP_FILES
+    (docs/outputs.md): parameters as <parameter>, metrics in rows.parquet as <metric>."""
+    from adsim.columns import METRIC_DOCS, SWEEP_FILES
+
+    for name, (_, documented) in SWEEP_FILES.items():
+        path = out / name
+        if not path.exists() or name == "summary.csv":
+            continue
+        frame = pd.read_parquet(path) if name.endswith(".parquet") else pd.read_csv(path)
+        for col in frame.columns:
+            key = "<parameter>" if col in parameters and col not in documented else col
+            if name == "rows.parquet" and col in METRIC_DOCS:
+                key = "<metric>"
+            if name == "robustness.csv" and col.startswith("rho_"):
+                key = "rho_<strategy>"
+            assert key in documented, (name, col)

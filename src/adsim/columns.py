@@ -3,7 +3,7 @@ the check that every column written is documented."""
 
 from __future__ import annotations
 
-__all__ = ["COUNT_COLUMNS", "FILES", "METRIC_DOCS", "outputs_reference"]
+__all__ = ["COUNT_COLUMNS", "FILES", "METRIC_DOCS", "SWEEP_FILES", "outputs_reference"]
 
 # Summary metrics: (unit, meaning). Counts are of real people and events (agents x scale).
 METRIC_DOCS: dict[str, tuple[str, str]] = {
@@ -198,6 +198,90 @@ FILES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
 }
 
 
+_PARAMS = (
+    "",
+    "One column per sweep parameter (its scenario path, or budget_scale): the point's value",
+)
+_STAT = " (mean over replicates; `_lo`/`_hi`: 5th and 95th percentiles)"
+
+# Files `adsim sweep SPEC --out DIR` writes besides manifest.json and runs/ (one Parquet file of
+# rows per finished point and replicate). "<parameter>" stands for each parameter's column.
+SWEEP_FILES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
+    "points.csv": ("The sweep's points, written before any runs.", {
+        "point": ("", "The point's number"), "<parameter>": _PARAMS,
+    }),
+    "rows.parquet": ("Tidy rows: one per point, replicate and strategy, with every summary "
+                     "metric of that replicate.", {
+        "point": ("", "The point's number"),
+        "replicate": ("", "The replicate (the same streams at every point)"),
+        "strategy": ("", "The strategy or organic tactic"),
+        "<parameter>": _PARAMS,
+        "budget_usd": ("USD", "The strategy's flight budget at the point"),
+        "<metric>": ("", "Every column of summary.csv without `_lo`/`_hi`, for this replicate"),
+    }),
+    "summary.csv": ("Per point and strategy, the run summary (summary.csv of `adsim run`) "
+                    "over the point's replicates, after `point` and the parameter columns.", {}),
+    "winners.csv": ("Per point, the cheapest strategy and how sure.", {
+        "point": ("", "The point's number"),
+        "winner": ("", "The strategy with the lowest cost (the spec's rank_by, a ratio of "
+                       "replicate means)"),
+        "p_best": ("share", "Its P(best): share of Bayesian-bootstrap draws of the paired "
+                            "replicates in which it is cheapest"),
+        "<parameter>": _PARAMS,
+    }),
+    "budget_curves.csv": ("budget_scale sweeps: each paid strategy's budget curve.", {
+        "strategy": ("", "The paid strategy"),
+        "budget_scale": ("x", "Multiplier of the scenario's budgets"),
+        "budget_usd": ("USD", "The flight budget at that scale"),
+        "spend_usd": ("USD", "Money spent (mean over replicates)"),
+        "installs": ("count", "Attributed installs (mean over replicates)"),
+        "incremental_installs": ("count", "Installs caused" + _STAT),
+        "incremental_installs_lo": ("count", "5th percentile over replicates"),
+        "incremental_installs_hi": ("count", "95th percentile over replicates"),
+        "icpi_usd": ("USD", "spend_usd / incremental_installs"),
+        "marginal_icpi_usd": ("USD", "Extra spend / extra incremental installs from the next "
+                                     "smaller budget (from zero at the smallest)"),
+    }),
+    "allocation.csv": ("With allocate: the recommended split and the splits it is compared "
+                       "with.", {
+        "strategy": ("", "The paid strategy"),
+        "recommended_budget_usd": ("USD", "Its flight budget in the recommended split"),
+        "recommended_scale": ("x", "That budget / the scenario's (0: fund with nothing)"),
+        "marginal_icpi_usd": ("USD", "Cost of its next incremental install at the split"),
+        "even_budget_usd": ("USD", "Its budget in an even split of the same total"),
+        "current_mix_budget_usd": ("USD", "Its budget in the scenario's mix scaled to the total"),
+    }),
+    "allocation_outcomes.csv": ("With allocate: what each split buys.", {
+        "split": ("", "recommended, even or current_mix"),
+        "incremental_installs": ("count", "Total incremental installs on the mean curves"),
+        "incremental_installs_lo": ("count", "5th percentile over the replicates' own curves"),
+        "incremental_installs_hi": ("count", "95th percentile over the replicates' own curves"),
+        "within_curves": ("", "false: part of the split lies beyond the largest simulated "
+                              "budget and is counted at it"),
+    }),
+    "robustness.csv": ("Random and lhs sweeps: what moves the ranking, most first.", {
+        "assumption": ("", "The parameter"),
+        "winner_shift": ("0-1", "Total-variation distance between the winners of the points "
+                                "below and above its median (0: no effect; 1: decides)"),
+        "rho_<strategy>": ("-1 to 1", "Spearman correlation of the parameter with the "
+                                      "strategy's cost"),
+    }),
+}  # fmt: skip
+
+
+def _sections(files: dict[str, tuple[str, dict[str, tuple[str, str]]]]) -> list[str]:
+    lines = []
+    for name, (what, columns) in files.items():
+        lines.append(f"## {name}\n")
+        lines.append(what + "\n")
+        if columns:
+            lines.append("| column | unit | meaning |")
+            lines.append("|---|---|---|")
+            lines += [f"| `{c}` | {unit} | {meaning} |" for c, (unit, meaning) in columns.items()]
+            lines.append("")
+    return lines
+
+
 def outputs_reference() -> str:
     """The Markdown reference of every output file and column (docs/outputs.md)."""
     lines = [
@@ -206,13 +290,11 @@ def outputs_reference() -> str:
         "edit by hand. `adsim run --out DIR` writes these files; counts are of real people and "
         "events (agents x scale), money is in US dollars. `--format json` prints the summary "
         "rows with the manifest as `metadata`.\n",
+        *_sections(FILES),
+        "# Sweep outputs\n",
+        "`adsim sweep SPEC --out DIR` writes `manifest.json` (the sweep's fingerprint, spec, "
+        "versions, command, start and end), `runs/` (one Parquet file of rows per finished "
+        "point and replicate, as in rows.parquet) and, at the end, these files.\n",
+        *_sections(SWEEP_FILES),
     ]
-    for name, (what, columns) in FILES.items():
-        lines.append(f"## {name}\n")
-        lines.append(what + "\n")
-        if columns:
-            lines.append("| column | unit | meaning |")
-            lines.append("|---|---|---|")
-            lines += [f"| `{c}` | {unit} | {meaning} |" for c, (unit, meaning) in columns.items()]
-            lines.append("")
     return "\n".join(lines).rstrip() + "\n"
