@@ -311,3 +311,26 @@ def _assert_columns_documented(out, parameters: list[str]) -> None:
             if name == "robustness.csv" and col.startswith("rho_"):
                 key = "rho_<strategy>"
             assert key in documented, (name, col)
+
+
+def test_cli_robustness_sweep_writes_win_shares_and_influence(tmp_path, capsys):
+    from adsim.cli import main
+
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(scenario_dict(horizon_days=2)))
+    spec = {
+        "name": "robust", "scenario": "base.yaml", "replicates": 1, "design": "lhs",
+        "samples": 6,
+        "parameters": {"platform.market.cpm_median_usd": {"low": 2.0, "high": 12.0},
+                       "app.fit.latent_sigma": {"low": 0.0, "high": 1.0}},
+    }  # fmt: skip
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+    out = tmp_path / "o"
+    assert main(["sweep", str(tmp_path / "spec.yaml"), "--out", str(out), "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    assert "Share of 6 sampled points each strategy wins" in " ".join(text.split())
+    robustness = pd.read_csv(out / "robustness.csv")
+    assert set(robustness["assumption"]) <= set(spec["parameters"])
+    assert robustness["winner_shift"].between(0, 1).all()
+    winners = pd.read_csv(out / "winners.csv")
+    assert len(winners) == 6 and set(winners["winner"]) <= {"broad", "cars_cpc"}
+    _assert_columns_documented(out, parameters=list(spec["parameters"]))
