@@ -70,3 +70,14 @@ def test_auto_replicates_stop_when_settled_and_say_so():
     again = adsim.run(Scenario.model_validate(data), replicates="auto", workers=1)
     assert again.replicates == result.replicates
     assert again.confidence().p_leader == result.confidence().p_leader
+
+
+def test_auto_stops_at_the_minimum_when_nothing_can_be_ranked():
+    """No strategy can spend (a bid far below the market): after the minimum batch there is
+    nothing to rank, so the run stops instead of going on to the maximum."""
+    data = scenario_dict(horizon_days=1)
+    for s in data["strategies"]:
+        s["bid"] = {"strategy": "max_cpm", "amount_usd": 0.01}
+    result = adsim.run(Scenario.model_validate(data), replicates="auto", workers=1)
+    assert result.replicates == MIN_REPLICATES
+    assert result.stopping["leader"] is None and not result.stopping["settled"]

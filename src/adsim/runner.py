@@ -143,6 +143,8 @@ def run(
                     on_batch(conf)
                 if conf.settled(AUTO_THRESHOLD) or len(records) >= AUTO_MAX_REPLICATES:
                     break
+                if conf.leader is None:  # no strategy has a finite cost: nothing to settle
+                    break
                 batches.add(min(batch, AUTO_MAX_REPLICATES - len(records)))
             stopping = {
                 "rule": f"P(best by {rank_by}) >= {AUTO_THRESHOLD} or {AUTO_MAX_REPLICATES} "

@@ -166,7 +166,12 @@ def confidence_lines(result: Result, console: Console, metric: str = "cpi_usd") 
         )
     console.print(conf.sentence(), markup=False, highlight=False)
     if result.stopping is not None:
-        how = "settled" if result.stopping["settled"] else "not settled at the maximum"
+        if result.stopping["settled"]:
+            how = "settled"
+        elif result.stopping["leader"] is None:
+            how = "no strategy has a cost to rank"
+        else:
+            how = "not settled at the maximum"
         console.print(
             f"replicates=auto: stopped after {reps} replicates ({how}; rule: "
             f"{result.stopping['rule']})",
