@@ -1,7 +1,8 @@
 """Estimated peak memory (``adsim.resources``) next to the measured peak, for scenario sizes.
 
 Each case runs one replicate in a fresh process and reads its peak resident set
-(``getrusage``); the estimate is computed from the scenario alone, before anything is built.
+(``VmHWM``, adsim.resources.peak_resident_bytes); the estimate is computed from the scenario
+alone, before anything is built.
 
     python benchmarks/memory.py            # three sizes: 40k, 500k and 2M agents
 """
