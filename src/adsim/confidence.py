@@ -27,6 +27,7 @@ __all__ = [
     "AUTO_THRESHOLD",
     "MIN_REPLICATES",
     "Confidence",
+    "confidence_from_metrics",
     "ranking_confidence",
 ]
 
@@ -92,6 +93,18 @@ class Confidence:
             f"{self.leader} has the lowest {name} in {self.p_leader:.0%} of re-weighted "
             f"draws of {self.replicates} paired replicates{tail}"
         )
+
+
+def confidence_from_metrics(
+    stacked: dict[str, np.ndarray], strategies: list[str], metric: str, seed: int = 0
+) -> Confidence:
+    """:func:`ranking_confidence` from per-replicate metrics (name -> (replicates,
+    strategies)), ranking by ``metric``: ``cpi_usd`` or ``icpi_usd``."""
+    if metric not in COST_UNITS:
+        raise ValueError(f"rank by one of {', '.join(COST_UNITS)}, not {metric!r}")
+    return ranking_confidence(
+        stacked["spend_usd"], stacked[COST_UNITS[metric]], strategies, metric, seed
+    )
 
 
 def _costs(spend: np.ndarray, units: np.ndarray) -> np.ndarray:

@@ -262,14 +262,9 @@ class Result:
         """How sure the ranking by ``metric`` (``cpi_usd`` or ``icpi_usd``) is: each strategy's
         P(best) and the paired replicates needed to separate each pair (see
         :mod:`adsim.confidence`)."""
-        from .confidence import COST_UNITS, ranking_confidence
+        from .confidence import confidence_from_metrics
 
-        if metric not in COST_UNITS:
-            raise ValueError(f"rank by one of {', '.join(COST_UNITS)}, not {metric!r}")
-        stacked = self._stack()
-        return ranking_confidence(
-            stacked["spend_usd"], stacked[COST_UNITS[metric]], self.strategies, metric, self.seed
-        )
+        return confidence_from_metrics(self._stack(), self.strategies, metric, self.seed)
 
     def audience_overlap(self) -> pd.DataFrame:
         """Share of the row strategy's audience also in the column strategy's (mean over

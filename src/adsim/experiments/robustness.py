@@ -39,17 +39,16 @@ class Robustness:
     def from_sweep(cls, result: SweepResult) -> Robustness:
         import pandas as pd
 
-        from ..confidence import COST_UNITS
-
-        winners = result.winners()
-        units = COST_UNITS[result.rank_by]
-        sums = result.rows.groupby(["point", "strategy"], sort=False)[["spend_usd", units]].sum()
-        cost = (sums["spend_usd"] / sums[units].where(sums[units] > 0)).unstack("strategy")
-        cost = cost.where(~(sums["spend_usd"].unstack("strategy") > 0) | cost.notna(), np.inf)
+        # Each point's costs are its ranking's (ratios of sums; inf: spend without units).
+        costs = pd.DataFrame(
+            [conf.cost for conf in result.confidences.values()],
+            index=pd.Index(list(result.confidences), name="point"),
+            columns=result.strategies,
+        )
         return cls(
             strategies=result.strategies,
-            winners=winners,
-            costs=pd.DataFrame(cost[result.strategies]),
+            winners=result.winners(),
+            costs=costs,
             parameters=result.parameters,
             metric=result.rank_by,
         )

@@ -13,11 +13,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..confidence import Confidence, confidence_from_metrics
 from ..engine import RunRecord
 from ..parallel import Executor
 from ..params import Params, to_params
@@ -97,11 +99,28 @@ class SweepResult:
     def strategies(self) -> list[str]:
         return list(dict.fromkeys(self.rows["strategy"]))
 
+    @cached_property
+    def _stacked(self) -> dict[int, dict[str, np.ndarray]]:
+        """point -> metric -> (replicates, strategies), pivoted once."""
+        out = {}
+        for k, at in self.rows.groupby("point", sort=True):
+            wide = at.pivot(index="replicate", columns="strategy", values=list(METRICS))
+            out[int(k)] = {m: wide[m][self.strategies].to_numpy(dtype=np.float64) for m in METRICS}
+        return out
+
     def stacked(self, point: int) -> dict[str, np.ndarray]:
         """metric -> (replicates, strategies) at ``point``."""
-        at = self.rows[self.rows["point"] == point]
-        wide = {m: at.pivot(index="replicate", columns="strategy", values=m) for m in METRICS}
-        return {m: v[self.strategies].to_numpy(dtype=np.float64) for m, v in wide.items()}
+        return self._stacked[point]
+
+    @cached_property
+    def confidences(self) -> dict[int, Confidence]:
+        """point -> how sure the ranking by ``rank_by`` is there (computed once)."""
+        return {
+            int(k): confidence_from_metrics(
+                self.stacked(int(k)), self.strategies, self.rank_by, self.seed
+            )
+            for k in self.points.index
+        }
 
     def summary(self) -> pd.DataFrame:
         """Per point and strategy: the run summary's metrics (ratios of replicate means, with
@@ -122,16 +141,10 @@ class SweepResult:
         and its P(best) over the paired replicates."""
         import pandas as pd
 
-        from ..confidence import COST_UNITS, ranking_confidence
-
-        out = []
-        for k in self.points.index:
-            st = self.stacked(int(k))
-            conf = ranking_confidence(
-                st["spend_usd"], st[COST_UNITS[self.rank_by]], self.strategies, self.rank_by,
-                self.seed,
-            )  # fmt: skip
-            out.append({"point": int(k), "winner": conf.leader, "p_best": conf.p_leader})
+        out = [
+            {"point": k, "winner": conf.leader, "p_best": conf.p_leader}
+            for k, conf in self.confidences.items()
+        ]
         return pd.DataFrame(out).set_index("point").join(self.points)
 
     def budget_curves(self) -> BudgetCurves:
