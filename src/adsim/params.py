@@ -82,6 +82,8 @@ class StrategyParams:
     topic_idx: np.ndarray  # (k,) int
     topic_lift: float
     quality: float
+    account: int  # index into Params.accounts the ads run as, -1 for none
+    boost: bool  # the ads promote the account's latest post
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class PostingParams:
     app_link: float  # link clicks per view at no interest match
     hashtags: bool
     share_mult: float
+    follow_mult: float
     start_h: float
     end_h: float
     cost_per_post_usd: float  # real USD
@@ -116,6 +119,10 @@ class FeedParams:
     share_rate: float
     recommended_share: float
     hashtag_browse_share: float
+    follow_rate: float
+    hide_rate: float
+    fatigue_onset: float
+    paid_halo: float
     change_h: np.ndarray  # (k,) hour each algorithm change takes effect
     change_mult: np.ndarray  # (k,) page-weight multiplier from then on
     plans: tuple[PostingParams, ...]
@@ -288,6 +295,7 @@ def _strategy(s: Any, sc: Scenario, topics: tuple[str, ...]) -> StrategyParams:
     daily = s.budget.daily_usd or math.inf
     lifetime = s.budget.lifetime_usd or math.inf
     cap = s.frequency_cap
+    handles = [a.handle.lower() for a in sc.accounts]
     return StrategyParams(
         name=s.name,
         advertiser=s.advertiser,
@@ -310,6 +318,8 @@ def _strategy(s: Any, sc: Scenario, topics: tuple[str, ...]) -> StrategyParams:
         topic_idx=np.array([topics.index(t) for t in s.creative.topics], dtype=np.int64),
         topic_lift=s.creative.topic_lift,
         quality=s.creative.quality,
+        account=-1 if s.account is None else handles.index(s.account.lower()),
+        boost=s.boost,
     )
 
 
@@ -449,6 +459,7 @@ def _posting(plan: Any, tactic: int, cost: float, sc: Scenario, topics: tuple) -
         app_link=plan.app_link,
         hashtags=plan.hashtags,
         share_mult=plan.share_mult,
+        follow_mult=plan.follow_mult,
         start_h=plan.start_day * 24.0,
         end_h=end_day * 24.0,
         cost_per_post_usd=cost,
@@ -475,6 +486,10 @@ def _feed(sc: Scenario, topics: tuple) -> FeedParams | None:
         share_rate=feed.resolved("share_rate"),
         recommended_share=feed.resolved("recommended_share"),
         hashtag_browse_share=feed.hashtag_browse_share,
+        follow_rate=feed.follow_rate,
+        hide_rate=feed.hide_rate,
+        fatigue_onset=feed.fatigue_onset,
+        paid_halo=feed.paid_halo,
         change_h=np.array([c.day * 24.0 for c in feed.changes], dtype=np.float64),
         change_mult=np.array([c.page_weight_mult for c in feed.changes], dtype=np.float64),
         plans=tuple(plans),

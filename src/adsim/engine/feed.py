@@ -6,6 +6,12 @@ Worlds: the paid strategies' worlds carry the standing posting; the organic base
 (row 1 + t) the standing posting plus the tactic's posts. The baseline is the counterfactual
 of every tactic and, in an isolated market, of every paid strategy: the same organic world in
 every comparison.
+
+Exposure worlds are what people see: the baseline's (shared by every paid world whose ads run
+as no account: their feeds are the baseline's, draw for draw), each tactic's, and each paid
+world whose ads run as an account (their impressions tire people of the page and raise its
+shares and follows; a boosted post's impressions are views of the post). Each keeps its own
+seen bits, inboxes, follows and hides.
 """
 
 from __future__ import annotations
@@ -18,26 +24,36 @@ import numpy as np
 import simpy
 
 from ..breakdown import breakdowns
-from ..kernels.feed import POST_COUNTERS, run_feed_slot, transpose_csr
+from ..kernels.feed import (
+    POST_COUNTERS,
+    POST_FLOATS,
+    POST_INTS,
+    run_boost_views,
+    run_feed_slot,
+    transpose_csr,
+)
 from ..params import Params
 from ..population import Population
 from ..rng import Streams
 from ..segments import overlap_matrix
 from .recorder import install_sources
+from .worlds import WorldLayout
 
 if TYPE_CHECKING:
     from .sim import RunRecord
 
 __all__ = ["FeedRecord", "OrganicFeed", "with_tactics"]
 
-# Shared posts a person's inbox holds at once (a share to a full inbox is dropped, and
-# counted). ASSUMPTION: a feed rarely surfaces more than a few shared brand posts at once.
+# Shared posts a person's inbox holds at once, per world (a share to a full inbox is dropped,
+# and counted). ASSUMPTION: a feed rarely surfaces more than a few shared brand posts at once.
 # Posts are numbered within their plan: ``uid = plan * POST_UID_STRIDE + k``.
-INBOX_SIZE = 16
+INBOX_SIZE = 8
 POST_UID_STRIDE = 1 << 20
 # Page size (real followers) at which a brand page has the preset's page weight.
 REFERENCE_PAGE_FOLLOWERS = 1000.0
 _C = {name: k for k, name in enumerate(POST_COUNTERS)}
+_F = {name: k for k, name in enumerate(POST_FLOATS)}
+_I = {name: k for k, name in enumerate(POST_INTS)}
 
 
 @dataclass
@@ -48,9 +64,9 @@ class FeedRecord:
     post_time_h: np.ndarray  # (P,)
     post_account: list[str]  # (P,) handles
     post_tactic: np.ndarray  # (P,) -1: the standing posting
-    post_counters: np.ndarray  # (P, len(POST_COUNTERS)) int64
-    post_reach: np.ndarray  # (P,) distinct viewers
-    post_page_followers: np.ndarray  # (P,) the author's followers (agents)
+    post_counters: np.ndarray  # (P, len(POST_COUNTERS)) int64, in the post's own world
+    post_reach: np.ndarray  # (P,) distinct viewers, in the post's own world
+    post_page_followers: np.ndarray  # (P,) the author's followers (agents) at the start
     tactic_daily: dict[str, np.ndarray]  # each (D, T): spend_sim_usd, impressions, clicks
     tactic_installs_daily: np.ndarray  # (D, T) installs the tactic's posts drove
     tactic_reach_cum: np.ndarray  # (D, T) distinct people its posts reached by each day's end
@@ -63,6 +79,11 @@ class FeedRecord:
     tactic_driven: np.ndarray  # (T, N) bool, the person's install came from the tactic
     share_edges_tried: int
     shares_dropped: int  # shares that met a full inbox (see INBOX_SIZE)
+    # Followers gained and lost per exposure world, day and account (agents), and which
+    # exposure world each paid world sees (0 is the organic baseline, 1 + t tactic t's).
+    followers_daily: np.ndarray  # (X, D, A, 2)
+    paid_exposure_world: np.ndarray  # (W,)
+    boosted_views: int  # first views of a post through a boosted ad, in every world
 
 
 def post_times(plan: Any, horizon_h: float) -> list[float]:
@@ -83,41 +104,63 @@ def post_times(plan: Any, horizon_h: float) -> list[float]:
 
 
 class OrganicFeed:
-    """State of the organic feed for one replicate."""
+    """State of the organic feed for one replicate: one exposure world per distinct thing
+    people can see (see the module docstring and ``kernels.feed``)."""
 
-    def __init__(self, p: Params, pop: Population, streams: Streams, n_paid_worlds: int) -> None:
+    def __init__(
+        self, p: Params, pop: Population, streams: Streams, layout: WorldLayout,
+        inst_account: np.ndarray, inst_boost: np.ndarray,
+    ) -> None:  # fmt: skip
         f = p.feed
         assert f is not None
         self.p, self.f, self.pop, self.streams = p, f, pop, streams
         n = pop.n
         n_tactics = len(f.tactic_names)
+        n_accounts = max(1, len(p.accounts))
         self.schedules = [post_times(plan, p.horizon_h) for plan in f.plans]
         capacity = sum(len(times) for times in self.schedules)
+        # Exposure worlds: 0 the organic baseline (and every paid world whose ads touch no
+        # account), 1 + t tactic t's world, then one per paid world with account-linked ads.
+        self.inst_account = inst_account
+        self.inst_boost = inst_boost
+        self.world_ptr = layout.world_ptr
+        world_of = layout.world_of()
+        linked = sorted({int(w) for w in world_of[inst_account >= 0]})
+        self.paid_x = np.zeros(layout.n_worlds, dtype=np.int64)
+        rows: list[list[int]] = [[-1]] + [[-2 - t] for t in range(n_tactics)]
+        for w in range(layout.n_worlds):
+            if w in linked:
+                self.paid_x[w] = len(rows)
+                rows.append([w])
+            else:
+                rows[0].append(w)
+        n_x = len(rows)
+        self.x_tactic = np.array([-1] + list(range(n_tactics)) + [-1] * len(linked))
+        self.x_paid_world = np.array([-1] * (1 + n_tactics) + linked, dtype=np.int64)
+        self.rows_ptr = np.cumsum([0] + [len(r) for r in rows]).astype(np.int64)
+        self.rows = np.array([r for rs in rows for r in rs], dtype=np.int64)
         # People: the accounts each person follows, and each person's followers.
         self.acc_ptr, self.acc_idx = transpose_csr(pop.account_ptr, pop.account_followers, n)
         self.fol_ptr, self.fol_idx = transpose_csr(pop.follow_ptr, pop.follow_dst, n)
-        self.inbox_post = np.full((n, INBOX_SIZE), -1, dtype=np.int32)
-        self.inbox_time = np.zeros((n, INBOX_SIZE), dtype=np.float32)
-        self.inbox_depth = np.zeros((n, INBOX_SIZE), dtype=np.uint8)
+        self.inbox_post = np.full((n_x, n, INBOX_SIZE), -1, dtype=np.int32)
+        self.inbox_time = np.zeros((n_x, n, INBOX_SIZE), dtype=np.float32)
+        self.inbox_depth = np.zeros((n_x, n, INBOX_SIZE), dtype=np.uint8)
+        self.relation = np.zeros((n_x, n, n_accounts), dtype=np.uint8)
+        self.brand_fade = np.zeros((n_x, n, n_accounts), dtype=np.float32)
+        self.followers_daily = np.zeros((n_x, p.horizon_days, n_accounts, 2), dtype=np.int64)
+        self.fade = np.float32(0.5 ** (1.0 / p.wear_memory_half_life_days))
         # Posts, appended in time order as the calendar publishes them.
         self.n_posts = 0
-        self.post_time = np.zeros(capacity)
-        self.post_uid = np.zeros(capacity, dtype=np.int64)
+        self.post_f = np.zeros((capacity, len(POST_FLOATS)))
+        self.post_i = np.zeros((capacity, len(POST_INTS)), dtype=np.int64)
         self.published = [0] * len(f.plans)
-        self.post_account = np.zeros(capacity, dtype=np.int64)
-        self.post_tactic = np.zeros(capacity, dtype=np.int64)
-        self.post_topic = np.zeros(capacity, dtype=np.int64)
-        self.post_quality = np.zeros(capacity)
-        self.post_weight = np.zeros(capacity)
-        self.post_app_link = np.zeros(capacity)
-        self.post_hashtags = np.zeros(capacity, dtype=np.bool_)
-        self.post_share_mult = np.zeros(capacity)
-        self.post_counters = np.zeros((capacity, len(POST_COUNTERS)), dtype=np.int64)
-        self.seen = np.zeros((capacity, (n + 63) // 64), dtype=np.uint64)
+        self.post_counters = np.zeros((n_x, capacity, len(POST_COUNTERS)), dtype=np.int64)
+        self.seen = np.zeros((n_x, capacity, (n + 63) // 64), dtype=np.uint64)
         # Worlds without paid ads: the organic baseline (row 0) and one per tactic.
         self.extra_install_time = np.repeat(pop.organic_install_h[None, :], 1 + n_tactics, axis=0)
         # What the feed caused: the install time it set in each world, and whether via a share
         # (an install later pulled forward by an ad no longer matches: the ad caused it).
+        n_paid_worlds = layout.n_worlds
         self.paid_feed_time = np.full((n_paid_worlds, n), np.nan)
         self.paid_feed_share = np.zeros((n_paid_worlds, n), dtype=np.bool_)
         self.extra_feed_time = np.full((1 + n_tactics, n), np.nan)
@@ -131,9 +174,14 @@ class OrganicFeed:
         self.share_edges_tried = 0
         self.shares_dropped = 0
         self.candidates_ranked = 0
+        self.boosted_views = 0
         followers = np.diff(pop.account_ptr).astype(np.float64) * p.scale
         size = np.maximum(followers, 1.0) / REFERENCE_PAGE_FOLLOWERS
         self.account_weight = f.page_weight * size ** (-f.page_size_exponent)
+
+    @property
+    def n_exposure_worlds(self) -> int:
+        return self.x_tactic.shape[0]
 
     # ---- the calendar -----------------------------------------------------------------
     def start(self, env: simpy.Environment) -> None:
@@ -160,17 +208,14 @@ class OrganicFeed:
         plan = self.f.plans[k]
         j = self.n_posts
         self.n_posts += 1
-        self.post_time[j] = t
-        self.post_uid[j] = k * POST_UID_STRIDE + self.published[k]
+        self.post_f[j] = [
+            t, plan.quality, self.account_weight[plan.account], plan.app_link, plan.share_mult,
+            plan.follow_mult,
+        ]  # fmt: skip
+        uid = k * POST_UID_STRIDE + self.published[k]
         self.published[k] += 1
-        self.post_account[j] = plan.account
-        self.post_tactic[j] = plan.tactic
-        self.post_topic[j] = plan.topic
-        self.post_quality[j] = plan.quality
-        self.post_weight[j] = self.account_weight[plan.account]
-        self.post_app_link[j] = plan.app_link
-        self.post_hashtags[j] = plan.hashtags
-        self.post_share_mult[j] = plan.share_mult
+        topic = plan.topic
+        self.post_i[j] = [uid, plan.account, plan.tactic, topic, int(plan.hashtags)]
         if plan.tactic >= 0:
             day = min(self.p.horizon_days - 1, math.floor(t / 24.0))
             self.tactic_spend_daily[day, plan.tactic] += plan.cost_per_post_usd / self.p.scale
@@ -180,41 +225,90 @@ class OrganicFeed:
         k = np.searchsorted(self.f.change_h, t, side="right")
         return 1.0 if k == 0 else float(self.f.change_mult[k - 1])
 
+    def settings(self, t: float) -> np.ndarray:
+        """The kernels' ``cfg`` vector (FEED_SETTINGS) at hour t."""
+        f = self.f
+        return np.array([
+            f.candidates_per_session, f.window_h, f.recency_half_life_h, f.interest_lift,
+            f.like_rate, f.share_rate, f.hashtag_browse_share, f.recommended_share,
+            self.weight_mult(t), f.follow_rate, f.hide_rate, f.fatigue_onset, f.paid_halo,
+        ])  # fmt: skip
+
     # ---- work ---------------------------------------------------------------------------
     def run_slot(self, slot: int, t0: float, inputs: dict[str, Any], paid_install_time) -> None:
         """The organic positions of the slot's sessions (the same sessions the ads see)."""
-        f, p, pop = self.f, self.p, self.pop
+        p, pop = self.p, self.pop
         n = self.n_posts
-        edges, dropped, ranked = run_feed_slot(
-            self.streams.key("feed", slot), inputs["key"], t0, inputs["sess_agent"],
-            inputs["sess_time"], inputs["sess_local_hour"], p.feed_items_mean, p.ad_every,
-            f.candidates_per_session, f.window_h, f.recency_half_life_h, f.interest_lift,
-            f.like_rate, f.share_rate, f.hashtag_browse_share, f.recommended_share,
-            self.weight_mult(t0), n, self.post_uid[:n], self.post_time[:n], self.post_account[:n],
-            self.post_tactic[:n], self.post_topic[:n], self.post_quality[:n],
-            self.post_weight[:n], self.post_app_link[:n], self.post_hashtags[:n],
-            self.post_share_mult[:n], self.seen[:n], self.post_counters[:n],
-            self.acc_ptr, self.acc_idx, self.fol_ptr, self.fol_idx, pop.interests,
-            self.inbox_post, self.inbox_time, self.inbox_depth,
+        stats = run_feed_slot(
+            self.streams.key("feed", slot), inputs["key"], t0, int(t0 // 24.0),
+            inputs["sess_agent"], inputs["sess_time"], inputs["sess_local_hour"],
+            p.feed_items_mean, p.ad_every, self.settings(t0), n, self.post_f[:n],
+            self.post_i[:n], self.acc_ptr, self.acc_idx, self.fol_ptr, self.fol_idx,
+            pop.interests, self.x_tactic, self.x_paid_world, self.rows_ptr, self.rows,
+            self.world_ptr, self.inst_account, inputs["wear"], inputs["freq_total"],
+            self.seen[:, :n], self.post_counters[:, :n], self.inbox_post, self.inbox_time,
+            self.inbox_depth, self.relation, self.brand_fade, self.followers_daily,
             pop.app_available, pop.install_odds, pop.episode_ptr, pop.episode_start_h,
             pop.episode_end_h, p.intent_install_odds_mult, p.install_hour_mult,
             p.install_delay_median_h, p.install_delay_sigma, paid_install_time,
-            self.extra_install_time, self.tactic_views, self.tactic_driven,
-            self.paid_feed_time, self.paid_feed_share, self.extra_feed_time,
-            self.extra_feed_share,
+            self.extra_install_time, self.paid_feed_time, self.paid_feed_share,
+            self.extra_feed_time, self.extra_feed_share, self.tactic_views, self.tactic_driven,
         )  # fmt: skip
-        self.share_edges_tried += edges
-        self.shares_dropped += dropped
-        self.candidates_ranked += ranked
+        self.share_edges_tried += int(stats[:, 0].sum())
+        self.shares_dropped += int(stats[:, 1].sum())
+        self.candidates_ranked += int(stats[:, 2].sum())
         totals = self.tactic_slot_totals[slot]
-        tactic = self.post_tactic[:n]
+        tactic = self.post_i[:n, _I["tactic"]]
         for t in range(totals.shape[0]):
-            mine = self.post_counters[:n][tactic == t]
+            mine = self.post_counters[1 + t, :n][tactic == t]  # in the tactic's own world
             totals[t, 0] = mine[:, _C["views"]].sum()
             totals[t, 1] = mine[:, _C["link_clicks"]].sum()
 
+    def boost_snapshot(self, inputs: dict[str, Any]) -> np.ndarray | None:
+        """Boosted instances' impression counts before the slot's auctions (see boost_views)."""
+        boosted = np.flatnonzero(self.inst_boost)
+        return inputs["freq_total"][boosted].copy() if boosted.size else None
+
+    def boost_views(
+        self, slot: int, t0: float, inputs: dict[str, Any], before: np.ndarray | None
+    ) -> None:
+        """After the slot's auctions: each person a boosted ad reached views the account's
+        latest standing post (published by the slot's start) in that paid world's exposure
+        world."""
+        if before is None:
+            return
+        n = self.n_posts
+        boosted = np.flatnonzero(self.inst_boost)
+        standing = self.post_i[:n, _I["tactic"]] == -1
+        worlds, agents, posts = [], [], []
+        world_of = np.repeat(np.arange(len(self.world_ptr) - 1), np.diff(self.world_ptr))
+        for j, counts in zip(boosted, before, strict=True):
+            mine = np.flatnonzero(standing & (self.post_i[:n, _I["account"]] == self.inst_account[j]))
+            if mine.size == 0:
+                continue  # nothing posted yet: the ad shows, but there is no post to share
+            reached = np.flatnonzero(inputs["freq_total"][j] != counts).astype(np.int32)
+            worlds.append(np.full(reached.size, self.paid_x[world_of[j]]))
+            agents.append(reached)
+            posts.append(np.full(reached.size, mine[-1]))
+        if not agents:
+            return
+        seen_before = self.post_counters[:, :n, _C["paid_views"]].sum()
+        stats = run_boost_views(
+            self.streams.key("boost", slot), t0 + self.p.slot_h, int(t0 // 24.0),
+            np.concatenate(worlds), np.concatenate(agents), np.concatenate(posts),
+            self.settings(t0), self.post_f[:n], self.post_i[:n], self.acc_ptr, self.acc_idx,
+            self.fol_ptr, self.fol_idx, self.pop.interests, self.x_paid_world, self.world_ptr,
+            self.inst_account, inputs["wear"], inputs["freq_total"], self.seen[:, :n],
+            self.post_counters[:, :n], self.inbox_post, self.inbox_time, self.inbox_depth,
+            self.relation, self.brand_fade, self.followers_daily,
+        )  # fmt: skip
+        self.share_edges_tried += int(stats[:, 0].sum())
+        self.shares_dropped += int(stats[:, 1].sum())
+        self.boosted_views += int(self.post_counters[:, :n, _C["paid_views"]].sum() - seen_before)
+
     def day_end(self, day: int) -> None:
         self.tactic_reach_cum[day] = (self.tactic_views > 0).sum(axis=1)
+        self.brand_fade *= self.fade  # the same memory as the ads' wear-out
 
     def record(self, slots_per_day: int) -> FeedRecord:
         p, f = self.p, self.f
@@ -235,6 +329,8 @@ class OrganicFeed:
              for t in range(n_tactics)],
             axis=1,
         ) if n_tactics else np.zeros((days, 0), dtype=np.int64)  # fmt: skip
+        post_tactic = self.post_i[:n, _I["tactic"]]
+        post_account = self.post_i[:n, _I["account"]]
         budget = np.array(
             [
                 f.tactic_fixed_cost_usd[t]
@@ -251,15 +347,21 @@ class OrganicFeed:
             if plan.tactic >= 0:
                 tactic_account[plan.tactic] = plan.account
         followers = np.diff(self.pop.account_ptr)
-        reach = np.array([int(np.unpackbits(self.seen[j].view(np.uint8)).sum()) for j in range(n)])
+        # Each post as its own world saw it: the baseline for standing posts, a tactic's
+        # world for the tactic's.
+        home = np.where(post_tactic < 0, 0, 1 + post_tactic)
+        counters = self.post_counters[home, np.arange(n)]
+        reach = np.array(
+            [int(np.unpackbits(self.seen[home[j], j].view(np.uint8)).sum()) for j in range(n)]
+        )
         return FeedRecord(
             tactic_names=list(f.tactic_names),
-            post_time_h=self.post_time[:n].copy(),
-            post_account=[p.accounts[a].handle for a in self.post_account[:n]],
-            post_tactic=self.post_tactic[:n].copy(),
-            post_counters=self.post_counters[:n].copy(),
+            post_time_h=self.post_f[:n, _F["time_h"]].copy(),
+            post_account=[p.accounts[a].handle for a in post_account],
+            post_tactic=post_tactic.copy(),
+            post_counters=counters,
             post_reach=reach,
-            post_page_followers=followers[self.post_account[:n]],
+            post_page_followers=followers[post_account],
             tactic_daily={
                 "spend_sim_usd": self.tactic_spend_daily,
                 "impressions": per_day[:, :, 0].astype(np.float64),
@@ -284,6 +386,9 @@ class OrganicFeed:
             tactic_driven=self.tactic_driven,
             share_edges_tried=self.share_edges_tried,
             shares_dropped=self.shares_dropped,
+            followers_daily=self.followers_daily[:, :, : len(p.accounts)].copy(),
+            paid_exposure_world=self.paid_x.copy(),
+            boosted_views=self.boosted_views,
         )
 
 

@@ -90,7 +90,14 @@ class Engine:
         # App-install ads are only delivered to devices the app exists for.
         self.masks = audience_masks(p, pop) & pop.app_available[None, :].astype(np.uint8)
         self._setup_arrays()
-        self.feed = None if p.feed is None else OrganicFeed(p, pop, streams, self.layout.n_worlds)
+        self.feed = None
+        if p.feed is not None:
+            si = self.layout.inst_strategy
+            self.feed = OrganicFeed(
+                p, pop, streams, self.layout,
+                np.array([p.strategies[s].account for s in si], dtype=np.int64),
+                np.array([p.strategies[s].boost for s in si], dtype=np.bool_),
+            )  # fmt: skip
 
     # ---- set-up -------------------------------------------------------------------------
     def _setup_arrays(self) -> None:
@@ -373,9 +380,13 @@ class Engine:
 
     def _run_slot(self, slot: int, t0: float) -> None:
         inputs = self.slot_inputs(slot, t0)
+        before = None
         if self.feed is not None:  # the same sessions' organic positions, then their ads
             self.feed.run_slot(slot, t0, inputs, self.install_time)
+            before = self.feed.boost_snapshot(inputs)
         counters, spend, max_price = self.slot_kernel(**inputs)
+        if self.feed is not None:  # boosted ads shown in the slot are views of their post
+            self.feed.boost_views(slot, t0, inputs, before)
         self.max_price = max(self.max_price, float(max_price.max(initial=0.0)))
         self.spent_today += spend
         self.spent_total += spend

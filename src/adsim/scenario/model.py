@@ -93,6 +93,12 @@ class Scenario(Model):
                 f"{where}: organic posts need the organic feed: add platform: {{feed: "
                 "{preset: twitter}} (or facebook, instagram, tiktok)"
             )
+        linked = [s.name for s in self.strategies if s.account is not None]
+        if linked and self.platform.feed is None:
+            raise ValueError(
+                f"strategies[{linked[0]}].account: ads that run as an account need the organic "
+                "feed: add platform: {feed: {preset: twitter}} (or facebook, instagram, tiktok)"
+            )
         return self
 
     @field_validator("accounts")
@@ -170,6 +176,8 @@ class Scenario(Model):
                 yield f"{path}.start_day", f"{plan.start_day} is not before the horizon"
         for i, strat in enumerate(self.strategies):
             p = f"strategies.{i}"
+            if strat.account is not None:
+                yield from unknown("account", [strat.account.lower()], handles, f"{p}.account")
             if strat.flight.start_day >= self.horizon_days:
                 start, horizon = strat.flight.start_day, self.horizon_days
                 yield f"{p}.flight.start_day", f"{start} is not before the horizon ({horizon} days)"

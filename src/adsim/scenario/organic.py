@@ -12,6 +12,9 @@ The feed's defaults come from platform presets. Public figures they are set agai
 - Engagement per post per follower: Twitter 0.035%, Facebook 0.06%, Instagram 0.47%, TikTok
   5.69% (Rival IQ 2023); 6% of tweets get retweeted (Sysomos 2010); 70-95% of cascades are
   a single node and 1-4% go beyond one hop (Goel, Watts, Goldstein, EC 2012).
+- Fatigue: 81% of consumers have hidden or "unliked" company posts on Facebook (ExactTarget,
+  "The Social Break-Up", 2013, quoted in "Has social-media marketing lost its way?", Arabic
+  web article, undated).
 """
 
 from __future__ import annotations
@@ -94,6 +97,27 @@ class Feed(Model):
     following its author (default: the preset's; TikTok-like feeds recommend most)."""
     hashtag_browse_share: Probability = 0.02
     """Chance per session that a person holding a topic browses it (sees its hashtag posts)."""
+    follow_rate: Probability = 0.002
+    """Chance that a view of an account's post makes a non-follower follow it, at no interest
+    match (x quality x (1 + lift) with a match, x the plan's ``follow_mult``)."""
+    # ASSUMPTION: no public per-view follow rate; 0.2% gives a page a few new followers per
+    # post, against the ~1-4% of followers that see it.
+    hide_rate: Probability = 0.002
+    """Chance that a brand impression makes the person hide the account (and unfollow it),
+    when they have had ``fatigue_onset`` recent impressions of it (organic or paid); it grows
+    in proportion to that count, and falls x 1 / (1 + lift) with an interest match."""
+    # The 0.2% default: one brand impression a day keeps about 10 recent ones (the count
+    # fades with platform.wearout.memory_half_life_days, 7), so a person hides that brand
+    # within a year with probability 1 - 0.998^365 = 52%; over the few brands a person
+    # follows, most people hide one, as the 81% of ExactTarget (2013) says.
+    fatigue_onset: Positive = Field(default=10.0, le=10_000)
+    """Recent impressions of one account (organic views plus its paid ads, fading with
+    platform.wearout.memory_half_life_days) at which a further one is hidden at ``hide_rate``."""
+    paid_halo: NonNeg = Field(default=0.3, le=100)
+    """Extra share and follow rate (x (1 + halo)) on an account's posts for people its ads
+    (strategies with that ``account``) have reached: paid exposure raises earned media."""
+    # ASSUMPTION: no public figure for the lift of organic engagement after ad exposure; 0.3
+    # is a modest default for a planner to vary (a sweep over platform.feed.paid_halo).
     changes: list[AlgorithmChange] = Field(default_factory=list, max_length=100)
     """Algorithm changes over the run, in day order."""
 
@@ -132,6 +156,8 @@ class PostingPlan(Model):
     """Posts carry the topic's hashtag: people browsing the topic see them too."""
     share_mult: Mult = 1.0
     """Multiplier on share rates (a contest with share-to-enter raises it)."""
+    follow_mult: Mult = 1.0
+    """Multiplier on follow rates (a contest with follow-to-enter raises it)."""
     start_day: NonNeg = Field(default=0.0, le=366)
     """Day the plan starts."""
     end_day: Positive | None = Field(default=None, le=10_000)

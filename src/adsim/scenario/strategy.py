@@ -145,6 +145,15 @@ class Strategy(Model):
     """When it runs: start and end day, and local hours."""
     creative: Creative = Field(default_factory=Creative)
     """The ad: click rate, topics and quality."""
+    account: str | None = None
+    """Handle of the brand account the ads run as (needs ``platform.feed``). Its impressions
+    add to people's fatigue with the account (hides and unfollows), and people shown them
+    share and follow its posts more (``platform.feed.paid_halo``). None: the ads touch no
+    page."""
+    boost: bool = False
+    """A boosted post: the ads promote ``account``'s latest post, so an impression is also a
+    view of that post, which can be liked, followed from and shared into the viewer's
+    followers' feeds (earned media)."""
 
     @field_validator("name")
     @classmethod
@@ -159,6 +168,8 @@ class Strategy(Model):
             raise ValueError(f"{self.bid.strategy} sets the bid by pacing: use pacing: even")
         if self.billing == "click" and self.bid.strategy != "cpc":
             raise ValueError("billing: click needs bid strategy cpc")
+        if self.boost and self.account is None:
+            raise ValueError("boost: true needs the account whose posts it promotes (account:)")
         return self
 
     @property
