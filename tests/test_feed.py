@@ -9,7 +9,14 @@ from conftest import scenario_dict
 
 import adsim
 from adsim import Scenario
-from adsim.kernels.feed import POST_COUNTERS, run_feed_slot, transpose_csr
+from adsim.kernels.feed import (
+    FEED_SETTINGS,
+    POST_COUNTERS,
+    POST_FLOATS,
+    POST_INTS,
+    run_feed_slot,
+    transpose_csr,
+)
 
 C = {name: k for k, name in enumerate(POST_COUNTERS)}
 
@@ -28,25 +35,43 @@ def _tiny_feed(follows_account, follows_agent, share_rate, n_sessions_each=3):
     )  # followers of each agent
     agents = np.repeat(np.arange(n, dtype=np.int32), n_sessions_each)
     times = np.tile(np.linspace(0.1, 0.9, n_sessions_each), n)
-    counters = np.zeros((1, len(POST_COUNTERS)), dtype=np.int64)
-    seen = np.zeros((1, 1), dtype=np.uint64)
-    inbox_post = np.full((n, 4), -1, dtype=np.int32)
+    counters = np.zeros((1, 1, len(POST_COUNTERS)), dtype=np.int64)
+    seen = np.zeros((1, 1, 1), dtype=np.uint64)
+    cfg = dict.fromkeys(FEED_SETTINGS, 0.0)
+    cfg.update(candidates=100.0, window_h=48.0, recency_half_life_h=4.0, share_rate=share_rate,
+               weight_mult=1.0, fatigue_onset=1.0)  # fmt: skip
+    post_f = np.zeros((1, len(POST_FLOATS)))
+    post_f[0, [POST_FLOATS.index(k) for k in ("quality", "weight", "share_mult")]] = 1, 1e9, 1
+    post_i = np.zeros((1, len(POST_INTS)), dtype=np.int64)
+    post_i[0, POST_INTS.index("tactic")] = post_i[0, POST_INTS.index("topic")] = -1
+    inf_row = np.full((1, n), np.inf)
     run_feed_slot(
-        7, 9, 0.0, agents, times, np.zeros(agents.shape[0], dtype=np.int64), 20.0, 5,
-        100.0, 48.0, 4.0, 0.0, 0.0, share_rate, 0.0, 0.0, 1.0,
-        1, np.zeros(1, dtype=np.int64), np.zeros(1), np.zeros(1, dtype=np.int64),
-        np.full(1, -1, dtype=np.int64), np.full(1, -1, dtype=np.int64), np.ones(1),
-        np.full(1, 1e9), np.zeros(1), np.zeros(1, dtype=np.bool_), np.ones(1), seen, counters,
-        acc_ptr, acc_idx, fol_ptr, fol_idx, np.zeros((n, 2), dtype=np.uint64),
-        inbox_post, np.zeros((n, 4), dtype=np.float32), np.zeros((n, 4), dtype=np.uint8),
-        np.ones(n, dtype=np.bool_), np.ones(n, dtype=np.float32),
-        np.zeros(n + 1, dtype=np.int64), np.zeros(0), np.zeros(0), 1.0, np.ones(24), 0.5, 1.0,
-        np.full((1, n), np.inf), np.full((1, n), np.inf), np.zeros((0, n), dtype=np.uint16),
-        np.zeros((0, n), dtype=np.bool_), np.full((1, n), np.nan), np.zeros((1, n), dtype=np.bool_),
-        np.full((1, n), np.nan), np.zeros((1, n), dtype=np.bool_),
+        key=7, slot_key=9, t0=0.0, day=0, sess_agent=agents, sess_time=times,
+        sess_local_hour=np.zeros(agents.shape[0], dtype=np.int64), feed_items_mean=20.0,
+        ad_every=5, cfg=np.array([cfg[k] for k in FEED_SETTINGS]), n_posts=1, post_f=post_f,
+        post_i=post_i, acc_ptr=acc_ptr, acc_idx=acc_idx, fol_ptr=fol_ptr, fol_idx=fol_idx,
+        interests=np.zeros((n, 2), dtype=np.uint64), x_tactic=np.full(1, -1),
+        x_paid_world=np.full(1, -1), rows_ptr=np.array([0, 1]), rows=np.array([-1]),
+        world_ptr=np.zeros(1, dtype=np.int64), inst_account=np.zeros(0, dtype=np.int64),
+        wear=np.zeros((0, n), dtype=np.float32), freq_total=np.zeros((0, n), dtype=np.uint16),
+        seen=seen, counters=counters, inbox_post=np.full((1, n, 4), -1, dtype=np.int32),
+        inbox_time=np.zeros((1, n, 4), dtype=np.float32),
+        inbox_depth=np.zeros((1, n, 4), dtype=np.uint8),
+        relation=np.zeros((1, n, 1), dtype=np.uint8),
+        brand_fade=np.zeros((1, n, 1), dtype=np.float32),
+        followers_daily=np.zeros((1, 1, 1, 2), dtype=np.int64),
+        app_available=np.ones(n, dtype=np.bool_), install_odds=np.ones(n, dtype=np.float32),
+        ep_ptr=np.zeros(n + 1, dtype=np.int64), ep_start=np.zeros(0), ep_end=np.zeros(0),
+        intent_mult=1.0, install_hour_mult=np.ones(24), delay_median_h=0.5, delay_sigma=1.0,
+        paid_install_time=np.zeros((0, n)), extra_install_time=inf_row.copy(),
+        paid_feed_time=np.zeros((0, n)), paid_feed_share=np.zeros((0, n), dtype=np.bool_),
+        extra_feed_time=np.full((1, n), np.nan),
+        extra_feed_share=np.zeros((1, n), dtype=np.bool_),
+        tactic_views=np.zeros((0, n), dtype=np.uint16),
+        tactic_driven=np.zeros((0, n), dtype=np.bool_),
     )  # fmt: skip
-    viewers = {i for i in range(n) if (int(seen[0, 0]) >> i) & 1}
-    return viewers, counters[0]
+    viewers = {i for i in range(n) if (int(seen[0, 0, 0]) >> i) & 1}
+    return viewers, counters[0, 0]
 
 
 def test_shares_reach_only_followers_of_sharers():

@@ -39,6 +39,17 @@ METRIC_DOCS: dict[str, tuple[str, str]] = {
         "learning_installs installs within learning_days days (the learning phase ended); "
         "empty if never",
     ),
+    "followers_gained": (
+        "people",
+        "Brand accounts' (kind: brand) followers gained less lost in the strategy's world, "
+        "minus the same in the world without it: follows from views and paid halo, less "
+        "unfollows from fatigue; 0 without the feed or when its ads run as no account",
+    ),
+    "engagements": (
+        "count",
+        "Likes and shares of every organic post in the strategy's world minus the world "
+        "without it (boosted views and paid halo included; fatigue can make it negative)",
+    ),
 }
 # Columns that count people or events: written as whole numbers.
 COUNT_COLUMNS = frozenset(
@@ -52,6 +63,11 @@ COUNT_COLUMNS = frozenset(
     "page_followers",
     "ads",
     "brand_posts",
+    "gained",
+    "lost",
+    "followers",
+    "follows",
+    "hides",
     "baseline",
     "credited_not_caused",
 }
@@ -153,6 +169,25 @@ FILES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
             "link_clicks": ("count", "Clicks on its app link"),
             "installs": ("count", "Installs its link clicks drove, in its own world"),
             "engagement_rate": ("share", "(likes + shares) / views"),
+            "follows": ("people", "Non-followers who followed the account after seeing it"),
+            "hides": (
+                "people",
+                "Viewers who then hid the account (fatigue; followers among them unfollowed)",
+            ),
+        },
+    ),
+    "followers.csv": (
+        "One row per replicate, world, account and day (only the header without the feed). "
+        "World (baseline) is the organic baseline; a strategy's or tactic's world is the one "
+        "with it. Real people.",
+        {
+            "replicate": ("", "Replicate number, from 0"),
+            "world": ("", "(baseline), or the strategy or tactic whose world it is"),
+            "account": ("", "The account's handle"),
+            "day": ("day", "Day of the run, from 0"),
+            "gained": ("people", "New followers that day (follows after seeing its posts)"),
+            "lost": ("people", "Followers who unfollowed that day (fatigue)"),
+            "followers": ("people", "Followers at the day's end"),
         },
     ),
     "install_sources.csv": (

@@ -47,6 +47,7 @@ OUTPUT_FILES = (
     "audience_overlap.csv",
     "posts.csv",
     "install_sources.csv",
+    "followers.csv",
     "scenario.json",
     "manifest.json",
 )  # manifest last
@@ -68,6 +69,7 @@ METRICS = (
     "audience_size", "spend_usd", "auctions", "win_rate", "impressions", "reach", "frequency",
     "clicks", "ctr", "installs", "installs_click", "installs_view", "cvr", "cpm_usd", "cpc_usd",
     "cpi_usd", "incremental_installs", "icpi_usd", "budget_used", "learning_exit_day",
+    "followers_gained", "engagements",
 )  # fmt: skip
 
 
@@ -136,7 +138,14 @@ def record_metrics(rec: RunRecord) -> dict[str, np.ndarray]:
         "icpi_usd": np.where(incremental > 0, _ratio(spend, incremental), np.nan),
         "budget_used": _ratio(spend, rec.budget_total_usd),
         "learning_exit_day": learning_exit_day(rec),
+        "followers_gained": _organic(rec.followers_gained, spend) * k,
+        "engagements": _organic(rec.engagements, spend) * k,
     }
+
+
+def _organic(values: np.ndarray | None, like: np.ndarray) -> np.ndarray:
+    """An organic effect per strategy, zero without the feed."""
+    return np.zeros_like(like) if values is None else values
 
 
 def versions() -> dict[str, str]:
@@ -397,11 +406,50 @@ class Result:
                         "link_clicks": c["link_clicks"] * k,
                         "installs": c["installs"] * k,
                         "engagement_rate": _ratio(c["likes"] + c["shares"], c["views"]),
+                        "follows": c["follows"] * k,
+                        "hides": c["hides"] * k,
                     }
                 )
             )
         if not frames:
             return pd.DataFrame(columns=list(POST_COLUMNS))
+        return pd.concat(frames, ignore_index=True)
+
+    def followers(self) -> pd.DataFrame:
+        """Followers each account gained and lost per day (real people, per replicate), in
+        the organic baseline's world and in each strategy's and tactic's world: follows from
+        views (and the paid halo), unfollows from fatigue. ``followers`` is the count at the
+        day's end. Empty without the feed."""
+        import pandas as pd
+
+        frames = []
+        for r, rec in enumerate(self.records):
+            f = rec.feed
+            if f is None or rec.exposure_world is None or not len(f.brand_accounts):
+                continue
+            k = rec.scale
+            columns = zip(rec.strategy_names, rec.exposure_world.tolist(), strict=True)
+            worlds = [("(baseline)", 0), *columns]
+            days = f.followers_daily.shape[1]
+            for name, x in worlds:
+                for a, handle in enumerate(f.account_handles):
+                    gained = f.followers_daily[x, :, a, 0] * k
+                    lost = f.followers_daily[x, :, a, 1] * k
+                    frames.append(
+                        pd.DataFrame(
+                            {
+                                "replicate": r,
+                                "world": name,
+                                "account": handle,
+                                "day": np.arange(days),
+                                "gained": gained,
+                                "lost": lost,
+                                "followers": f.account_followers[a] * k + np.cumsum(gained - lost),
+                            }
+                        )
+                    )
+        if not frames:
+            return pd.DataFrame(columns=list(FILES["followers.csv"][1]))
         return pd.concat(frames, ignore_index=True)
 
     def plot(self, kind: str = "cpi") -> Figure:
@@ -515,6 +563,7 @@ class Result:
             )
             for_output(self.posts()).to_csv(tmp / "posts.csv", index=False)
             for_output(self.install_sources()).to_csv(tmp / "install_sources.csv")
+            for_output(self.followers()).to_csv(tmp / "followers.csv", index=False)
             scenario = self.scenario.model_dump(mode="json", by_alias=True)
             (tmp / "scenario.json").write_text(json.dumps(scenario, indent=2) + "\n")
             manifest = self.manifest(command)

@@ -84,6 +84,10 @@ class FeedRecord:
     followers_daily: np.ndarray  # (X, D, A, 2)
     paid_exposure_world: np.ndarray  # (W,)
     boosted_views: int  # first views of a post through a boosted ad, in every world
+    world_engagements: np.ndarray  # (X,) likes and shares of every post in each world
+    brand_accounts: np.ndarray  # (A,) bool: accounts of kind brand
+    account_handles: list[str]  # (A,)
+    account_followers: np.ndarray  # (A,) followers (agents) at the start
 
 
 def post_times(plan: Any, horizon_h: float) -> list[float]:
@@ -280,10 +284,11 @@ class OrganicFeed:
         n = self.n_posts
         boosted = np.flatnonzero(self.inst_boost)
         standing = self.post_i[:n, _I["tactic"]] == -1
+        account = self.post_i[:n, _I["account"]]
         worlds, agents, posts = [], [], []
         world_of = np.repeat(np.arange(len(self.world_ptr) - 1), np.diff(self.world_ptr))
         for j, counts in zip(boosted, before, strict=True):
-            mine = np.flatnonzero(standing & (self.post_i[:n, _I["account"]] == self.inst_account[j]))
+            mine = np.flatnonzero(standing & (account == self.inst_account[j]))
             if mine.size == 0:
                 continue  # nothing posted yet: the ad shows, but there is no post to share
             reached = np.flatnonzero(inputs["freq_total"][j] != counts).astype(np.int32)
@@ -389,16 +394,29 @@ class OrganicFeed:
             followers_daily=self.followers_daily[:, :, : len(p.accounts)].copy(),
             paid_exposure_world=self.paid_x.copy(),
             boosted_views=self.boosted_views,
+            world_engagements=self.post_counters[:, :n, [_C["likes"], _C["shares"]]].sum(
+                axis=(1, 2)
+            ),
+            brand_accounts=np.array([a.kind == "brand" for a in p.accounts], dtype=np.bool_),
+            account_handles=[a.handle for a in p.accounts],
+            account_followers=followers,
         )
 
 
 def with_tactics(
-    rec: RunRecord, feed: FeedRecord, p: Params, pop: Population, masks: np.ndarray
-) -> RunRecord:
+    rec: RunRecord, feed: FeedRecord, p: Params, pop: Population, masks: np.ndarray,
+    paid_with_x: np.ndarray, paid_without_x: np.ndarray,
+) -> RunRecord:  # fmt: skip
     """``rec`` with the organic tactics appended as columns after the paid strategies: what
     they spent and showed, the installs their posts drove, and their worlds' installs against
-    the organic baseline's."""
+    the organic baseline's. Every column also gets the brand followers and engagements its
+    world gained over the world without it (``paid_with_x``/``paid_without_x``: the exposure
+    worlds of each paid strategy's world and of its counterfactual)."""
     n_tactics = len(feed.tactic_names)
+    with_x = np.concatenate([paid_with_x, 1 + np.arange(n_tactics)]).astype(np.int64)
+    without_x = np.concatenate([paid_without_x, np.zeros(n_tactics)]).astype(np.int64)
+    brand = feed.followers_daily[:, :, feed.brand_accounts]  # (X, D, A', 2)
+    net = (brand[..., 0] - brand[..., 1]).sum(axis=2)  # (X, D)
     days = p.horizon_days
 
     def cat(paid: np.ndarray, organic: np.ndarray) -> np.ndarray:
@@ -440,4 +458,9 @@ def with_tactics(
         breakdowns=merged,
         install_sources=np.concatenate([rec.install_sources, feed.tactic_install_sources]),
         feed=feed,
+        exposure_world=with_x,
+        followers_gained=(net[with_x] - net[without_x]).sum(axis=1).astype(np.float64),
+        engagements=(feed.world_engagements[with_x] - feed.world_engagements[without_x]).astype(
+            np.float64
+        ),
     )

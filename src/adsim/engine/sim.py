@@ -74,6 +74,12 @@ class RunRecord:
     # Columns [0, n_paid) are paid strategies, the rest organic tactics (with the feed on).
     n_paid: int = 0
     feed: FeedRecord | None = None
+    # With the feed: each column's exposure world (see engine.feed), and the brand accounts'
+    # net followers and the posts' likes and shares its world gained over the world without it
+    # (agents and events; zero without the feed).
+    exposure_world: np.ndarray | None = None  # (S,)
+    followers_gained: np.ndarray | None = None  # (S,)
+    engagements: np.ndarray | None = None  # (S,)
 
 
 class Engine:
@@ -466,4 +472,10 @@ class Engine:
                 credit[rows] == rep[:, None],
             ),
         )  # fmt: skip
-        return record if feed is None else with_tactics(record, feed, p, pop, self.masks)
+        if feed is None:
+            return record
+        px = feed.paid_exposure_world
+        return with_tactics(
+            record, feed, p, pop, self.masks, px[rows],
+            np.where(lay.without < 0, 0, px[np.maximum(lay.without, 0)]),
+        )  # fmt: skip

@@ -320,9 +320,10 @@ def _feed_world(
             edges += tried
             dropped += lost
             link = post_f[p, F_LINK]
-            if link <= 0.0 or hash_uniform(key, i, salt + _CLICK) >= link * post_f[
-                p, F_QUALITY
-            ] * match:
+            if (
+                link <= 0.0
+                or hash_uniform(key, i, salt + _CLICK) >= link * post_f[p, F_QUALITY] * match
+            ):
                 continue
             counters[p, P_CLICKS] += 1
             if not app_available[i]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..breakdown import DIMENSIONS
-from .tables import TABLE_COLUMNS, fmt
+from .tables import FEED_COLUMNS, TABLE_COLUMNS, fmt
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -243,10 +243,10 @@ def _img(fig, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{png_base64(fig)}">'
 
 
-def _summary_table(summary: pd.DataFrame, replicates: int) -> str:
+def _summary_table(summary: pd.DataFrame, replicates: int, feed: bool) -> str:
     head = "".join(f"<th>{html.escape(str(n))}</th>" for n in summary.index)
     rows = []
-    for col, header, kind in TABLE_COLUMNS:
+    for col, header, kind in TABLE_COLUMNS + (FEED_COLUMNS if feed else ()):
         if col not in summary:
             continue
         cells = []
@@ -339,7 +339,8 @@ def render_html(data: ReportData) -> str:
     title = html.escape(str(m.get("scenario", "adsim run")))
     created = html.escape(str(m.get("created_utc", "")))
     body: dict[str, str] = {}
-    body["summary"] = _summary_table(data.summary, reps) + (
+    feed = bool(data.scenario.get("platform", {}).get("feed"))
+    body["summary"] = _summary_table(data.summary, reps, feed) + (
         "<p class='note'>Mean over replicates, and under it the 5th-95th percentile.</p>"
         if reps > 1
         else "<p class='note'>One replicate: no ranges. One draw cannot rank strategies; "

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ..result import Result
 
 __all__ = [
+    "FEED_COLUMNS",
     "TABLE_COLUMNS",
     "audience_table",
     "breakdown_table",
@@ -40,6 +41,11 @@ TABLE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("cpm_usd", "CPM $", "money2"),
     ("budget_used", "budget used", "pct"),
     ("learning_exit_day", "left learning (day)", "f1"),
+)
+# Rows shown only when the scenario has the organic feed.
+FEED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("engagements", "incr. engagements", "int"),
+    ("followers_gained", "incr. followers", "int"),
 )
 
 
@@ -114,7 +120,8 @@ def result_tables(result: Result, console: Console) -> None:
     title = f"{result.scenario.name}: seed {result.seed}"
     title += f", {reps} replicates: mean and [5%-95%]" if reps > 1 else ""
     rows = []
-    for col, header, kind in TABLE_COLUMNS:
+    feed = result.scenario.platform.feed is not None
+    for col, header, kind in TABLE_COLUMNS + (FEED_COLUMNS if feed else ()):
         cells = []
         for _, row in summary.iterrows():
             cell = fmt(row[col], kind)
