@@ -52,10 +52,13 @@ WORLD_BYTES_PER_AGENT = 28
 # competing eCPM (8).
 SESSION_BYTES = 28
 AD_SLOT_BYTES = 8
-# The organic feed per agent: its inbox (16 places x (post 4 + time 4 + depth 1)), the
-# transposed follow pointers (2 x 8); per tactic world: an install time (8); per tactic: views
-# (2) and driven installs (1); per post: a seen bit; per account follow: its transpose (4).
-FEED_INBOX_BYTES_PER_AGENT = 16 * 9 + 16
+# The organic feed per agent and exposure world: the inbox (8 places x (post 4 + time 4 +
+# depth 1)) and per account a relation (1) and a fatigue count (4); per post a seen bit. Once
+# per agent: the transposed follow pointers (2 x 8); per tactic world: an install time (8);
+# per tactic: views (2) and driven installs (1); per account follow: its transpose (4).
+FEED_INBOX_BYTES_PER_EXPOSURE_WORLD = 8 * 9
+FEED_ACCOUNT_BYTES_PER_EXPOSURE_WORLD = 5
+FEED_POINTER_BYTES_PER_AGENT = 16
 # Observed categorical features per agent (age band, gender, region, device, activity band).
 CATEGORICAL_FEATURES = ("age", "gender", "region", "device", "activity")
 
@@ -136,9 +139,17 @@ def estimate_memory(p: Params) -> MemoryEstimate:
             for plan in p.feed.plans
         )
         worlds_seen_by_feed = n_worlds + 1 + n_tactics  # each: the time and way the feed set
-        engine += n * (FEED_INBOX_BYTES_PER_AGENT + 8 * (1 + n_tactics) + 3 * n_tactics)
-        engine += n * 9 * worlds_seen_by_feed
-        engine += n * posts / 8 + 4 * edges + 4 * account_follows
+        # Exposure worlds: the baseline, each tactic's, each paid world with linked ads.
+        linked = any(s.account >= 0 for s in p.strategies)
+        exposure_worlds = 1 + n_tactics + (n_worlds if linked else 0)
+        per_world = (
+            FEED_INBOX_BYTES_PER_EXPOSURE_WORLD
+            + FEED_ACCOUNT_BYTES_PER_EXPOSURE_WORLD * max(1, len(p.accounts))
+            + posts / 8
+        )
+        engine += n * (FEED_POINTER_BYTES_PER_AGENT + 8 * (1 + n_tactics) + 3 * n_tactics)
+        engine += n * 9 * worlds_seen_by_feed + n * exposure_worlds * per_world
+        engine += 4 * edges + 4 * account_follows
     return MemoryEstimate(
         base=BASE_BYTES,
         population=round(n * POPULATION_BYTES_PER_AGENT + 4 * account_follows),
