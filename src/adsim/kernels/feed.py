@@ -176,7 +176,7 @@ def _react(
         counters[p, P_HIDES] += 1
         if follower:
             if relation[i, a] & FOLLOWED:
-                relation[i, a] &= ~FOLLOWED
+                relation[i, a] ^= FOLLOWED  # the bit is set: clear it
             else:
                 relation[i, a] |= UNFOLLOWED
             followers_daily[day, a, 1] += 1
