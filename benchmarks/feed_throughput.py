@@ -38,9 +38,7 @@ from adsim.kernels.feed import run_feed_slot  # noqa: E402
 def plain_python():
     """Every numba function in the feed kernel's module (its helpers and the hashing and
     funnel functions it imports) as its Python source."""
-    swapped = {
-        name: f for name, f in vars(kernel_feed).items() if isinstance(f, Dispatcher)
-    }
+    swapped = {name: f for name, f in vars(kernel_feed).items() if isinstance(f, Dispatcher)}
     try:
         for name, f in swapped.items():
             setattr(kernel_feed, name, f.py_func)

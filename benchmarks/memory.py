@@ -4,7 +4,7 @@ Each case runs one replicate in a fresh process and reads its peak resident set
 (``VmHWM``, adsim.resources.peak_resident_bytes); the estimate is computed from the scenario
 alone, before anything is built.
 
-    python benchmarks/memory.py            # three sizes: 40k, 500k and 2M agents
+    python benchmarks/memory.py            # 40k, 500k and 2M agents, and 1M with the feed
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ CASES = [
     ("quickstart, 40k agents", "quickstart.yaml", 40_000, None, None, None),
     ("wazypark, 500k agents, 2 days", "wazypark_spain.yaml", 500_000, None, None, 2),
     ("wazypark 3 strategies, 2M agents, shared", "wazypark_spain.yaml", 2_000_000, 3, "shared", 2),
+    # The organic feed: 8 exposure worlds (baseline, 4 tactics, 3 paid worlds run as the page).
+    ("organic_vs_paid, 1M agents, 2 days", "organic_vs_paid.yaml", 1_000_000, None, None, 2),
 ]
 
 
@@ -58,7 +60,7 @@ def main() -> None:
     from adsim.params import to_params
     from adsim.resources import estimate_memory, format_bytes
 
-    print(f"{'case':<42} {'estimate':>10} {'measured':>10} {'est/meas':>9}")
+    print(f"{'case':<42} {'estimate':>10} {'measured':>10} {'est/meas':>9} {'per agent':>10}")
     for label, *case in CASES:
         est = estimate_memory(to_params(_scenario(*case))).peak
         out = subprocess.run(
@@ -66,7 +68,11 @@ def main() -> None:
             check=True, capture_output=True, text=True,
         )  # fmt: skip
         peak = int(out.stdout.split()[-1])
-        print(f"{label:<42} {format_bytes(est):>10} {format_bytes(peak):>10} {est / peak:>9.2f}")
+        per_agent = f"{peak / case[1]:,.0f} B"
+        print(
+            f"{label:<42} {format_bytes(est):>10} {format_bytes(peak):>10} {est / peak:>9.2f}"
+            f" {per_agent:>10}"
+        )
 
 
 if __name__ == "__main__":
