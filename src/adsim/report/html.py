@@ -84,6 +84,7 @@ class ReportData:
     manifest: dict[str, Any]
     posts: pd.DataFrame | None = None  # one row per organic post and replicate
     install_sources: pd.DataFrame | None = None  # per strategy: installs by cause
+    followers: pd.DataFrame | None = None  # per replicate, world, account, day
 
     @classmethod
     def from_result(cls, result: Result) -> ReportData:
@@ -97,6 +98,7 @@ class ReportData:
             manifest=result.manifest(),
             posts=result.posts(),
             install_sources=result.install_sources(),
+            followers=result.followers(),
         )
 
     @classmethod
@@ -132,6 +134,7 @@ class ReportData:
             manifest=json.loads((folder / "manifest.json").read_text()),
             posts=_optional_csv(folder / "posts.csv"),
             install_sources=_optional_csv(folder / "install_sources.csv", "strategy"),
+            followers=_optional_csv(folder / "followers.csv"),
         )
 
 
@@ -209,6 +212,8 @@ def _organic(data: ReportData) -> str:
             "shares.</p>"
         )
         parts.append(_img(plots.organic_chart(posts), "organic posts: reach share and cascades"))
+    if data.followers is not None and not data.followers.empty:
+        parts.append(_followers_html(data.followers, data.scenario))
     if data.install_sources is not None:
         src = data.install_sources
         parts.append("<h3>What caused the installs in each strategy's world</h3>")
@@ -220,6 +225,36 @@ def _organic(data: ReportData) -> str:
             "credits to the strategy that its ads did not cause.</p>"
         )
     return "".join(parts)
+
+
+def _followers_html(followers: pd.DataFrame, scenario: dict[str, Any]) -> str:
+    """Brand accounts' followers gained and lost over the run in each world (replicate
+    means)."""
+    brands = {a["handle"] for a in scenario.get("accounts", []) if a.get("kind") == "brand"}
+    mine = followers[followers["account"].isin(brands)] if brands else followers
+    if mine.empty:
+        return ""
+    runs = mine.groupby(["replicate", "world"], sort=False)[["gained", "lost"]].sum()
+    means = runs.groupby(level="world", sort=False).mean()
+    last = mine[mine["day"] == mine["day"].max()]
+    at_end = last.groupby(["replicate", "world"], sort=False)["followers"].sum()
+    table = _html_table(
+        {
+            "gained": means["gained"],
+            "lost": means["lost"],
+            "net": means["gained"] - means["lost"],
+            "followers at the end": at_end.groupby(level="world", sort=False).mean(),
+        },
+        {},
+    )
+    return (
+        "<h3>Brand followers in each world</h3>"
+        + table
+        + "<p class='note'>Over the run (replicate means, brand accounts): follows after seeing "
+        "a post (more among people the page's ads reached: the halo), unfollows from fatigue "
+        "(too many impressions of the brand, organic or paid). (baseline) is the organic "
+        "world without any strategy or tactic; followers.csv has them per day.</p>"
+    )
 
 
 def _html_table(columns: dict[str, Any], kinds: dict[str, str]) -> str:
