@@ -9,6 +9,7 @@ from conftest import scenario_dict
 
 import adsim
 from adsim import Scenario
+from adsim.columns import FILES
 from adsim.kernels.feed import (
     FEED_SETTINGS,
     POST_COUNTERS,
@@ -214,8 +215,15 @@ def test_posts_table_and_saved_outputs(tmp_path):
     assert (posts["reach"] <= posts["views"]).all()
     assert (posts.loc[posts["account"] == "@ghost", "views"] == 0).all()
     result.save(tmp_path / "o")
-    saved = __import__("pandas").read_csv(tmp_path / "o" / "posts.csv")
+    pd = __import__("pandas")
+    saved = pd.read_csv(tmp_path / "o" / "posts.csv")
     assert len(saved) == len(posts) and saved["views"].dtype.kind == "i"
+    followers = pd.read_csv(tmp_path / "o" / "followers.csv")
+    # Every column is documented; one row per world (baseline, 4 columns), account and day.
+    for name, frame in (("posts.csv", saved), ("followers.csv", followers)):
+        assert list(frame.columns) == list(FILES[name][1]), name
+    assert len(followers) == 5 * 3 * 2
+    assert set(followers["world"]) == {"(baseline)", *result.strategies}
 
 
 def test_reach_share_does_not_depend_on_the_agents_scale_split(baseline):
@@ -315,7 +323,10 @@ def test_report_shows_organic_posts_and_install_causes(tmp_path):
     parser = Organic()
     parser.feed(path.read_text())
     assert parser.images == 1
-    for words in ("more_posts", "(standing)", "reach share 24h", "credited_not_caused"):
+    for words in (
+        "more_posts", "(standing)", "reach share 24h", "credited_not_caused",
+        "Brand followers in each world",
+    ):  # fmt: skip
         assert words in parser.text
     # Posts less than 24 h before the end have no 24 h reach share.
     late = result.posts()["time_h"] + 24 > 48
