@@ -128,8 +128,8 @@ class OrganicFeed:
         self.inst_account = inst_account
         self.inst_boost = inst_boost
         self.world_ptr = layout.world_ptr
-        world_of = layout.world_of()
-        linked = sorted({int(w) for w in world_of[inst_account >= 0]})
+        self.inst_world = layout.world_of()
+        linked = sorted({int(w) for w in self.inst_world[inst_account >= 0]})
         self.paid_x = np.zeros(layout.n_worlds, dtype=np.int64)
         rows: list[list[int]] = [[-1]] + [[-2 - t] for t in range(n_tactics)]
         for w in range(layout.n_worlds):
@@ -286,18 +286,16 @@ class OrganicFeed:
         standing = self.post_i[:n, _I["tactic"]] == -1
         account = self.post_i[:n, _I["account"]]
         worlds, agents, posts = [], [], []
-        world_of = np.repeat(np.arange(len(self.world_ptr) - 1), np.diff(self.world_ptr))
         for j, counts in zip(boosted, before, strict=True):
             mine = np.flatnonzero(standing & (account == self.inst_account[j]))
             if mine.size == 0:
                 continue  # nothing posted yet: the ad shows, but there is no post to share
             reached = np.flatnonzero(inputs["freq_total"][j] != counts).astype(np.int32)
-            worlds.append(np.full(reached.size, self.paid_x[world_of[j]]))
+            worlds.append(np.full(reached.size, self.paid_x[self.inst_world[j]]))
             agents.append(reached)
             posts.append(np.full(reached.size, mine[-1]))
         if not agents:
             return
-        seen_before = self.post_counters[:, :n, _C["paid_views"]].sum()
         stats = run_boost_views(
             self.streams.key("boost", slot), t0 + self.p.slot_h, int(t0 // 24.0),
             np.concatenate(worlds), np.concatenate(agents), np.concatenate(posts),
@@ -309,7 +307,7 @@ class OrganicFeed:
         )  # fmt: skip
         self.share_edges_tried += int(stats[:, 0].sum())
         self.shares_dropped += int(stats[:, 1].sum())
-        self.boosted_views += int(self.post_counters[:, :n, _C["paid_views"]].sum() - seen_before)
+        self.boosted_views += int(stats[:, 2].sum())
 
     def day_end(self, day: int) -> None:
         self.tactic_reach_cum[day] = (self.tactic_views > 0).sum(axis=1)

@@ -406,9 +406,9 @@ def run_boost_views(
     paid view and may bring a like, a share into the person's followers' inboxes (at ``t``,
     the slot's end: earned media), a follow or a hide; a person who hid the account ignores
     it. The ad's own clicks and installs are the auction's. Returns per world (share edges
-    tried, shares dropped)."""
+    tried, shares dropped, first views)."""
     n_worlds = x_paid_world.shape[0]
-    stats = np.zeros((n_worlds, 2), dtype=np.int64)
+    stats = np.zeros((n_worlds, 3), dtype=np.int64)
     for x in prange(n_worlds):
         rel, sn, cn = relation[x], seen[x], counters[x]
         for v in range(view_agent.shape[0]):
@@ -420,6 +420,7 @@ def run_boost_views(
                 continue
             sn[p, i >> 6] |= np.uint64(1) << np.uint64(i & 63)
             cn[p, P_PAID_VIEWS] += 1
+            stats[x, 2] += 1
             follower = _follows(acc_ptr, acc_idx, rel, i, account)
             recent, _ = _paid_touch(
                 x_paid_world[x], i, account, world_ptr, inst_account, wear, freq_total
