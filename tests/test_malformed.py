@@ -388,6 +388,23 @@ CASES: list[tuple[str, str, bytes, dict[str, bytes], str, str]] = [
         "strategies[a].audience",
         "cannot read custom audience file",
     ),
+    # ---- ads that touch the organic feed
+    (
+        "boost without account",
+        "s.json",
+        _with_strategy(boost=True),
+        {},
+        "strategies[a]",
+        "boost: true needs the account",
+    ),
+    (
+        "account without feed",
+        "s.json",
+        _with_strategy(account="@autos"),
+        {},
+        "strategies[a].account",
+        "need the organic feed",
+    ),
 ]
 
 
