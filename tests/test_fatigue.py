@@ -161,3 +161,19 @@ def test_boost_needs_an_account_and_accounts_need_the_feed():
     data = scenario_dict(strategies=[strategy("b", account="@x")])
     with pytest.raises(ValueError, match="need the organic feed"):
         Scenario.model_validate(data)
+
+
+def test_fatigue_does_not_depend_on_the_agents_scale_split():
+    # (20,000 agents x 5) and (80,000 x 1.25) are the same 100,000 people. Hides are drawn
+    # per person and view, so the share of the page's followers lost by the end is the same.
+    # Tolerance: ~8,000 and ~32,000 follower agents with a lost share near 0.5 give binomial
+    # standard deviations of 0.0056 and 0.0028; 0.03 is over 4.5 sd of their difference.
+    shares = []
+    for agents, scale in ((20_000, 5), (80_000, 1.25)):
+        data = _scenario({"hide_rate": 0.3, "fatigue_onset": 1.0})
+        data["population"] = {**data["population"], "agents": agents, "scale": scale}
+        followers = _run(data).followers()
+        base = followers[(followers.world == "(baseline)") & (followers.account == "@brand")]
+        shares.append(base["lost"].sum() / 40_000)
+    assert shares[0] > 0.05
+    assert abs(shares[0] - shares[1]) < 0.03
