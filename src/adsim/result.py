@@ -425,7 +425,7 @@ class Result:
         frames = []
         for r, rec in enumerate(self.records):
             f = rec.feed
-            if f is None or rec.exposure_world is None or not len(f.brand_accounts):
+            if f is None or rec.exposure_world is None:
                 continue
             k = rec.scale
             columns = zip(rec.strategy_names, rec.exposure_world.tolist(), strict=True)

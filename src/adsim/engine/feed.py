@@ -126,7 +126,7 @@ class OrganicFeed:
         # Exposure worlds: 0 the organic baseline (and every paid world whose ads touch no
         # account), 1 + t tactic t's world, then one per paid world with account-linked ads.
         self.inst_account = inst_account
-        self.inst_boost = inst_boost
+        self.boosted = np.flatnonzero(inst_boost)  # instances whose ads promote a post
         self.world_ptr = layout.world_ptr
         self.inst_world = layout.world_of()
         linked = sorted({int(w) for w in self.inst_world[inst_account >= 0]})
@@ -183,10 +183,6 @@ class OrganicFeed:
         size = np.maximum(followers, 1.0) / REFERENCE_PAGE_FOLLOWERS
         self.account_weight = f.page_weight * size ** (-f.page_size_exponent)
 
-    @property
-    def n_exposure_worlds(self) -> int:
-        return self.x_tactic.shape[0]
-
     # ---- the calendar -----------------------------------------------------------------
     def start(self, env: simpy.Environment) -> None:
         """Register the posting processes (before the slot clock: see ``_posting``) and the
@@ -218,8 +214,7 @@ class OrganicFeed:
         ]  # fmt: skip
         uid = k * POST_UID_STRIDE + self.published[k]
         self.published[k] += 1
-        topic = plan.topic
-        self.post_i[j] = [uid, plan.account, plan.tactic, topic, int(plan.hashtags)]
+        self.post_i[j] = [uid, plan.account, plan.tactic, plan.topic, int(plan.hashtags)]
         if plan.tactic >= 0:
             day = min(self.p.horizon_days - 1, math.floor(t / 24.0))
             self.tactic_spend_daily[day, plan.tactic] += plan.cost_per_post_usd / self.p.scale
@@ -270,8 +265,7 @@ class OrganicFeed:
 
     def boost_snapshot(self, inputs: dict[str, Any]) -> np.ndarray | None:
         """Boosted instances' impression counts before the slot's auctions (see boost_views)."""
-        boosted = np.flatnonzero(self.inst_boost)
-        return inputs["freq_total"][boosted].copy() if boosted.size else None
+        return inputs["freq_total"][self.boosted].copy() if self.boosted.size else None
 
     def boost_views(
         self, slot: int, t0: float, inputs: dict[str, Any], before: np.ndarray | None
@@ -282,11 +276,10 @@ class OrganicFeed:
         if before is None:
             return
         n = self.n_posts
-        boosted = np.flatnonzero(self.inst_boost)
         standing = self.post_i[:n, _I["tactic"]] == -1
         account = self.post_i[:n, _I["account"]]
         worlds, agents, posts = [], [], []
-        for j, counts in zip(boosted, before, strict=True):
+        for j, counts in zip(self.boosted, before, strict=True):
             mine = np.flatnonzero(standing & (account == self.inst_account[j]))
             if mine.size == 0:
                 continue  # nothing posted yet: the ad shows, but there is no post to share

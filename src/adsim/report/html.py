@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..breakdown import DIMENSIONS
-from .tables import FEED_COLUMNS, TABLE_COLUMNS, fmt
+from .tables import fmt, summary_rows
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -281,7 +281,7 @@ def _img(fig, alt: str) -> str:
 def _summary_table(summary: pd.DataFrame, replicates: int, feed: bool) -> str:
     head = "".join(f"<th>{html.escape(str(n))}</th>" for n in summary.index)
     rows = []
-    for col, header, kind in TABLE_COLUMNS + (FEED_COLUMNS if feed else ()):
+    for col, header, kind in summary_rows(feed):
         if col not in summary:
             continue
         cells = []

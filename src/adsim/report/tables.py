@@ -21,6 +21,7 @@ __all__ = [
     "confidence_lines",
     "print_fitting",
     "result_tables",
+    "summary_rows",
 ]
 
 # (column, header, format) in the order a planner reads them.
@@ -47,6 +48,11 @@ FEED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("engagements", "incr. engagements", "int"),
     ("followers_gained", "incr. followers", "int"),
 )
+
+
+def summary_rows(feed: bool) -> tuple[tuple[str, str, str], ...]:
+    """The summary table's rows: the organic ones only when the scenario has the feed."""
+    return TABLE_COLUMNS + (FEED_COLUMNS if feed else ())
 
 
 def fmt(value: float, kind: str) -> str:
@@ -120,8 +126,7 @@ def result_tables(result: Result, console: Console) -> None:
     title = f"{result.scenario.name}: seed {result.seed}"
     title += f", {reps} replicates: mean and [5%-95%]" if reps > 1 else ""
     rows = []
-    feed = result.scenario.platform.feed is not None
-    for col, header, kind in TABLE_COLUMNS + (FEED_COLUMNS if feed else ()):
+    for col, header, kind in summary_rows(result.scenario.platform.feed is not None):
         cells = []
         for _, row in summary.iterrows():
             cell = fmt(row[col], kind)
