@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from adsim.kernels.auction import poisson_at
 from adsim.kernels.hashing import hash_uniform
 from adsim.kernels.sessions import SALT, normal
 
@@ -23,6 +24,7 @@ def reference_slot(**kw):
     counters = [[0] * 5 for _ in range(n_inst)]
     spend = [0.0] * n_inst
     max_price = [0.0] * n_inst
+    feedback = np.zeros((n_inst, kw["n_features"] + 1))
     key = kw["key"]
     ad_ptr = kw["ad_ptr"].tolist()
     agents, times, hours = (
@@ -40,6 +42,10 @@ def reference_slot(**kw):
     onset, decay, floor = kw["wear_onset"], kw["wear_decay"], kw["wear_floor"]
     accidental = kw["accidental_ctr"]
     ep_ptr, ep_start, ep_end = kw["ep_ptr"], kw["ep_start"], kw["ep_end"]
+    cw, vw, hazard = kw["click_window_h"], kw["view_window_h"], kw["organic_hazard_h"]
+
+    def episode(i: int, t: float) -> int:
+        return next((e for e in range(ep_ptr[i], ep_ptr[i + 1]) if ep_start[e] <= t < ep_end[e]), -1)
 
     def wear_mult(recent: float) -> float:
         extra = recent - onset
@@ -62,6 +68,8 @@ def reference_slot(**kw):
         for k, i in enumerate(agents):
             t, lh = times[k], hours[k]
             installed = install_time[w, i] <= t  # fixed for the session (installs lag clicks)
+            ep = episode(i, t)
+            signalled = ep >= 0 and kw["ep_seen"][ep]
             shown = set()  # instances already shown in this session
             for a in range(ad_ptr[k], ad_ptr[k + 1]):
                 floor_v = max(comp[a], kw["reserve_cpm"])
@@ -93,7 +101,8 @@ def reference_slot(**kw):
                         bid = kw["bid_amount"][j] * est_ctr * 1000.0
                     else:
                         rate = 0.0 if installed else float(cvr_hat[j, i])
-                        bid = kw["bid_amount"][j] * est_ctr * rate * 1000.0
+                        lift = kw["intent_lift"][j] if signalled else 1.0
+                        bid = kw["bid_amount"][j] * est_ctr * rate * lift * 1000.0
                     bids[j] = (bid * kw["quality"][s], bid, est_ctr)
                 # Each advertiser enters its best-valued instance (the first on ties).
                 entrants = [
@@ -124,8 +133,14 @@ def reference_slot(**kw):
                 freq_window[j, i] += 1
                 wm = wear_mult(float(wear[j, i]))
                 wear[j, i] += 1.0
-                kw["exposure"][j, i] += est_ctr
-                kw["expected_installs"][j] += est_ctr * float(cvr_hat[j, i])
+                if signalled:  # teaches the intent lift, not the person's features
+                    kw["signal_exposure"][j] += est_ctr * float(cvr_hat[j, i])
+                    kw["expected_installs"][j] += (
+                        est_ctr * float(cvr_hat[j, i]) * kw["intent_lift"][j]
+                    )
+                else:
+                    kw["exposure"][j, i] += est_ctr
+                    kw["expected_installs"][j] += est_ctr * float(cvr_hat[j, i])
                 bills_click = kw["bills_click"][s]
                 charge = price_cpm / (1000.0 * est_ctr) if bills_click else price_cpm / 1000.0
                 if not bills_click:
@@ -134,9 +149,25 @@ def reference_slot(**kw):
                     max_price[j] = max(max_price[j], charge)
                 if installed:
                     continue
+                p_c = float(ctr0[s, i]) * wm * kw["click_hour_mult"][lh]
+                # What the platform is told: expected attributed installs, noisy at real scale.
+                p_any = p_c + accidental
+                due = p_c * p_install(i, t, lh) * (1 + kw["view_effect"] * max(0.0, 1 - p_any))
+                if ep >= 0 and hazard > 0:
+                    start = max(t, kw["last_click_t"][w, i] + cw, kw["last_view_t"][w, i] + vw)
+                    due += hazard * (
+                        min(1.0, p_any) * max(0.0, min(t + cw, ep_end[ep]) - start)
+                        + max(0.0, 1 - p_any) * max(0.0, min(t + vw, ep_end[ep]) - start)
+                    )
+                got = poisson_at(kw["scale"] * due, key, a, SALT["feedback"])
+                if got > 0 and signalled:
+                    feedback[j, kw["n_features"]] += got
+                elif got > 0:
+                    feedback[j, 0] += got
+                    for e in range(kw["feat_ptr"][i], kw["feat_ptr"][i + 1]):
+                        feedback[j, kw["feat_id"][e]] += got
                 if t >= kw["last_view_t"][w, i]:
                     kw["last_view_t"][w, i], kw["last_view_inst"][w, i] = t, j
-                p_c = float(ctr0[s, i]) * wm * kw["click_hour_mult"][lh]
                 u = hash_uniform(key, a, SALT["click"])
                 if u >= p_c + accidental:
                     p_view = kw["view_effect"] * p_c * p_install(i, t, lh)
@@ -152,4 +183,4 @@ def reference_slot(**kw):
                     kw["last_click_t"][w, i], kw["last_click_inst"][w, i] = t, j
                 if u < p_c and hash_uniform(key, a, SALT["install"]) < p_install(i, t, lh):
                     install(w, i, j, t, a, kw["delay_median_h"])
-    return np.array(counters, dtype=np.int64), np.array(spend), np.array(max_price)
+    return np.array(counters, dtype=np.int64), np.array(spend), np.array(max_price), feedback

@@ -245,7 +245,7 @@ class SlotAudit:
 
     def __call__(self, **kw: Any):
         before = kw["freq_window"].copy()
-        counters, spend, max_price = run_slot(**kw)
+        counters, spend, max_price, feedback = run_slot(**kw)
         delivered = kw["freq_window"].astype(np.int64) - before
         # (Frequency windows reset only between slots, so the difference is this slot's.)
         agents, times = kw["sess_agent"], kw["sess_time"]
@@ -268,4 +268,4 @@ class SlotAudit:
         limit = kw["budget_left"] + max_price + 1e-9
         assert (spend <= limit).all(), (spend, kw["budget_left"], max_price)
         self.slots += 1
-        return counters, spend, max_price
+        return counters, spend, max_price, feedback

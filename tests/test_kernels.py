@@ -95,6 +95,10 @@ def _slot_inputs(
         view_effect=0.0, view_delay_median_h=1.0, delay_median_h=1.0, delay_sigma=0.0,
         install_odds=np.zeros(n, dtype=np.float32), ctr_error=np.ones(n, dtype=np.float32),
         ep_ptr=np.zeros(n + 1, dtype=np.int64), ep_start=np.zeros(0), ep_end=np.zeros(0),
+        ep_seen=np.zeros(0, dtype=np.bool_), organic_hazard_h=0.0,
+        click_window_h=168.0, view_window_h=24.0, scale=1.0,
+        feat_ptr=np.zeros(n + 1, dtype=np.int64), feat_id=np.zeros(0, dtype=np.int32),
+        n_features=1,
         segment=np.ones((1, n), dtype=np.uint8), ctr0=np.zeros((1, n), dtype=np.float32),
         daypart=np.ones((1, 24), dtype=np.bool_), exclude_installed=np.array([True]),
         flight_start_h=np.zeros(1), flight_end_h=np.full(1, np.inf),
@@ -103,9 +107,10 @@ def _slot_inputs(
         inst_advertiser=np.array([0]), world_ptr=np.array([0, 1]),
         active=np.array([True]), bid_amount=np.array([bid_cpm]), throttle=np.array([1.0]),
         pass_offset=np.zeros(1), budget_left=np.array([budget]),
-        cvr_hat=np.zeros((1, n), dtype=np.float32),
+        cvr_hat=np.zeros((1, n), dtype=np.float32), intent_lift=np.ones(1),
         freq_total=np.zeros((1, n), dtype=np.uint16), freq_window=np.zeros((1, n), dtype=np.uint16),
         wear=np.zeros((1, n), dtype=np.float32), exposure=np.zeros((1, n), dtype=np.float32),
+        signal_exposure=np.zeros(1),
         expected_installs=np.zeros(1),
         spend_agent=np.zeros((1, n), dtype=np.float32),
         install_time=np.full((1, n), np.inf), last_click_t=np.full((1, n), -np.inf),
@@ -126,6 +131,7 @@ def _two_instances(inputs, bids, quality, advertisers):
         active=np.array([True, True]), bid_amount=np.array(bids),
         throttle=np.array([1.0, 1.0]), pass_offset=np.zeros(2),
         budget_left=np.array([np.inf, np.inf]), cvr_hat=np.zeros((2, 1), dtype=np.float32),
+        intent_lift=np.ones(2), signal_exposure=np.zeros(2),
         freq_total=np.zeros((2, 1), dtype=np.uint16),
         freq_window=np.zeros((2, 1), dtype=np.uint16), wear=np.zeros((2, 1), dtype=np.float32),
         exposure=np.zeros((2, 1), dtype=np.float32), expected_installs=np.zeros(2),
@@ -146,7 +152,7 @@ def _two_instances(inputs, bids, quality, advertisers):
 )
 def test_auction_pricing(bid, comp, reserve, first, price_cpm):
     for kernel in (run_slot, run_slot.py_func):
-        counters, spend, max_price = kernel(
+        counters, spend, max_price, feedback = kernel(
             **_slot_inputs(bid, comp, reserve=reserve, first_price=first)
         )
         assert counters[0, AUCTIONS] == 1
@@ -160,7 +166,7 @@ def test_auction_pricing(bid, comp, reserve, first, price_cpm):
 
 def test_second_price_between_two_advertisers_in_one_world():
     inputs = _two_instances(_slot_inputs(10.0, 2.0), [10.0, 7.0], [1.0, 2.0], [0, 1])
-    counters, spend, _ = run_slot(**inputs)
+    counters, spend, _, _ = run_slot(**inputs)
     # Total value: 10 x 1 vs 7 x 2 = 14. The second wins and pays 10 / its quality 2 = 5 CPM.
     assert counters[:, IMPRESSIONS].tolist() == [0, 1]
     assert counters[:, AUCTIONS].tolist() == [1, 1]
@@ -170,7 +176,7 @@ def test_second_price_between_two_advertisers_in_one_world():
 def test_one_advertisers_strategies_never_set_each_others_price():
     inputs = _two_instances(_slot_inputs(10.0, 2.0), [10.0, 7.0], [1.0, 2.0], [0, 0])
     for kernel in (run_slot, run_slot.py_func):
-        counters, spend, _ = kernel(**{k: v.copy() if hasattr(v, "copy") else v
+        counters, spend, _, _ = kernel(**{k: v.copy() if hasattr(v, "copy") else v
                                        for k, v in inputs.items()})  # fmt: skip
         # Only the advertiser's best-valued strategy enters; it pays the market's 2 CPM / 2.
         assert counters[:, AUCTIONS].tolist() == [0, 1]
@@ -180,7 +186,7 @@ def test_one_advertisers_strategies_never_set_each_others_price():
 
 def test_at_most_one_impression_per_strategy_per_session():
     inputs = _slot_inputs(10.0, 4.0, n_ads=5, sessions=3)
-    counters, _, _ = run_slot(**inputs)
+    counters, _, _, _ = run_slot(**inputs)
     assert counters[0, IMPRESSIONS] == 3  # one in each of the three sessions
     assert inputs["freq_total"][0, 0] == 3 and inputs["wear"][0, 0] == 3.0
 
@@ -194,7 +200,7 @@ def test_click_billing_never_charges_more_than_the_cpc_bid():
     inputs["ctr_error"][:] = 2.0  # the platform overestimates this person's CTR twofold
     for first_price in (False, True):
         fresh = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in inputs.items()}
-        counters, spend, max_price = run_slot(**{**fresh, "first_price": first_price})
+        counters, spend, max_price, feedback = run_slot(**{**fresh, "first_price": first_price})
         clicks = counters[0, SLOT_COUNTERS.index("clicks")]
         assert counters[0, IMPRESSIONS] == 400 and clicks > 0
         assert max_price[0] <= 0.5 + 1e-12  # never more than the bid for a click
@@ -206,14 +212,14 @@ def test_accidental_clicks_never_install():
     inputs = _slot_inputs(10.0, 4.0, n_ads=1, sessions=300)
     inputs.update(accidental_ctr=1.0, freq_cap=np.array([10**4]))
     inputs["install_odds"][:] = 1e6  # anyone who means to click installs
-    counters, _, _ = run_slot(**inputs)
+    counters, _, _, _ = run_slot(**inputs)
     assert counters[0, SLOT_COUNTERS.index("clicks")] == 300
     assert counters[0, SLOT_COUNTERS.index("installs_driven")] == 0
 
 
 def test_budget_stops_bidding_within_one_price():
     inputs = _slot_inputs(10.0, 4.0, budget=0.01, sessions=20)
-    counters, spend, max_price = run_slot(**inputs)
+    counters, spend, max_price, feedback = run_slot(**inputs)
     # Each impression costs 0.004: bidding stops once spend reaches the budget, so at most one
     # price over it (3 impressions: 0.012).
     assert spend[0] <= 0.01 + max_price[0]
@@ -223,8 +229,8 @@ def test_budget_stops_bidding_within_one_price():
 def test_frequency_cap_and_counters_agree_with_py_func():
     fast = _slot_inputs(10.0, 4.0, cap=3, sessions=10)
     slow = _slot_inputs(10.0, 4.0, cap=3, sessions=10)
-    c_fast, s_fast, _ = run_slot(**fast)
-    c_slow, s_slow, _ = run_slot.py_func(**slow)
+    c_fast, s_fast, _, _ = run_slot(**fast)
+    c_slow, s_slow, _, _ = run_slot.py_func(**slow)
     np.testing.assert_array_equal(c_fast, c_slow)
     np.testing.assert_array_equal(s_fast, s_slow)
     assert c_fast[0, IMPRESSIONS] == 3
@@ -235,7 +241,7 @@ def test_click_and_install_update_attribution_state():
     inputs = _slot_inputs(10.0, 4.0)
     inputs["ctr0"][:] = 1.0  # always clicks
     inputs["install_odds"][:] = 1e12  # always installs, after delay_median_h = 1 h
-    counters, _, _ = run_slot(**inputs)
+    counters, _, _, _ = run_slot(**inputs)
     assert counters[0, SLOT_COUNTERS.index("clicks")] == 1
     assert counters[0, SLOT_COUNTERS.index("installs_driven")] == 1
     assert inputs["install_time"][0, 0] == pytest.approx(6.0)
@@ -245,7 +251,7 @@ def test_click_and_install_update_attribution_state():
 def test_installed_people_are_excluded():
     inputs = _slot_inputs(10.0, 4.0)
     inputs["install_time"][:] = 1.0  # installed before the session at 5 h
-    counters, spend, _ = run_slot(**inputs)
+    counters, spend, _, _ = run_slot(**inputs)
     assert counters[0, AUCTIONS] == 0 and spend[0] == 0.0
 
 

@@ -182,13 +182,18 @@ class Params:
     market_device_mult: np.ndarray  # (3,)
     market_region_mult: np.ndarray  # (R,)
     market_age_mult: np.ndarray  # (N_AGES,)
-    market_fit_elasticity: float
+    market_gender_mult: np.ndarray  # (3,)
+    market_interest_mult: np.ndarray  # (T,) category competition, 1 where not listed
+    market_interest_listed: np.ndarray  # (T,) bool
+    market_activity_elasticity: float
+    market_propensity_elasticity: float
     optimiser_oracle: bool
     optimiser_features: tuple[str, ...]
     prior_install_per_click: float
     prior_strength_installs: float
     ctr_error_sigma: float
     install_error_sigma: float
+    intent_signal_lift: float
     update_every_h: float
     report_delay_h: float
     learning_installs: int
@@ -218,6 +223,8 @@ class Params:
     in_market_share: float
     episode_days: float
     intent_install_odds_mult: float
+    intent_signal_share: float
+    app_propensity_sigma: float
     view_effect: float
     view_delay_median_h: float
     install_hour_mult: np.ndarray  # (24,) odds multiplier by local hour
@@ -399,13 +406,18 @@ def to_params(sc: Scenario) -> Params:
         market_device_mult=_by_name(plat.market.devices, OS_NAMES),
         market_region_mult=_region_mult(plat.market.regions, {}, sc),
         market_age_mult=_age_table(plat.market.age),
-        market_fit_elasticity=plat.market.fit_elasticity,
+        market_gender_mult=_by_name(plat.market.gender, GENDERS),
+        market_interest_mult=_by_name(plat.market.interests, topics),
+        market_interest_listed=np.array([t in plat.market.interests for t in topics], dtype=bool),
+        market_activity_elasticity=plat.market.activity_elasticity,
+        market_propensity_elasticity=plat.market.propensity_elasticity,
         optimiser_oracle=opt.mode == "oracle",
         optimiser_features=tuple(opt.features),
         prior_install_per_click=opt.prior_install_per_click,
         prior_strength_installs=opt.prior_strength_installs,
         ctr_error_sigma=opt.ctr_error_sigma,
         install_error_sigma=opt.install_error_sigma,
+        intent_signal_lift=opt.intent_signal_lift,
         update_every_h=opt.update_every_h,
         report_delay_h=opt.report_delay_h,
         learning_installs=opt.learning_installs,
@@ -436,6 +448,8 @@ def to_params(sc: Scenario) -> Params:
         in_market_share=app.intent.in_market_share,
         episode_days=app.intent.episode_days,
         intent_install_odds_mult=app.intent.install_odds_mult,
+        intent_signal_share=app.intent.signal_share,
+        app_propensity_sigma=pop.app_propensity_sigma,
         view_effect=app.view_effect,
         view_delay_median_h=app.view_delay_median_h,
         install_hour_mult=np.asarray(app.install_hour_mult, dtype=np.float64),

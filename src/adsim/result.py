@@ -89,10 +89,13 @@ def _ratio(num: np.ndarray, den: np.ndarray, times: float = 1.0) -> np.ndarray:
 
 
 def learning_exit_day(rec: RunRecord) -> np.ndarray:
-    """Per strategy, the first day (0-based) by whose end the platform had seen
-    ``learning_installs`` real attributed installs within the last ``learning_days`` days (the
-    learning phase as Meta defines it); NaN if it never left it."""
-    daily = (rec.daily["installs_click"] + rec.daily["installs_view"]) * rec.scale  # (D, S)
+    """Per strategy, the first day (0-based) by whose end the platform had received
+    ``learning_installs`` real installs within the last ``learning_days`` days (the learning
+    phase as Meta defines it, on what the platform is told); NaN if it never left it."""
+    if rec.platform_installs is not None:
+        daily = rec.platform_installs  # (D, S) real installs received
+    else:
+        daily = (rec.daily["installs_click"] + rec.daily["installs_view"]) * rec.scale
     cum = np.vstack([np.zeros((1, daily.shape[1])), np.cumsum(daily, axis=0)])
     days = np.arange(daily.shape[0])
     window = cum[days + 1] - cum[np.maximum(0, days + 1 - rec.learning_days)]

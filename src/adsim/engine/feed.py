@@ -447,6 +447,9 @@ def with_tactics(
             rec.installs_without, np.repeat(feed.world_installs_daily[:1].T, n_tactics, axis=1)
         ),
         breakdowns=merged,
+        platform_installs=None
+        if rec.platform_installs is None
+        else cat(rec.platform_installs, np.zeros((rec.platform_installs.shape[0], n_tactics))),
         install_sources=np.concatenate([rec.install_sources, feed.tactic_install_sources]),
         feed=feed,
         exposure_world=with_x,

@@ -5,19 +5,28 @@ platform's *estimated* installs per impression. The estimate of installs per cli
 multiplicative model over features the platform observes (age band, gender, region, device,
 activity band, held interests, follows of named accounts; ``platform.optimiser.features``):
 
-    cvr_hat[j, i] = prior x m[j, 0] x prod_f m[j, f] x error[i]
+    cvr_hat[j, i] = prior x m[j, 0] x prod_f m[j, f] x propensity_seen[i]
 
 ``prior`` is what the platform knows about installers of any app (the category-wide install
-rate per click, no app-specific profile); ``error[i]`` is a persistent per-person error (the
-model is wrong for individuals, right on average). Each multiplier has a Gamma(k, k) prior
-(mean 1, worth ``k`` = ``prior_strength_installs`` real installs) and is refitted every
-``update_every_h`` hours from the strategy's own installs reported so far (attributed, after
-``report_delay_h``): its posterior mean given O observed installs where the rest of the
-model expected E is ``(k + O) / (k + E / m)``. The intercept is updated exactly; features,
-which overlap (every person has an age band *and* a region ...), move a 1/G share of the way
-on each refit, G the number of feature groups (damped backfitting), so correlated features are
-not double-counted. Counts are real people (simulated x scale): learning does not depend on
-how people are split into agents.
+rate per click, no app-specific profile); ``propensity_seen[i]`` is its estimate, from every
+advertiser's installs, of how readily person i installs apps at all (right on average, wrong
+for individuals: ``install_error_sigma``). When a person shows a recent in-market signal
+(``app.intent.signal_share``) it predicts x the strategy's intent lift, learnt like the
+multipliers below from the installs of signalled impressions (prior mean
+``intent_signal_lift``); those impressions teach it only the lift. Each
+multiplier has a Gamma(k, k) prior (mean 1, worth ``k`` = ``prior_strength_installs`` real
+installs) and is refitted every ``update_every_h`` hours from the installs the platform has
+received for the strategy (``receive``): its posterior mean given O received installs where the
+rest of the model expected E is ``(k + O) / (k + E / m)``. The intercept is updated exactly;
+features, which overlap (every person has an age band *and* a region ...), move a 1/G share of
+the way on each refit, G the number of feature groups (damped backfitting), so correlated
+features are not double-counted.
+
+What it receives is real-scale data: each impression's expected attributed installs with
+Poisson noise at the real scale, arriving ``report_delay_h`` after its slot (see
+kernels.auction), never an agent's install multiplied by ``scale``. So learning, the learning
+phase and the cost cap that steers on the model react to noise of the real population's size,
+however people are split into agents.
 
 What the platform cannot learn: the app's fit along anything outside its features (a latent
 trait, finer places than regions), and anything about people its strategy never reaches. What
@@ -30,7 +39,7 @@ import numpy as np
 
 from ..breakdown import AGE_BANDS, age_band
 from ..kernels.optimiser import (
-    observed_and_expected,
+    expected_by_cell,
     pairs_to_csr,
     predict_install_rates,
     shown_agents,
@@ -114,7 +123,16 @@ class PlatformOptimiser:
         self.feat_ptr, self.feat_id, n_feat = feature_table(p, pop)
         n_inst = learns.shape[0]
         self.n_groups = max(1, len(p.optimiser_features))
+        self.n_features = n_feat
         self.mult = np.ones((n_inst, n_feat))
+        # Real installs received so far per instance: of people showing no in-market signal
+        # by feature cell (column 0: all of them), and of people showing one (column F).
+        self.received = np.zeros((n_inst, n_feat + 1))
+        # The intent lift the platform bids with, per instance (its category-wide prior until
+        # the strategy's own installs say otherwise), and the installs its base model expected
+        # from signalled impressions (simulated units, updated by the slot kernel).
+        self.intent_lift = np.full(n_inst, p.intent_signal_lift)
+        self.signal_exposure = np.zeros(n_inst)
         self.cvr_hat = np.zeros((n_inst, pop.n), dtype=np.float32)
         if p.optimiser_oracle:
             # Knows each person's true installs per click out of the market (plus its error).
@@ -126,29 +144,34 @@ class PlatformOptimiser:
 
     def _predict(self) -> None:
         predict_install_rates(
-            self.feat_ptr, self.feat_id, self.mult, self.prior, self.pop.install_error,
+            self.feat_ptr, self.feat_id, self.mult, self.prior, self.pop.propensity_seen,
             self.learns, self.inst_strategy, self.audience, self.cvr_hat,
         )  # fmt: skip
 
-    def refit(self, now_h: float, state: dict[str, np.ndarray], world_ptr: np.ndarray) -> None:
-        """Refit every learning instance from installs reported by ``now_h``."""
-        p = self.p
+    def receive(self, installs: np.ndarray) -> None:
+        """Installs reported to the platform (I, F + 1), real units, from kernels.auction."""
+        self.received += installs
+
+    def refit(self, exposure: np.ndarray) -> None:
+        """Refit every learning instance from the installs received so far."""
+        if self.p.optimiser_oracle:
+            return
         # Only people shown an ad have exposure; finding them is a fast scan, and the kernel
         # then skips the (usually many more) never reached.
-        shown = shown_agents(state["exposure"])
-        observed, expected = observed_and_expected(
-            shown, self.feat_ptr, self.feat_id, self.mult.shape[1], self.cvr_hat, state["exposure"],
-            self.learns, world_ptr,
-            state["install_time"], state["last_click_t"], state["last_click_inst"],
-            state["last_view_t"], state["last_view_inst"], p.click_window_h, p.view_window_h,
-            now_h - p.report_delay_h,
+        shown = shown_agents(exposure)
+        expected = expected_by_cell(
+            shown, self.feat_ptr, self.feat_id, self.n_features, self.cvr_hat, exposure,
+            self.learns,
         )  # fmt: skip
-        observed *= p.scale  # real installs: the prior's strength is in real installs
-        expected *= p.scale
-        if p.optimiser_oracle:
-            return
+        expected *= self.p.scale  # real installs: the prior's strength is in real installs
+        observed = self.received[:, : self.n_features]
         k = self.strength
         learn = self.learns
+        # Intent lift: the Gamma posterior mean given the signalled installs received and what
+        # the base model expected from the same impressions (prior mean intent_signal_lift).
+        lift0 = self.p.intent_signal_lift
+        lift = (k + self.received[:, -1]) / (k / lift0 + self.signal_exposure * self.p.scale)
+        self.intent_lift[learn] = lift[learn]
         # Intercept: exact posterior mean; every expectation scales with it.
         m0 = self.mult[:, 0]
         new0 = (k + observed[:, 0]) / (k + expected[:, 0] / m0)

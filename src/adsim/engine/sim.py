@@ -18,6 +18,7 @@ they run in this order too (simpy fires simultaneous events first-in, first-out)
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -65,12 +66,14 @@ class RunRecord:
     installs_with: np.ndarray  # (D, S) installs in the strategy's world
     installs_without: np.ndarray  # (D, S) installs in the world without it
     max_price_sim_usd: float  # dearest single charge any instance paid
-    learning_installs: int  # real attributed installs that end the learning phase ...
+    learning_installs: int  # real installs received that end the learning phase ...
     learning_days: int  # ... within this many days
     # {dimension: (group labels, {metric: (S, G)})}, see adsim.breakdown
     breakdowns: dict[str, tuple[tuple[str, ...], dict[str, np.ndarray]]]
     # (S, len(INSTALL_SOURCES)) agents: what caused the installs in each strategy's world
     install_sources: np.ndarray | None = None
+    # (D, S) real installs the platform received for each strategy, by the day they arrived
+    platform_installs: np.ndarray | None = None
     # Columns [0, n_paid) are paid strategies, the rest organic tactics (with the feed on).
     n_paid: int = 0
     feed: FeedRecord | None = None
@@ -296,7 +299,8 @@ class Engine:
         every = p.update_every_h
         while True:
             yield env.timeout(every)
-            self.optimiser.refit(env.now, self._state(), self.layout.world_ptr)
+            self._deliver_feedback(env.now)
+            self.optimiser.refit(self.exposure)
             # Cost caps: the cost per install the platform expects from what it bought.
             self.pacing.steer_cost_cap(
                 self.spent_total * p.scale,
@@ -306,12 +310,14 @@ class Engine:
                 every,
             )
 
-    def _state(self) -> dict[str, np.ndarray]:
-        return {
-            "exposure": self.exposure, "install_time": self.install_time,
-            "last_click_t": self.last_click_t, "last_click_inst": self.last_click_inst,
-            "last_view_t": self.last_view_t, "last_view_inst": self.last_view_inst,
-        }  # fmt: skip
+    def _deliver_feedback(self, now_h: float) -> None:
+        """Hand the platform the installs reported by ``now_h`` (each slot's arrive
+        ``report_delay_h`` after it ends), and count them by the day they arrived."""
+        while self._feedback and self._feedback[0][0] <= now_h + 1e-9:
+            at_h, installs = self._feedback.popleft()
+            self.optimiser.receive(installs)
+            day = min(int(at_h // 24.0), self.p.horizon_days - 1)
+            self.platform_installs[day] += installs[:, 0] + installs[:, -1]
 
     def _pacing_clock(self, env: simpy.Environment):
         while True:
@@ -367,7 +373,11 @@ class Engine:
             view_delay_median_h=p.view_delay_median_h,
             delay_median_h=p.install_delay_median_h, delay_sigma=p.install_delay_sigma,
             install_odds=pop.install_odds, ctr_error=pop.ctr_error, ep_ptr=pop.episode_ptr,
-            ep_start=pop.episode_start_h, ep_end=pop.episode_end_h,
+            ep_start=pop.episode_start_h, ep_end=pop.episode_end_h, ep_seen=pop.episode_seen,
+            organic_hazard_h=pop.organic_hazard_h,
+            click_window_h=p.click_window_h, view_window_h=p.view_window_h, scale=p.scale,
+            feat_ptr=self.optimiser.feat_ptr, feat_id=self.optimiser.feat_id,
+            n_features=self.optimiser.n_features,
             segment=self.masks, ctr0=self.ctr0, daypart=self.daypart,
             exclude_installed=self.exclude_installed, freq_cap=self.freq_cap,
             bid_kind=self.bid_kind, quality=self.quality, bills_click=self.bills_click,
@@ -376,8 +386,9 @@ class Engine:
             world_ptr=lay.world_ptr, active=self.active, bid_amount=self.pacing.bid,
             throttle=self.pacing.throttle, pass_offset=lay.pass_offset,
             budget_left=np.minimum(hard_left, self.pacing.slot_limit(q, self._allowance_left())),
-            cvr_hat=self.optimiser.cvr_hat, freq_total=self.freq_total,
-            freq_window=self.freq_window, wear=self.wear, exposure=self.exposure,
+            cvr_hat=self.optimiser.cvr_hat, intent_lift=self.optimiser.intent_lift,
+            freq_total=self.freq_total, freq_window=self.freq_window, wear=self.wear,
+            exposure=self.exposure, signal_exposure=self.optimiser.signal_exposure,
             expected_installs=self.expected_installs, spend_agent=self.spend_agent,
             install_time=self.install_time,
             last_click_t=self.last_click_t, last_click_inst=self.last_click_inst,
@@ -385,12 +396,15 @@ class Engine:
         )  # fmt: skip
 
     def _run_slot(self, slot: int, t0: float) -> None:
+        self._deliver_feedback(t0)
         inputs = self.slot_inputs(slot, t0)
         before = None
         if self.feed is not None:  # the same sessions' organic positions, then their ads
             self.feed.run_slot(slot, t0, inputs, self.install_time)
             before = self.feed.boost_snapshot(inputs)
-        counters, spend, max_price = self.slot_kernel(**inputs)
+        counters, spend, max_price, feedback = self.slot_kernel(**inputs)
+        if feedback.any():
+            self._feedback.append((t0 + self.p.slot_h + self.p.report_delay_h, feedback))
         if self.feed is not None:  # boosted ads shown in the slot are views of their post
             self.feed.boost_views(slot, t0, inputs, before)
         self.max_price = max(self.max_price, float(max_price.max(initial=0.0)))
@@ -409,6 +423,8 @@ class Engine:
         p, lay = self.p, self.layout
         self.recorder = SlotRecorder(p.n_slots, lay.n_instances)
         self.reach_cum = np.zeros((p.horizon_days, len(p.strategies)), dtype=np.int64)
+        self._feedback: deque[tuple[float, np.ndarray]] = deque()
+        self.platform_installs = np.zeros((p.horizon_days, lay.n_instances))
         env = simpy.Environment()
         env.process(self._day_clock(env))
         for s in range(len(p.strategies)):
@@ -459,6 +475,7 @@ class Engine:
             installs_with=world_installs[rows].T,
             installs_without=without,
             max_price_sim_usd=self.max_price,
+            platform_installs=self.platform_installs[:, rep],
             learning_installs=p.learning_installs,
             learning_days=p.learning_days,
             breakdowns=breakdowns(

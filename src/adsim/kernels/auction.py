@@ -18,8 +18,15 @@ so it never exceeds a CPC bid).
 
 The truth, which only the draws see: intended clicks at creative CTR x relevance x device x
 wear-out x hour; accidental clicks that never install; installs after an intended click with
-odds = store odds x fit x device x hour (x intent while in the market); and installs caused by
-unclicked impressions (``view_effect``).
+odds = store odds x fit x device x propensity x hour (x intent while in the market); and
+installs caused by unclicked impressions (``view_effect``).
+
+What the platform learns from (``feedback``): each impression's *expected* attributed installs
+given everything true at that moment (installs its click or view causes, and the organic
+installs of an in-market person that its attribution windows newly cover), with Poisson noise
+drawn at the real scale: the ``scale`` real people an agent stands for each install on their
+own, so the platform's data has the statistics of the real population however people are split
+into agents (an agent's one realised install would arrive as ``scale`` installs at once).
 """
 
 from __future__ import annotations
@@ -30,13 +37,15 @@ import numpy as np
 from numba import njit, prange
 
 from .hashing import hash_uniform
-from .sessions import SALT, normal
+from .sessions import SALT, _poisson, normal
 
 __all__ = [
     "SLOT_COUNTERS",
     "attribute_installs",
     "credited_touch",
+    "episode_at",
     "in_market",
+    "poisson_at",
     "run_slot",
     "wearout",
 ]
@@ -44,6 +53,9 @@ __all__ = [
 BID_MAX_CPM, BID_CPC = 0, 1  # see adsim.params; anything else bids a value per install
 _PASS = SALT["pass"]
 _CLICK, _INSTALL, _DELAY = SALT["click"], SALT["install"], SALT["delay"]
+_FEEDBACK = SALT["feedback"]
+# Above this mean a Poisson count is drawn from its normal approximation (error < 1%).
+_POISSON_NORMAL = 30.0
 
 # Columns of the per-instance slot counters returned by run_slot.
 SLOT_COUNTERS = ("auctions", "impressions", "clicks", "installs_driven", "new_reach")
@@ -68,6 +80,26 @@ def in_market(ep_ptr, ep_start, ep_end, i, t):
 
 
 @njit(cache=True, inline="always")
+def episode_at(ep_ptr, ep_start, ep_end, i, t):
+    """Index of agent i's in-market episode at hour t, -1 if none."""
+    for e in range(ep_ptr[i], ep_ptr[i + 1]):
+        if ep_start[e] <= t < ep_end[e]:
+            return e
+    return -1
+
+
+@njit(cache=True)
+def poisson_at(lam, key, a, salt):
+    """A Poisson(lam) count from counter-based draws: inverse CDF for small means, the
+    rounded normal approximation above ``_POISSON_NORMAL``."""
+    if lam <= 0.0:
+        return 0.0
+    if lam <= _POISSON_NORMAL:
+        return float(_poisson(lam, hash_uniform(key, a, salt)))
+    return max(0.0, math.floor(lam + math.sqrt(lam) * normal(key, a, salt + 1) + 0.5))
+
+
+@njit(cache=True, inline="always")
 def _install_prob(install_odds, ep_ptr, ep_start, ep_end, intent_mult, hour_mult, i, t):
     odds = install_odds[i] * hour_mult
     if in_market(ep_ptr, ep_start, ep_end, i, t):
@@ -83,29 +115,35 @@ def run_slot(
     reserve_cpm, first_price, wear_onset, wear_decay, wear_floor, accidental_ctr,
     click_hour_mult, install_hour_mult, intent_mult, view_effect, view_delay_median_h,
     delay_median_h, delay_sigma,
-    # per agent i
-    install_odds, ctr_error, ep_ptr, ep_start, ep_end,
+    # per agent i (episodes in CSR), and the platform's view: features in CSR, intent signals
+    install_odds, ctr_error, ep_ptr, ep_start, ep_end, ep_seen, organic_hazard_h,
+    click_window_h, view_window_h, scale, feat_ptr, feat_id, n_features,
     # per strategy s (rows) and agent i (columns)
     segment, ctr0, daypart, exclude_installed, freq_cap, bid_kind, quality, bills_click,
     flight_start_h, flight_end_h,
     # per instance j; worlds own the instances world_ptr[w]:world_ptr[w+1]
     inst_strategy, inst_advertiser, world_ptr, active, bid_amount, throttle, pass_offset,
-    budget_left, cvr_hat,
+    budget_left, cvr_hat, intent_lift,
     # state, updated in place
-    freq_total, freq_window, wear, exposure, expected_installs, spend_agent, install_time,
+    freq_total, freq_window, wear, exposure, signal_exposure, expected_installs, spend_agent,
+    install_time,
     last_click_t, last_click_inst, last_view_t, last_view_inst,
 ):  # fmt: skip
     """Run one slot in place on the state arrays.
 
     Draws shared by every world: the competing eCPM per ad slot (from fill_sessions), and
     counter-based uniforms ``f(key, ad index, salt)`` drawn when needed. Returns counters
-    (I, 5), spend (I,) and the dearest single charge (I,).
+    (I, 5), spend (I,), the dearest single charge (I,), and the installs the platform will
+    receive from this slot's impressions (I, F + 1), real installs: of impressions to people
+    showing no in-market signal, column 0 all and column f those of people with feature f;
+    column F those of impressions to people showing one (see the module docstring).
     """
     n_inst = inst_strategy.shape[0]
     n_worlds = world_ptr.shape[0] - 1
     counters = np.zeros((n_inst, 5), dtype=np.int64)
     slot_spend = np.zeros(n_inst, dtype=np.float64)
     max_price = np.zeros(n_inst, dtype=np.float64)
+    feedback = np.zeros((n_inst, n_features + 1), dtype=np.float64)
     for w in prange(n_worlds):
         j_lo, j_hi = world_ptr[w], world_ptr[w + 1]
         m = j_hi - j_lo
@@ -124,6 +162,10 @@ def run_slot(
             # bid. An instance's frequency, wear-out and slot spend change only when it wins,
             # and then it has had its impression of the session.
             installed = install_time[w, i] <= t
+            # The platform's view of intent: a visible in-market episode lifts its prediction
+            # by the lift it has learnt for the instance.
+            ep = episode_at(ep_ptr, ep_start, ep_end, i, t)
+            signalled = ep >= 0 and ep_seen[ep]
             any_eligible = False
             for j in range(j_lo, j_hi):
                 q = j - j_lo
@@ -144,7 +186,8 @@ def run_slot(
                 elif kind == BID_CPC:
                     b = bid_amount[j] * e_ctr * 1000.0
                 else:  # a value per install x the platform's estimated installs/impression
-                    b = 0.0 if installed else bid_amount[j] * e_ctr * cvr_hat[j, i] * 1000.0
+                    lift = intent_lift[j] if signalled else 1.0
+                    b = 0.0 if installed else bid_amount[j] * e_ctr * cvr_hat[j, i] * lift * 1000.0
                 session_value[q] = b * quality[s]
                 bid_cpm[q] = b
                 est_ctr[q] = e_ctr
@@ -212,8 +255,14 @@ def run_slot(
                 freq_window[j, i] += 1
                 wear_mult = wearout(wear[j, i], wear_onset, wear_decay, wear_floor)
                 wear[j, i] += 1.0
-                exposure[j, i] += est_ctr[q]
-                expected_installs[j] += est_ctr[q] * cvr_hat[j, i]
+                # The platform's expected clicks, kept apart for signalled impressions (which
+                # teach it the intent lift, not the person's features).
+                if signalled:
+                    signal_exposure[j] += est_ctr[q] * cvr_hat[j, i]
+                    expected_installs[j] += est_ctr[q] * cvr_hat[j, i] * intent_lift[j]
+                else:
+                    exposure[j, i] += est_ctr[q]
+                    expected_installs[j] += est_ctr[q] * cvr_hat[j, i]
                 click_price = price_cpm / (1000.0 * est_ctr[q]) if est_ctr[q] > 0 else 0.0
                 if not bills_click[s]:
                     price = price_cpm / 1000.0
@@ -222,17 +271,38 @@ def run_slot(
                     max_price[j] = max(max_price[j], price)
                 if installed:
                     continue  # no attribution or install after the person has the app
+                p_c = ctr0[s, i] * wear_mult * click_hour
+                p_i = _install_prob(
+                    install_odds, ep_ptr, ep_start, ep_end, intent_mult, install_hour_mult[lh],
+                    i, t,
+                )  # fmt: skip
+                # Expected attributed installs of this impression: caused by a click or by the
+                # view, plus organic installs of an in-market person in the attribution time
+                # it newly covers (the windows of earlier touches already cover the rest).
+                p_any = p_c + accidental_ctr
+                due = p_c * p_i * (1.0 + view_effect * max(0.0, 1.0 - p_any))
+                if ep >= 0 and organic_hazard_h > 0.0:
+                    covered = max(last_click_t[w, i] + click_window_h, last_view_t[w, i] + view_window_h)
+                    start = max(t, covered)
+                    end_c = min(t + click_window_h, ep_end[ep])
+                    end_v = min(t + view_window_h, ep_end[ep])
+                    due += organic_hazard_h * (
+                        min(1.0, p_any) * max(0.0, end_c - start)
+                        + max(0.0, 1.0 - p_any) * max(0.0, end_v - start)
+                    )
+                got = poisson_at(scale * due, key, a, _FEEDBACK)
+                if got > 0.0 and signalled:
+                    feedback[j, n_features] += got
+                elif got > 0.0:
+                    feedback[j, 0] += got
+                    for e in range(feat_ptr[i], feat_ptr[i + 1]):
+                        feedback[j, feat_id[e]] += got
                 if t >= last_view_t[w, i]:
                     last_view_t[w, i] = t
                     last_view_inst[w, i] = j
-                p_c = ctr0[s, i] * wear_mult * click_hour
                 u = hash_uniform(key, a, _CLICK)
                 if u >= p_c + accidental_ctr:  # no click: the impression may still cause one
                     if view_effect > 0.0:
-                        p_i = _install_prob(
-                            install_odds, ep_ptr, ep_start, ep_end, intent_mult,
-                            install_hour_mult[lh], i, t,
-                        )  # fmt: skip
                         if hash_uniform(key, a, _INSTALL) < view_effect * p_c * p_i:
                             delay = view_delay_median_h * math.exp(
                                 delay_sigma * normal(key, a, _DELAY)
@@ -251,16 +321,12 @@ def run_slot(
                     last_click_inst[w, i] = j
                 if u >= p_c:
                     continue  # an accidental click: the store page is closed at once
-                p_i = _install_prob(
-                    install_odds, ep_ptr, ep_start, ep_end, intent_mult, install_hour_mult[lh],
-                    i, t,
-                )  # fmt: skip
                 if hash_uniform(key, a, _INSTALL) < p_i:
                     delay = delay_median_h * math.exp(delay_sigma * normal(key, a, _DELAY))
                     if t + delay < install_time[w, i]:
                         install_time[w, i] = t + delay
                         counters[j, C_INSTALLS] += 1
-    return counters, slot_spend, max_price
+    return counters, slot_spend, max_price, feedback
 
 
 @njit(cache=True, inline="always")

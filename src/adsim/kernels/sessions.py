@@ -31,6 +31,7 @@ __all__ = ["SALT", "draw_day_sessions", "normal", "slot_sessions"]
 SALT = {
     "count": 0, "time": 1 << 8, "items": 2 << 8, "pass": 4 << 8, "normals": 5 << 8,
     "click": 7 << 8, "install": 8 << 8, "delay": 9 << 8, "slot": 10 << 8,
+    "feedback": 11 << 8,
 }  # fmt: skip
 _COUNT, _TIME, _ITEMS, _SLOT = SALT["count"], SALT["time"], SALT["items"], SALT["slot"]
 _NORMALS = SALT["normals"]

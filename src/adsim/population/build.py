@@ -50,14 +50,18 @@ class Population:
     app_fit: np.ndarray  # float64 install-propensity multiplier (mean 1 where available)
     app_available: np.ndarray  # bool: the app exists for the agent's device
     install_odds: np.ndarray  # float32 odds of installing after an intended click, out of market
+    app_propensity: np.ndarray  # float32 general app-install propensity (odds mult, mean 1)
     has_app: np.ndarray  # bool: installed before the run
     organic_install_h: np.ndarray  # float64 hour of the organic install (-inf: has_app)
     episode_ptr: np.ndarray  # int64 (N+1,) CSR: in-market episodes of agent i
     episode_start_h: np.ndarray  # float64, from -INTENT_HISTORY_H
     episode_end_h: np.ndarray  # float64
+    episode_seen: np.ndarray  # bool: the platform sees the episode's category activity
+    organic_hazard_h: float  # organic installs per hour while in the market
     ctr_error: np.ndarray  # float32 persistent error of the platform's click-rate estimate
     install_error: np.ndarray  # float32 persistent error of its install-rate estimate
-    market_mult: np.ndarray  # float32 competing-bid multiplier (device, region, age, app fit)
+    propensity_seen: np.ndarray  # float32 the platform's estimate of app_propensity (x error)
+    market_mult: np.ndarray  # float32 competing-bid multiplier (what every advertiser sees)
     account_ptr: np.ndarray  # int64 (A+1,) CSR: followers of account a
     account_followers: np.ndarray  # int32 sorted agent ids
     follow_ptr: np.ndarray  # int64 (N+1,) CSR: agents that agent i follows
@@ -171,8 +175,8 @@ def _fit(
     return fit / mean_fit if mean_fit > 0 else fit
 
 
-def _intent(p: Params, streams: Streams, fit: np.ndarray) -> tuple[tuple, np.ndarray]:
-    """In-market episodes and organic install times.
+def _intent(p: Params, streams: Streams, fit: np.ndarray) -> tuple[tuple, np.ndarray, float]:
+    """In-market episodes, organic install times and the organic install hazard per hour.
 
     At average fit a share ``in_market_share`` of people is in the market; the rate of entering
     it is proportional to fit. While in the market a person installs organically at a hazard
@@ -187,7 +191,36 @@ def _intent(p: Params, streams: Streams, fit: np.ndarray) -> tuple[tuple, np.nda
     mean_in_share = in_share.mean() if in_share.size else 0.0
     hazard_h = p.baseline_installs_per_day / 24.0 / mean_in_share if mean_in_share > 0 else 0.0
     organic = organic_install_times(key, *episodes, hazard_h, 0.0)
-    return episodes, organic
+    return episodes, organic, hazard_h
+
+
+def _market_mult(
+    p: Params, d: dict[str, np.ndarray], interests: np.ndarray, propensity_seen: np.ndarray
+) -> np.ndarray:
+    """Competing-bid multiplier per person from what every advertiser can see: device, region,
+    age, gender, the most contested interest held, activity, and the platform's estimate of
+    the person's app-install propensity (activity and propensity normalised to mean 1). The
+    app's own fit, latent trait and its fans' follows never enter: they are private."""
+    mult = (
+        p.market_device_mult[d["device"]]
+        * p.market_region_mult[d["region"]]
+        * p.market_age_mult[d["age"]]
+        * p.market_gender_mult[d["gender"]]
+    )
+    if p.market_interest_listed.any():
+        best = np.full(p.n_agents, -1.0)
+        for k in np.flatnonzero(p.market_interest_listed):
+            held = ((interests[:, k >> 6] >> np.uint64(k & 63)) & np.uint64(1)).astype(bool)
+            best = np.where(held, np.maximum(best, p.market_interest_mult[k]), best)
+        mult = mult * np.where(best >= 0.0, best, 1.0)
+    for factor, elasticity in (
+        (d["sessions_per_day"] / p.sessions_median, p.market_activity_elasticity),
+        (propensity_seen.astype(np.float64), p.market_propensity_elasticity),
+    ):
+        if elasticity != 0.0:
+            f = factor**elasticity
+            mult = mult * (f / f.mean())
+    return mult
 
 
 def build_population(p: Params, streams: Streams) -> Population:
@@ -217,22 +250,23 @@ def build_population(p: Params, streams: Streams) -> Population:
     fit = _fit(p, streams, d, interests, account_ptr, account_followers, available)
     # Install odds after an intended click: store_cvr's odds at average fit, times fit and
     # device; odds never saturate the way a capped probability does.
+    # Install odds after an intended click: store_cvr's odds at average fit and propensity,
+    # times fit, device and the person's general app-install propensity; odds never saturate
+    # the way a capped probability does.
     base_odds = p.store_cvr / (1.0 - p.store_cvr)
-    install_odds = base_odds * fit * p.device_install_mult[d["device"]]
+    propensity = _lognormal_mean_one(streams.get("propensity"), p.app_propensity_sigma, p.n_agents)
+    install_odds = base_odds * fit * p.device_install_mult[d["device"]] * propensity
     rng = streams.get("organic")
     has_app = rng.random(p.n_agents) < np.minimum(1.0, p.already_installed_share * fit)
-    episodes, organic = _intent(p, streams, fit)
+    episodes, organic, hazard_h = _intent(p, streams, fit)
     organic[has_app] = -np.inf
+    episode_seen = streams.get("intent_signal").random(episodes[1].shape[0]) < p.intent_signal_share
     err = streams.get("estimation")
     ctr_error = _lognormal_mean_one(err, p.ctr_error_sigma, p.n_agents)
     install_error = _lognormal_mean_one(err, p.install_error_sigma, p.n_agents)
-    # Competitors in the app's category bid more for the people it fits (where it is available).
-    market_mult = (
-        p.market_device_mult[d["device"]]
-        * p.market_region_mult[d["region"]]
-        * p.market_age_mult[d["age"]]
-        * np.where(available, fit, 1.0) ** p.market_fit_elasticity
-    )  # fmt: skip
+    # Every advertiser's installs tell the platform who installs apps, with error.
+    propensity_seen = propensity * install_error
+    market_mult = _market_mult(p, d, interests, propensity_seen)
     return Population(
         scale=p.scale,
         interests=interests,
@@ -240,13 +274,17 @@ def build_population(p: Params, streams: Streams) -> Population:
         app_fit=fit,
         app_available=available,
         install_odds=install_odds.astype(np.float32),
+        app_propensity=propensity.astype(np.float32),
         has_app=has_app,
         organic_install_h=organic,
         episode_ptr=episodes[0],
         episode_start_h=episodes[1],
         episode_end_h=episodes[2],
+        episode_seen=episode_seen,
+        organic_hazard_h=float(hazard_h),
         ctr_error=ctr_error.astype(np.float32),
         install_error=install_error.astype(np.float32),
+        propensity_seen=propensity_seen.astype(np.float32),
         market_mult=market_mult.astype(np.float32),
         account_ptr=account_ptr,
         account_followers=account_followers,

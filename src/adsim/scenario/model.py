@@ -155,6 +155,12 @@ class Scenario(Model):
                 )
         yield from unknown("interest", list(self.app.fit.interests), topics, "app.fit.interests")
         yield from unknown(
+            "interest",
+            list(self.platform.market.interests),
+            topics,
+            "platform.market.interests",
+        )
+        yield from unknown(
             "account",
             [h.lower() for h in self.app.fit.followers_of],
             handles,

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from .common import (
     AgeBandMult,
+    Gender,
     HourlyMult,
     Model,
     Mult,
@@ -35,14 +36,18 @@ __all__ = [
 class Market(Model):
     """The rest of the market: the highest competing total value per ad slot, as an eCPM.
 
-    Lognormal around ``cpm_median_usd`` x hour x device x region x age multipliers.
+    Lognormal around ``cpm_median_usd`` x hour x device x region x age x gender x interest x
+    activity x app-install propensity multipliers: only what every advertiser can see (or the
+    platform estimates for all of them), never this app's own fit, latent trait or the
+    accounts its fans follow (its private knowledge moves only its own bids).
     Public 2022 CPM benchmarks: Facebook ~$14, TikTok ~$8; peak hours and Q4 cost more.
     A winner pays the runner-up, which is usually below the median (it bids into the lower
-    tail): a $16 median puts paid CPMs of the bundled scenarios inside $8-14
-    (validation/funnel_ranges.py prints them).
+    tail), but the people an optimiser picks are the ones every performance advertiser wants
+    (``propensity_elasticity``): an $11 median puts paid CPMs of the bundled scenarios inside
+    $8-14 (validation/funnel_ranges.py prints them).
     """
 
-    cpm_median_usd: Positive = Field(default=16.0, le=10_000)
+    cpm_median_usd: Positive = Field(default=11.0, le=10_000)
     """Median competing eCPM (USD per 1,000 impressions) before the multipliers."""
     sigma: Sigma = Field(default=0.4, description="Lognormal sigma of the competing eCPM.")
     hour: list[Mult] = Field(
@@ -82,12 +87,33 @@ class Market(Model):
     """Competing eCPM multiplier per region name."""
     age: list[AgeBandMult] = Field(default_factory=list)
     """Competing eCPM multiplier per age band."""
-    fit_elasticity: NonNeg = Field(
-        default=0.5,
-        le=10,
-        description="Competitors want the same people: competing eCPM x (app fit)^elasticity. "
-        "0 = the market ignores who the person is.",
-    )
+    gender: dict[Gender, Mult] = Field(default_factory=dict)
+    """Competing eCPM multiplier per gender."""
+    interests: dict[str, Mult] = Field(default_factory=dict)
+    """Category competition: competing eCPM multiplier for people holding each interest (the
+    highest of a person's listed interests applies; people holding none listed get 1)."""
+    # ASSUMPTION: advertisers value heavy users' impressions like anyone's (0); a positive value
+    # prices heavy users up as (sessions / median)^elasticity.
+    activity_elasticity: float = Field(default=0.0, ge=-2, le=2)
+    """Competing eCPM x (sessions per day / population median)^elasticity."""
+    # ASSUMPTION: about half of a feed's competing demand is performance (install, purchase)
+    # advertisers whose bids scale with the platform's estimate of a person's propensity to
+    # act; the rest (brand, reach) ignore it. 0.5 gives a person the platform rates 4x as
+    # likely to install a 2x competing price.
+    propensity_elasticity: float = Field(default=0.5, ge=0, le=2)
+    """Competing eCPM x (platform's estimate of the person's app-install propensity)^elasticity,
+    normalised to mean 1: every app-install advertiser wants people who install apps."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed_fit_elasticity(cls, data: object) -> object:
+        if isinstance(data, dict) and "fit_elasticity" in data:
+            raise ValueError(
+                "fit_elasticity was removed: competitors cannot see this app's fit, so their "
+                "bids follow only what every advertiser sees (devices, regions, age, gender, "
+                "interests, activity_elasticity, propensity_elasticity)"
+            )
+        return data
 
 
 OPTIMISER_FEATURES = ("age", "gender", "region", "device", "activity", "interests", "follows")
@@ -130,7 +156,15 @@ class Optimiser(Model):
     ctr_error_sigma: NonNeg = Field(default=0.3, le=3)
     """Lognormal sigma of each person's persistent click-rate prediction error."""
     install_error_sigma: NonNeg = Field(default=0.6, le=3)
-    """Lognormal sigma of each person's persistent install-rate prediction error."""
+    """Lognormal sigma of the platform's persistent error on each person's app-install
+    propensity (``population.app_propensity_sigma``), which it knows from every
+    advertiser's installs."""
+    # ASSUMPTION: the platform knows from every advertiser in the category that people who
+    # show recent category activity install such apps several times more readily; it uses a
+    # category-wide lift, below the truth's in-market odds multiplier (app.intent).
+    intent_signal_lift: float = Field(default=3.0, ge=1, le=1000)
+    """Multiplier on the platform's predicted installs for a person showing a recent in-market
+    signal (``app.intent.signal_share``)."""
     update_every_h: Positive = Field(
         default=6.0, le=24 * 366, description="Hours between model refits; a multiple of slot_h."
     )
@@ -282,6 +316,12 @@ class Intent(Model):
     # ASSUMPTION: someone looking for the app is several times likelier to install after a click.
     install_odds_mult: float = Field(default=4.0, ge=1, le=1000)
     """Install-odds multiplier while a person is in the market."""
+    # ASSUMPTION: half of the people looking for such an app leave a trace the platform sees
+    # (searching, following or engaging with the category), so lowest cost drifts toward people
+    # who would install anyway, as lift studies find (Gordon, Moakler, Zettelmeyer 2023).
+    signal_share: Probability = 0.5
+    """Share of in-market episodes the platform observes (recent activity in the app's
+    category); it then predicts x ``platform.optimiser.intent_signal_lift``."""
 
 
 class App(Model):
@@ -292,12 +332,16 @@ class App(Model):
     os: list[Os] = Field(default_factory=lambda: ["ios", "android"], min_length=1)
     """Operating systems the app exists for: people on other devices cannot install it."""
     # Click-to-install 20-50% (vendor figures); ~50% for early Facebook game ads.
+    # Delivered campaigns convert 20-50% of clicks (app-marketing vendors' figures); the
+    # optimiser picks likelier installers than average, so the population average is lower:
+    # 0.2 puts the bundled scenarios' delivered click-to-install inside that range.
     store_cvr: float = Field(
-        default=0.3,
+        default=0.2,
         gt=0,
         lt=1,
-        description="Install probability after an intended click at average fit and out of "
-        "the market; fit and intent multiply its odds, so it never saturates.",
+        description="Install probability after an intended click at average fit and app-install "
+        "propensity, out of the market; fit, propensity and intent multiply its odds, so it "
+        "never saturates.",
     )
     baseline_installs_per_day: float = Field(
         default=2e-4,

@@ -201,6 +201,14 @@ class Population(Model):
     """How often people open the app, and at what local hours."""
     graph: FollowGraph = Field(default_factory=FollowGraph)
     """Who follows whom among agents."""
+    # ASSUMPTION (no public per-person figure): how readily a person installs apps at all is
+    # heavy-tailed (a few people install most apps), the same for every app; sigma 1 gives the
+    # top 10% of people ~40% of the propensity mass. It multiplies install odds after a click,
+    # and the platform sees it with error from every advertiser's data
+    # (platform.optimiser.install_error_sigma), so its first predictions are far from random.
+    app_propensity_sigma: Sigma = 1.0
+    """Lognormal sigma (mean 1) of each person's general app-install propensity (odds
+    multiplier, the same for every app; 0 = everyone alike)."""
 
     @field_validator("regions")
     @classmethod
