@@ -61,7 +61,9 @@ def scale(replicates: int) -> None:
     sc = _only(WAZYPARK, ["broad_lowest_cost"])
     for agents, s in ((500_000, 15), (50_000, 150)):
         t = time.perf_counter()
-        res = _run(sc.with_changes({"population.agents": agents, "population.scale": s}), replicates)
+        res = _run(
+            sc.with_changes({"population.agents": agents, "population.scale": s}), replicates
+        )
         row = res.summary().loc["broad_lowest_cost"]
         print(
             f"scale: {agents:,} x {s}: broad CPI ${row['cpi_usd']:.2f} "
@@ -72,8 +74,11 @@ def scale(replicates: int) -> None:
 
 def private(replicates: int) -> None:
     names = ["broad_lowest_cost", "followers_big_cities"]
-    blind = _only(WAZYPARK, names, {"platform.optimiser.features": ["age", "gender", "region",
-                                                                     "device", "activity"]})
+    blind = _only(
+        WAZYPARK,
+        names,
+        {"platform.optimiser.features": ["age", "gender", "region", "device", "activity"]},
+    )
     for label, sc in (("blind to interests and follows, 14 days", blind),
                       ("every feature, days 0-2", _only(WAZYPARK, names, {"horizon_days": 3})),
                       ("every feature, 14 days", _only(WAZYPARK, names))):  # fmt: skip
@@ -161,7 +166,9 @@ def rank(replicates: int) -> None:
     eng.run()
     after = [spearman(j) for j in eng.layout.reported]
     for name, b, a in zip(p.strategy_names, before, after, strict=True):
-        print(f"rank: {name}: Spearman(predicted, true installs per click) {b:.2f} before, {a:.2f} after")
+        print(
+            f"rank: {name}: Spearman(predicted, true installs per click) {b:.2f} before, {a:.2f} after"
+        )
 
 
 FIGURES = {"scale": scale, "private": private, "caps": caps, "budget": budget,

@@ -45,7 +45,9 @@ def reference_slot(**kw):
     cw, vw, hazard = kw["click_window_h"], kw["view_window_h"], kw["organic_hazard_h"]
 
     def episode(i: int, t: float) -> int:
-        return next((e for e in range(ep_ptr[i], ep_ptr[i + 1]) if ep_start[e] <= t < ep_end[e]), -1)
+        return next(
+            (e for e in range(ep_ptr[i], ep_ptr[i + 1]) if ep_start[e] <= t < ep_end[e]), -1
+        )
 
     def wear_mult(recent: float) -> float:
         extra = recent - onset

@@ -288,8 +288,9 @@ def test_install_sources_add_up_and_show_what_attribution_overstates():
     np.testing.assert_allclose(causes.to_numpy(), world_installs)
     assert (sources[["brand_posts", "shares"]] == 0).all().all()  # no feed in quickstart
     overstated = sources["credited_not_caused"] / result.summary()["installs"]
-    # Measured ~45% for site_visitors against ~5% for broad: far apart for 2 replicates.
-    assert overstated["site_visitors"] > 3 * overstated["broad"]
+    # Measured 47% for site_visitors against 28% for broad (whose optimiser drifts toward
+    # people it sees are in the market): a gap of 19 points, 0.1 leaves room for 2 replicates.
+    assert overstated["site_visitors"] > overstated["broad"] + 0.1
     tactics = adsim.run(Scenario.model_validate(_with_tactics(_feed_scenario())))
     s = tactics.install_sources().loc["more_posts"]
     assert (

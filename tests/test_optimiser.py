@@ -146,15 +146,15 @@ def test_the_platform_learns_where_installs_are():
     eng = Engine(p, pop, streams)
     before = eng.optimiser.cvr_hat[0].copy()
     eng.run()
-    after = eng.optimiser.cvr_hat[0] / pop.install_error
+    after = eng.optimiser.cvr_hat[0] / pop.propensity_seen
     cars = (pop.interests[:, 0] & np.uint64(1)) != 0
-    # Before any install it knows nothing app-specific: the prior for everyone it may show
-    # the ad to (where the estimate is not clipped at one install per click); no one else is
-    # scored.
+    # Before any install it knows nothing app-specific: the prior x its estimate of each
+    # person's app-install propensity for everyone it may show the ad to (where the estimate is
+    # not clipped at one install per click); no one else is scored.
     audience = eng.masks[0] > 0
     assert not before[~audience].any()
     unclipped = audience & (before < 1.0)
-    prior = before[unclipped] / pop.install_error[unclipped]
+    prior = before[unclipped] / pop.propensity_seen[unclipped]
     np.testing.assert_allclose(prior, p.prior_install_per_click, rtol=1e-5)
     # The truth is x3; four days of a few hundred installs, with damped updates, move the
     # estimate part of the way (a ratio of 1 means nothing learnt).

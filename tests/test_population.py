@@ -153,8 +153,10 @@ def test_app_fit_is_normalised(built):
     assert pop.app_fit[cars & available].mean() == pytest.approx(
         3 * pop.app_fit[~cars & available].mean()
     )
-    # Install odds after a click: store_cvr's odds x fit x device (no cap, never a certainty).
+    # Install odds after a click: store_cvr's odds x fit x device x app-install propensity
+    # (no cap, never a certainty).
     odds = p.store_cvr / (1 - p.store_cvr) * pop.app_fit * p.device_install_mult[pop.device]
+    odds = odds * pop.app_propensity
     np.testing.assert_allclose(pop.install_odds, odds, rtol=1e-6)
     assert np.all(np.isneginf(pop.organic_install_h[pop.has_app]))
 

@@ -282,7 +282,9 @@ def run_slot(
                 p_any = p_c + accidental_ctr
                 due = p_c * p_i * (1.0 + view_effect * max(0.0, 1.0 - p_any))
                 if ep >= 0 and organic_hazard_h > 0.0:
-                    covered = max(last_click_t[w, i] + click_window_h, last_view_t[w, i] + view_window_h)
+                    covered = max(
+                        last_click_t[w, i] + click_window_h, last_view_t[w, i] + view_window_h
+                    )
                     start = max(t, covered)
                     end_c = min(t + click_window_h, ep_end[ep])
                     end_v = min(t + view_window_h, ep_end[ep])
