@@ -56,8 +56,6 @@ def _only(path: Path, names: list[str], changes: dict | None = None):
 
 
 def scale(replicates: int) -> None:
-    import adsim
-
     sc = _only(WAZYPARK, ["broad_lowest_cost"])
     for agents, s in ((500_000, 15), (50_000, 150)):
         t = time.perf_counter()
@@ -86,8 +84,8 @@ def private(replicates: int) -> None:
         ratio = cpi["followers_big_cities"] / cpi["broad_lowest_cost"]
         print(
             f"private ({label}): followers_big_cities / broad CPI per replicate "
-            f"{', '.join(f'{r:.2f}' for r in ratio)}; mean CPI ${cpi['followers_big_cities'].mean():.2f}"
-            f" vs ${cpi['broad_lowest_cost'].mean():.2f}"
+            f"{', '.join(f'{r:.2f}' for r in ratio)}; mean CPI "
+            f"${cpi['followers_big_cities'].mean():.2f} vs ${cpi['broad_lowest_cost'].mean():.2f}"
         )
 
 
@@ -100,19 +98,24 @@ def caps(replicates: int) -> None:
     data = _data(WAZYPARK)
     strat = next(s for s in data["strategies"] if s["name"] == "broad_lowest_cost")
     variants = []
+
+    def usd(mult: float) -> float:
+        return round(lc["cpi_usd"] * mult, 2)
+
     for mult in (0.7, 0.85, 1.0, 1.15):
-        variants.append({**strat, "name": f"cost_cap_{mult:.2f}x",
-                         "bid": {"strategy": "cost_cap", "amount_usd": round(lc["cpi_usd"] * mult, 2)}})  # fmt: skip
-    for k, mult in enumerate((0.8, 0.88, 0.97, 1.06, 1.17)):
-        variants.append({**strat, "name": f"bid_cap_{k}",
-                         "bid": {"strategy": "bid_cap", "amount_usd": round(lc["cpi_usd"] * mult, 2)}})  # fmt: skip
+        bid = {"strategy": "cost_cap", "amount_usd": usd(mult)}
+        variants.append({**strat, "name": f"cost_cap_{mult:.2f}x", "bid": bid})
+    for k, mult in enumerate((0.8, 0.88, 0.97, 1.06, 1.17)):  # steps of ~10%
+        bid = {"strategy": "bid_cap", "amount_usd": usd(mult)}
+        variants.append({**strat, "name": f"bid_cap_{k}", "bid": bid})
     data["strategies"] = variants
     summary = _run(scenario_from_dict(data), replicates).summary()
     for name, row in summary.iterrows():
-        cap = [v for v in variants if v["name"] == name][0]["bid"]["amount_usd"]
+        cap = next(v for v in variants if v["name"] == name)["bid"]["amount_usd"]
         print(
             f"caps: {name} (${cap:.2f}): CPI ${row['cpi_usd']:.2f} "
-            f"[{row['cpi_usd_lo']:.2f}-{row['cpi_usd_hi']:.2f}], CPI/cap {row['cpi_usd'] / cap:.2f}, "
+            f"[{row['cpi_usd_lo']:.2f}-{row['cpi_usd_hi']:.2f}], "
+            f"CPI/cap {row['cpi_usd'] / cap:.2f}, "
             f"budget used {row['budget_used']:.1%}, win rate {row['win_rate']:.2%}"
         )
 
@@ -167,7 +170,8 @@ def rank(replicates: int) -> None:
     after = [spearman(j) for j in eng.layout.reported]
     for name, b, a in zip(p.strategy_names, before, after, strict=True):
         print(
-            f"rank: {name}: Spearman(predicted, true installs per click) {b:.2f} before, {a:.2f} after"
+            f"rank: {name}: Spearman(predicted, true installs per click) "
+            f"{b:.2f} before, {a:.2f} after"
         )
 
 

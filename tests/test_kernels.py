@@ -152,7 +152,7 @@ def _two_instances(inputs, bids, quality, advertisers):
 )
 def test_auction_pricing(bid, comp, reserve, first, price_cpm):
     for kernel in (run_slot, run_slot.py_func):
-        counters, spend, max_price, feedback = kernel(
+        counters, spend, max_price, _ = kernel(
             **_slot_inputs(bid, comp, reserve=reserve, first_price=first)
         )
         assert counters[0, AUCTIONS] == 1
@@ -200,7 +200,7 @@ def test_click_billing_never_charges_more_than_the_cpc_bid():
     inputs["ctr_error"][:] = 2.0  # the platform overestimates this person's CTR twofold
     for first_price in (False, True):
         fresh = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in inputs.items()}
-        counters, spend, max_price, feedback = run_slot(**{**fresh, "first_price": first_price})
+        counters, spend, max_price, _ = run_slot(**{**fresh, "first_price": first_price})
         clicks = counters[0, SLOT_COUNTERS.index("clicks")]
         assert counters[0, IMPRESSIONS] == 400 and clicks > 0
         assert max_price[0] <= 0.5 + 1e-12  # never more than the bid for a click
@@ -219,7 +219,7 @@ def test_accidental_clicks_never_install():
 
 def test_budget_stops_bidding_within_one_price():
     inputs = _slot_inputs(10.0, 4.0, budget=0.01, sessions=20)
-    counters, spend, max_price, feedback = run_slot(**inputs)
+    counters, spend, max_price, _ = run_slot(**inputs)
     # Each impression costs 0.004: bidding stops once spend reaches the budget, so at most one
     # price over it (3 impressions: 0.012).
     assert spend[0] <= 0.01 + max_price[0]

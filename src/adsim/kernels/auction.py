@@ -304,14 +304,12 @@ def run_slot(
                     last_view_inst[w, i] = j
                 u = hash_uniform(key, a, _CLICK)
                 if u >= p_c + accidental_ctr:  # no click: the impression may still cause one
-                    if view_effect > 0.0:
-                        if hash_uniform(key, a, _INSTALL) < view_effect * p_c * p_i:
-                            delay = view_delay_median_h * math.exp(
-                                delay_sigma * normal(key, a, _DELAY)
-                            )
-                            if t + delay < install_time[w, i]:
-                                install_time[w, i] = t + delay
-                                counters[j, C_INSTALLS] += 1
+                    p_view = view_effect * p_c * p_i
+                    if p_view > 0.0 and hash_uniform(key, a, _INSTALL) < p_view:
+                        delay = view_delay_median_h * math.exp(delay_sigma * normal(key, a, _DELAY))
+                        if t + delay < install_time[w, i]:
+                            install_time[w, i] = t + delay
+                            counters[j, C_INSTALLS] += 1
                     continue
                 counters[j, C_CLICKS] += 1
                 if bills_click[s]:
