@@ -181,9 +181,12 @@ FIGURES = {"scale": scale, "private": private, "caps": caps, "budget": budget,
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("figures", nargs="*", choices=[*FIGURES, []], default=list(FIGURES))
+    ap.add_argument("figures", nargs="*", help=f"any of {', '.join(FIGURES)} (default: all)")
     ap.add_argument("--replicates", type=int, default=5)
     args = ap.parse_args()
+    unknown = sorted(set(args.figures) - set(FIGURES))
+    if unknown:
+        ap.error(f"unknown figures {unknown}; choose from {', '.join(FIGURES)}")
     for name in args.figures or FIGURES:
         t = time.perf_counter()
         FIGURES[name](args.replicates)

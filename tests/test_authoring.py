@@ -138,3 +138,27 @@ def test_progress_is_plain_lines_when_not_a_terminal(tmp_path, capsys):
 @pytest.mark.parametrize("name", ["quickstart.yaml", "wazypark_spain.yaml"])
 def test_bundled_scenarios_raise_no_warning(name):
     assert scenario_warnings(load_scenario(SCENARIOS / name)) == []
+
+
+def test_every_default_that_can_move_a_ranking_has_a_basis():
+    """Each numeric default of the ranking sections names a source or says ASSUMPTION, and
+    every basis belongs to a real key (docs/scenario.md prints them)."""
+    from adsim.scenario import Scenario
+    from adsim.scenario.basis import BASIS, RANKING_SECTIONS
+
+    schema = Scenario.model_json_schema(by_alias=True)
+    sections = {**schema.pop("$defs"), "Scenario": schema}
+    for path, basis in BASIS.items():
+        section, key = path.split(".")
+        assert key in sections[section]["properties"], path
+        assert basis.startswith(("ASSUMPTION", "Source")), path
+    missing = [
+        f"{section}.{key}"
+        for section in RANKING_SECTIONS
+        for key, prop in sections[section]["properties"].items()
+        if prop.get("type") in ("number", "integer", "array", "object")
+        and "$ref" not in prop
+        and f"{section}.{key}" not in BASIS
+        and key not in ("os", "name", "age", "regions", "countries", "interests", "gender")
+    ]
+    assert not missing, missing

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .basis import BASIS
 from .common import Model
 from .model import Scenario
 from .sweep import SweepSpec
@@ -221,6 +222,8 @@ def model_reference(root: type[BaseModel], header: str) -> str:
         lines.append("|---|---|---|---|---|")
         for key, prop in model.get("properties", {}).items():
             meaning = " ".join(prop.get("description", "").split())
+            if f"{name}.{key}" in BASIS:
+                meaning = f"{meaning} *Basis: {BASIS[f'{name}.{key}']}.*".strip()
             row = [
                 f"`{key}`",
                 _type(prop),
