@@ -131,6 +131,9 @@ def test_site_visitors_are_less_incremental_than_broad():
     s = adsim.run(sc, replicates=2).summary()
     share = s["incremental_installs"] / s["installs"]
     assert share["site_visitors"] < share["broad"] - 0.15
+    # Broad prospecting is far from fully incremental once the platform sees some intent: the
+    # 40-85% argued in the README from Gordon, Moakler, Zettelmeyer 2023 (measured 71%).
+    assert 0.4 < share["broad"] < 0.85
 
 
 def test_the_platform_learns_where_installs_are():

@@ -19,7 +19,11 @@ METRIC_DOCS: dict[str, tuple[str, str]] = {
     "frequency": ("per person", "impressions / reach"),
     "clicks": ("count", "Clicks, accidental ones included"),
     "ctr": ("share", "clicks / impressions"),
-    "installs": ("count", "Installs attributed to the strategy (last touch: clicks before views)"),
+    "installs": (
+        "count",
+        "Installs attributed to the strategy (last touch: clicks before views), as simulated "
+        "(counts of simulated installs x scale, no variance reduction)",
+    ),
     "installs_click": ("count", "Attributed installs after a click, within the click window"),
     "installs_view": ("count", "Attributed installs after an unclicked view, in the view window"),
     "cvr": ("share", "installs_click / clicks"),
@@ -35,9 +39,10 @@ METRIC_DOCS: dict[str, tuple[str, str]] = {
     "budget_used": ("share", "spend_usd / the budget over the flight"),
     "learning_exit_day": (
         "day",
-        "First day (0-based) by whose end the platform had seen platform.optimiser."
-        "learning_installs installs within learning_days days (the learning phase ended); "
-        "empty if never",
+        "First day (0-based) by whose end the platform had received platform.optimiser."
+        "learning_installs installs within learning_days days (the learning phase ended). "
+        "What it receives: each impression's expected attributed installs with Poisson noise "
+        "at the real scale (README, 'Feedback at real scale'); empty if never",
     ),
     "followers_gained": (
         "people",
