@@ -8,6 +8,8 @@ Figures (wazypark_spain.yaml unless said; paired replicates share seeds):
   private    the optimiser blind to interests and follows: followers_big_cities vs broad
              lowest cost, CPI per paired replicate; and with every feature over days 0-2
   caps       cost caps at 0.85x and 1.15x lowest cost's CPI; bid caps raised by 10% steps
+  starve     a loose $6 cost cap at 100k x 75 agents: budget used per replicate (a cap
+             starves when noise in day 0's installs stops it spending)
   budget     broad CPI at 1x and 5x the budget
   increment  incremental share of attributed installs (quickstart: broad vs site_visitors)
   rank       Spearman correlation of the platform's predicted and the true install rate per
@@ -120,6 +122,23 @@ def caps(replicates: int) -> None:
         )
 
 
+def starve(replicates: int) -> None:
+    changes = {
+        "population.agents": 100_000,
+        "population.scale": 75,
+        "strategies.broad_cost_cap.bid.amount_usd": 6.0,
+    }
+    result = _run(_only(WAZYPARK, ["broad_cost_cap"], changes), replicates)
+    used = _per_replicate(result, "budget_used")["broad_cost_cap"].to_numpy()
+    cpi = _per_replicate(result, "cpi_usd")["broad_cost_cap"].to_numpy()
+    starved = int((used < 0.5).sum())
+    print(
+        f"starve: $6 cost cap at 100k x 75, budget used per replicate "
+        f"{', '.join(f'{u:.0%}' for u in used)}; CPI {', '.join(f'${c:.2f}' for c in cpi)}; "
+        f"starved (< 50% of budget) in {starved} of {len(used)}"
+    )
+
+
 def budget(replicates: int) -> None:
     for path, name in ((WAZYPARK, "broad_lowest_cost"), (QUICKSTART, "broad")):
         base = _only(path, [name])
@@ -175,7 +194,7 @@ def rank(replicates: int) -> None:
         )
 
 
-FIGURES = {"scale": scale, "private": private, "caps": caps, "budget": budget,
+FIGURES = {"scale": scale, "private": private, "caps": caps, "starve": starve, "budget": budget,
            "increment": increment, "rank": rank}  # fmt: skip
 
 

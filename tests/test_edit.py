@@ -58,8 +58,12 @@ def test_edits_address_items_by_name_index_and_star(small):
         ({"strategies.broad.budget.daily_usd": -5}, "strategies[broad].budget.daily_usd",
          ["greater than 0"]),
         ({"horizon_days": "7"}, "horizon_days", ["without quotes"]),
-        ({"strategies.*.bid.amount_usd": lambda v: v * 2}, "strategies.*.bid.amount_usd",
-         ["strategies[broad].bid.amount_usd is not set"]),
+        ({"strategies.broad.bid.amount_usd": lambda v: v * 2},
+         "strategies[broad].bid.amount_usd", ["is not set in this scenario"]),
+        ({"strategies.*.frequency_cap.impressions": lambda v: v * 2},
+         "strategies.*.frequency_cap.impressions", ["not set on any item"]),
+        ({".": 1}, ".", ["names no field"]),
+        ({"..": 1}, "..", ["names no field"]),
     ],
 )  # fmt: skip
 def test_bad_edits_raise_the_friendly_error(small, changes, path, words):
@@ -70,6 +74,35 @@ def test_bad_edits_raise_the_friendly_error(small, changes, path, words):
     for word in words:
         assert word in message
     assert "pydantic" not in str(info.value) and "errors.pydantic.dev" not in str(info.value)
+
+
+def test_star_with_a_function_changes_every_item_where_the_field_is_set(small):
+    # The README's example: a bid amount scaled on every strategy that has one (broad is
+    # lowest cost and has none), numpy numbers and tuples taken as a YAML file would give them.
+    import numpy as np
+
+    edited = small.with_changes(
+        {
+            "strategies.*.bid.amount_usd": lambda usd: usd * 0.5,
+            "strategies.cars_cpc.budget.daily_usd": np.int64(200),
+            "horizon_days": np.int64(3),
+            "population.regions.0.share": np.float64(0.5),
+            "population.regions.1.share": np.float32(0.5),
+        }
+    )
+    by_name = {s.name: s for s in edited.strategies}
+    assert by_name["cars_cpc"].bid.amount_usd == pytest.approx(0.4)
+    assert by_name["cars_cpc"].budget.daily_usd == 200
+    assert by_name["broad"].bid.strategy == "lowest_cost"
+    assert edited.horizon_days == 3
+
+
+@pytest.mark.parametrize("changes", [[("app.store_cvr", 0.1)], None, "app.store_cvr", 3])
+def test_changes_that_are_not_a_mapping_are_refused_by_name(small, changes):
+    with pytest.raises(ScenarioError) as info:
+        small.with_changes(changes)
+    assert info.value.problems[0][0] == "changes"
+    assert "should be a mapping" in info.value.problems[0][1]
 
 
 def test_a_whole_edit_is_validated_not_only_the_field(small):

@@ -49,7 +49,23 @@ def parse_path(path: str) -> list[str]:
             raise ValueError(f"cannot read the path {path!r} at {rest[pos:]!r}")
         tokens.append((m.group(1) or m.group(2)).strip())
         pos = m.end()
+    if not tokens or any(not t for t in tokens):
+        raise ValueError(f"the path {path!r} names no field (write e.g. 'app.store_cvr')")
     return tokens
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars as Python numbers and tuples as lists, as a YAML file would give them."""
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "shape", None) == ():
+        return item()
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def _label(item: Any) -> str | None:
@@ -74,7 +90,11 @@ def _items(node: list, key: str, where: str) -> list[int]:
     raise KeyError(f"no item {key!r} in {where}{hint}{known}")
 
 
-def _apply(node: Any, tokens: list[str], value: Any, where: str) -> None:
+def _apply(node: Any, tokens: list[str], value: Any, where: str, every: bool = False) -> int:
+    """Apply ``value`` at ``tokens`` below ``node``; the number of places changed.
+
+    Below a ``*`` (``every``) a function skips items where the field is not set (a bid amount
+    on a lowest-cost strategy); a path that changes nothing at all is an error."""
     key, rest = tokens[0], tokens[1:]
     here = f"{where}.{key}" if where else key
     if isinstance(node, list):
@@ -87,26 +107,35 @@ def _apply(node: Any, tokens: list[str], value: Any, where: str) -> None:
         targets = [key]
     else:
         raise KeyError(f"{where} is a value, not a mapping or a list: it has no {key!r}")
+    every = every or (isinstance(node, list) and key == "*")
+    changed = 0
     for t in targets:
         # The concrete place, with the item's name where the path said '*' or an index.
         at = f"{where}[{_label(node[t]) or t}]" if isinstance(node, list) else here
         if rest:
             child = node[t]
             if child is None:
+                if every and callable(value):
+                    continue
                 raise KeyError(f"{at} is not set in this scenario: set {at} as a whole")
-            _apply(child, rest, value, at)
+            changed += _apply(child, rest, value, at, every)
         elif callable(value):
             current = node.get(t) if isinstance(node, dict) else node[t]
             if current is None:
+                if every:
+                    continue
                 raise KeyError(
                     f"{at} is not set in this scenario: a function has nothing to change"
                 )
             try:
-                node[t] = value(current)
+                node[t] = _plain(value(current))
             except Exception as exc:  # the caller's function: report it with the place
                 raise KeyError(f"{at}: the change function failed on {current!r}: {exc}") from None
+            changed += 1
         else:
-            node[t] = value
+            node[t] = _plain(value)
+            changed += 1
+    return changed
 
 
 def with_changes(
@@ -114,12 +143,18 @@ def with_changes(
 ) -> Scenario:
     """A new scenario: ``scenario`` with ``changes`` (path -> value or callable) applied in order,
     validated as a whole (raises :class:`ScenarioError` naming the field and the problem)."""
-    data = scenario.model_dump(mode="json", by_alias=True)
     label = source or f"{scenario.name} with changes"
+    if not isinstance(changes, Mapping):
+        got = type(changes).__name__
+        raise ScenarioError(
+            label, [("changes", f"should be a mapping of path -> value (a dict), not {got}")]
+        )
+    data = scenario.model_dump(mode="json", by_alias=True)
     problems: list[tuple[str, str]] = []
     for path, value in changes.items():
         try:
-            _apply(data, parse_path(path), value, "")
+            if _apply(data, parse_path(path), value, "") == 0:
+                raise KeyError(f"{path} is not set on any item of this scenario: nothing to change")
         except (KeyError, ValueError) as exc:
             problems.append((str(path), str(exc.args[0]) if exc.args else str(exc)))
     if problems:
