@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Pinned versions the project is tested with (constraints.txt); pip resolves nothing else.
 PIP_INSTALL := $(BIN)/pip install -q -c constraints.txt
 
-.PHONY: run test fuzz bench throughput lint install clean
+.PHONY: run test fuzz bench throughput fidelity lint install clean
 
 $(BIN)/adsim: pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -33,6 +33,10 @@ bench: install
 throughput: install
 	$(BIN)/python benchmarks/throughput.py --wazypark
 	$(BIN)/python benchmarks/replicates.py
+
+# Figures of platform fidelity (agents/scale split, private knowledge, caps, budget curve; ~15 min).
+fidelity: install
+	$(BIN)/python benchmarks/fidelity.py
 
 lint: install
 	$(BIN)/ruff check --fix src tests benchmarks validation

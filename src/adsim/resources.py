@@ -36,8 +36,9 @@ BASE_BYTES = 175 * 2**20
 # Bytes per agent of the population's own arrays (population/build.py): age, gender, device,
 # language (1 each), region (2), lat, lon (4 each), two interest words (16), sessions,
 # app fit, organic install time, episode pointer, follow pointer (8 each), install odds,
-# two estimation errors, market multiplier (4 each), app available, has app (1 each).
-POPULATION_BYTES_PER_AGENT = 86
+# app-install propensity and the platform's estimate of it, two estimation errors, market
+# multiplier (4 each), app available, has app (1 each).
+POPULATION_BYTES_PER_AGENT = 94
 # Temporaries of the follow-graph kernel (attractiveness, guide tables, raw degrees, degree,
 # raw pointer, kept counts, final pointer) per agent, on top of the arrays above.
 GRAPH_BUILD_BYTES_PER_AGENT = 56
