@@ -19,8 +19,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "AUTO_MAX_REPLICATES",
@@ -28,6 +32,7 @@ __all__ = [
     "MIN_REPLICATES",
     "Confidence",
     "confidence_from_metrics",
+    "metric_label",
     "ranking_confidence",
 ]
 
@@ -40,6 +45,12 @@ BOOTSTRAP_DRAWS = 4000
 Z_SEPARATE = 1.959963984540054  # two-sided 95%
 # The cost each ranking metric is a ratio of: (spend, units).
 COST_UNITS = {"cpi_usd": "installs", "icpi_usd": "incremental_installs"}
+METRIC_LABELS = {"cpi_usd": "CPI", "icpi_usd": "iCPI"}
+
+
+def metric_label(metric: str) -> str:
+    """``cpi_usd`` -> ``CPI``, ``icpi_usd`` -> ``iCPI``, as a planner writes them."""
+    return METRIC_LABELS.get(metric, metric.removesuffix("_usd"))
 
 
 @dataclass(frozen=True)
@@ -55,13 +66,16 @@ class Confidence:
 
     @property
     def leader(self) -> str | None:
-        """The cheapest strategy by ``metric``, None when no strategy has a finite cost."""
+        """The strategy with the highest P(best) (among equals, the cheaper); the cheapest by
+        ``metric`` with one replicate; None when no strategy has a finite cost."""
         finite = np.isfinite(self.cost)
-        return (
-            self.strategies[int(np.argmin(np.where(finite, self.cost, np.inf)))]
-            if finite.any()
-            else None
-        )
+        if not finite.any():
+            return None
+        cost = np.where(finite, self.cost, np.inf)
+        if not np.isfinite(self.p_best).any():
+            return self.strategies[int(np.argmin(cost))]
+        # lexsort: the last key is primary (highest P(best)), then the lower cost.
+        return self.strategies[int(np.lexsort((cost, -np.nan_to_num(self.p_best)))[0])]
 
     @property
     def p_leader(self) -> float:
@@ -74,7 +88,7 @@ class Confidence:
 
     def sentence(self) -> str:
         """One line a planner can act on."""
-        name = self.metric.removesuffix("_usd").upper()
+        name = metric_label(self.metric)
         if self.leader is None:
             return f"no strategy has a finite {name}: nothing to rank"
         if self.replicates < 2:
@@ -82,16 +96,27 @@ class Confidence:
                 f"{self.leader} has the lowest {name} in this single replicate; one run cannot "
                 "tell how sure that is (run --replicates 5 or more, or auto)"
             )
-        others = [k for k, s in enumerate(self.strategies) if s != self.leader]
-        lead = self.strategies.index(self.leader)
-        needed = [self.replicates_needed[lead, k] for k in others if np.isfinite(self.cost[k])]
-        most = max((n for n in needed if np.isfinite(n)), default=math.nan)
-        tail = ""
-        if self.p_leader < 0.9 and np.isfinite(most):
-            tail = f"; separating it from every other needs ~{int(most)} replicates"
         return (
             f"{self.leader} has the lowest {name} in {self.p_leader:.0%} of re-weighted "
-            f"draws of {self.replicates} paired replicates{tail}"
+            f"draws of {self.replicates} paired replicates"
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """Per strategy: cost, P(best), and the paired replicates needed to separate it from
+        the leader (NaN for the leader and where it cannot be told)."""
+        import pandas as pd
+
+        lead = self.strategies.index(self.leader) if self.leader else None
+        needed = (
+            self.replicates_needed[lead].copy()
+            if lead is not None
+            else np.full(len(self.strategies), np.nan)
+        )
+        if lead is not None:
+            needed[lead] = np.nan
+        return pd.DataFrame(
+            {self.metric: self.cost, "p_best": self.p_best, "replicates_to_separate": needed},
+            index=pd.Index(self.strategies, name="strategy"),
         )
 
 

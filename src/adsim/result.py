@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from .confidence import Confidence
+    from .verdict import Verdict
 
 __all__ = [
     "INTERVAL",
@@ -223,6 +224,8 @@ class Result:
     records: list[RunRecord]
     # How an adaptive run (replicates="auto") stopped: rule, settled, p_best, leader.
     stopping: dict | None = None
+    # The metric the ranking and the verdict use: "cpi_usd" or "icpi_usd".
+    rank_by: str = "cpi_usd"
 
     @property
     def strategies(self) -> list[str]:
@@ -277,6 +280,25 @@ class Result:
         from .confidence import confidence_from_metrics
 
         return confidence_from_metrics(self._stack(), self.strategies, metric, self.seed)
+
+    def verdict(self, metric: str | None = None) -> Verdict:
+        """The planner's answer: which strategy to pick, or which are tied (see
+        :mod:`adsim.verdict`); by ``metric`` (default: the run's ``rank_by``)."""
+        from .verdict import verdict_from
+
+        metric = metric or self.rank_by
+        stacked = self._stack()
+        summary = summary_frame(stacked, self.strategies)
+        nan = np.full(len(self.strategies), np.nan)
+        lo = summary[f"{metric}_lo"].to_numpy() if f"{metric}_lo" in summary else nan
+        hi = summary[f"{metric}_hi"].to_numpy() if f"{metric}_hi" in summary else nan
+        return verdict_from(
+            self.confidence(metric),
+            lo,
+            hi,
+            self.cpi_win_matrix(metric).to_numpy(),
+            summary["budget_used"].to_numpy(dtype=float),
+        )
 
     def audience_overlap(self) -> pd.DataFrame:
         """Share of the row strategy's audience also in the column strategy's (mean over
@@ -493,6 +515,7 @@ class Result:
             "seed": self.seed,
             "replicates": self.replicates,
             "strategies": self.strategies,
+            "verdict": self.verdict().to_dict(),
             "ranking": self._ranking_manifest(),
             "command": command,
             "created_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -500,8 +523,8 @@ class Result:
         }
 
     def _ranking_manifest(self) -> dict:
-        """P(best) per strategy and the replicates needed per pair, by CPI."""
-        conf = self.confidence("cpi_usd")
+        """P(best) per strategy and the replicates needed per pair, by the run's metric."""
+        conf = self.confidence(self.rank_by)
 
         def num(x: float) -> float | None:
             return None if not np.isfinite(x) else round(float(x), 4)

@@ -7,7 +7,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from .confidence import AUTO_MAX_REPLICATES, AUTO_THRESHOLD, MIN_REPLICATES, Confidence
+from .confidence import (
+    AUTO_MAX_REPLICATES,
+    AUTO_THRESHOLD,
+    COST_UNITS,
+    MIN_REPLICATES,
+    Confidence,
+)
 from .engine import Engine, RunRecord
 from .parallel import Executor, available_cores
 from .params import Params, to_params
@@ -118,6 +124,8 @@ def run(
     ``on_batch`` receives the ranking's confidence after each batch of an adaptive run.
     """
     scenario = as_scenario(scenario)
+    if rank_by not in COST_UNITS:
+        raise ValueError(f"rank_by is one of {', '.join(COST_UNITS)}, not {rank_by!r}")
     auto = replicates == "auto"
     if not auto and (not isinstance(replicates, int) or replicates < 1):
         raise ValueError("replicates must be a whole number of at least 1, or 'auto'")
@@ -153,4 +161,6 @@ def run(
                 "p_best": conf.p_leader,
                 "leader": conf.leader,
             }
-    return Result(scenario=scenario, seed=p.seed, records=records, stopping=stopping)
+    return Result(
+        scenario=scenario, seed=p.seed, records=records, stopping=stopping, rank_by=rank_by
+    )

@@ -139,12 +139,13 @@ def command(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def print_and_write(result: SweepResult, spec, console: Console, out_dir: Path | None) -> list[str]:
     """Print the sweep's decision tables and write them to ``out_dir``; returns file names."""
+    from ..confidence import metric_label
     from ..report.tables import fmt, print_fitting
     from ..result import for_output
     from ..scenario.sweep import BUDGET_SCALE
 
     files: dict[str, pd.DataFrame] = {}
-    metric = result.rank_by.removesuffix("_usd").upper()
+    metric = metric_label(result.rank_by)
     winners = result.winners()
     summary = result.summary()
     n_points = len(result.points)

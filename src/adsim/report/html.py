@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..breakdown import DIMENSIONS
-from .tables import fmt, summary_rows
+from ..confidence import metric_label
+from .tables import fmt, separation_label, summary_rows
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -68,6 +70,8 @@ td.wrap{white-space:normal;text-align:left;max-width:34em;word-break:break-word}
 thead th{background:#f3f5f8}.range{color:#777;font-size:.85em}
 img{max-width:100%;height:auto;display:block;margin:.6em 0}
 code{background:#f3f3f3;padding:0 .2em}.note{color:#555;font-size:.92em}
+.lead{font-size:1.1em;margin:.3em 0}
+.verdict{font-size:1.15em;background:#eef6ee;border-left:5px solid #3a7d44;padding:.6em .9em}
 """
 
 
@@ -138,17 +142,22 @@ class ReportData:
         )
 
 
-def _ranking_html(ranking: dict[str, Any] | None) -> str:
+def _ranking_html(ranking: dict[str, Any] | None, replicates: int) -> str:
     """P(best) per strategy and the paired replicates that would separate each from the
     leader (from the manifest's ``ranking``)."""
     if not ranking or not ranking.get("leader"):
         return ""
     leader = ranking["leader"]
     needed = ranking["replicates_needed"].get(leader, {})
+    reps = int(replicates)
     rows = []
     for name, p in ranking["p_best"].items():
-        n = "leader" if name == leader else needed.get(name)
-        shown = "-" if n is None else n if isinstance(n, str) else f"{n:,.0f}"
+        n = needed.get(name)
+        shown = (
+            "leader"
+            if name == leader
+            else separation_label(math.nan if n is None else float(n), reps)
+        )
         pct = "-" if p is None else f"{100 * p:.0f}%"
         rows.append(
             f"<tr><td>{html.escape(name)}</td><td>{pct}</td><td>{html.escape(str(shown))}</td></tr>"
@@ -161,13 +170,17 @@ def _ranking_html(ranking: dict[str, Any] | None) -> str:
             + ("the leader was settled" if stop["settled"] else "not settled at the maximum")
             + f" ({html.escape(stop['rule'])})."
         )
+    name = metric_label(str(ranking.get("metric", "cpi_usd")))
     return (
-        "<table><tr><th>strategy</th><th>P(lowest CPI)</th><th>paired replicates to separate "
-        f"from {html.escape(leader)}</th></tr>{''.join(rows)}</table>"
-        "<p class='note'>P(lowest CPI): share of Bayesian-bootstrap re-weightings of the paired "
-        "replicates in which the strategy has the lowest CPI. Replicates to separate: how many "
-        "paired replicates a 95% interval of the CPI difference needs to exclude zero (delta "
-        f"method). Both measure the model's randomness, not the scenario's assumptions.{how}</p>"
+        f"<table><tr><th>strategy</th><th>P(lowest {name})</th><th>against "
+        f"{html.escape(leader)}</th></tr>{''.join(rows)}</table>"
+        f"<p class='note'>P(lowest {name}): share of Bayesian-bootstrap re-weightings of the "
+        f"paired replicates in which the strategy has the lowest {name}. <em>Clearly "
+        f"worse</em>: a 95% interval of its paired {name} difference from the leader excludes "
+        "zero (delta method); <em>within noise</em>: it does not yet, with the paired "
+        "replicates that would tell them apart; <em>tie</em>: so many would be needed that "
+        "the two are, for a decision, equal. Both measure the model's randomness, not the "
+        f"scenario's assumptions.{how}</p>"
     )
 
 
@@ -389,7 +402,7 @@ def render_html(data: ReportData) -> str:
                 f"<p class='note'>Share of the {reps} paired replicates (same random draws) in "
                 "which the row strategy had the lower CPI than the column strategy.</p>"
             )
-            + _ranking_html(data.manifest.get("ranking"))
+            + _ranking_html(data.manifest.get("ranking"), reps)
         )
     else:
         body["wins"] = (
@@ -416,6 +429,10 @@ def render_html(data: ReportData) -> str:
     body["organic"] = _organic(data)
     body["assumptions"] = _assumptions(data.scenario, m)
     body["caveats"] = _CAVEATS
+    text = data.scenario.get("description") or ""
+    description = f"<p class='lead'>{html.escape(text)}</p>" if text else ""
+    said = (m.get("verdict") or {}).get("text")
+    verdict = f'<p class="verdict" id="verdict">{html.escape(said)}</p>' if said else ""
     sections = "".join(
         f'<section id="{sid}"><h2>{html.escape(heading)}</h2>{body[sid]}</section>'
         for sid, heading in REPORT_SECTIONS
@@ -423,8 +440,9 @@ def render_html(data: ReportData) -> str:
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{title}: adsim report</title><style>{_CSS}</style></head><body>"
-        f"<h1>{title}</h1><p class='sub'>adsim report: seed {m.get('seed', '?')}, {reps} "
-        f"replicate(s), {len(names)} strategies; made {created}</p>{sections}</body></html>"
+        f"<h1>{title}</h1>{description}<p class='sub'>adsim report: seed {m.get('seed', '?')}, "
+        f"{reps} replicate(s), {len(names)} strategies; made {created}</p>{verdict}"
+        f"{sections}</body></html>"
     )
 
 

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
+from ..confidence import AUTO_MAX_REPLICATES, metric_label
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -21,6 +23,7 @@ __all__ = [
     "confidence_lines",
     "print_fitting",
     "result_tables",
+    "separation_label",
     "summary_rows",
 ]
 
@@ -149,34 +152,41 @@ def result_tables(result: Result, console: Console) -> None:
     confidence_lines(result, console)
 
 
-def confidence_lines(result: Result, console: Console, metric: str = "cpi_usd") -> None:
-    """How sure the ranking is: one sentence, and with replicates P(best) per strategy and the
-    paired replicates that would separate each from the leader."""
+def separation_label(needed: float, replicates: int) -> str:
+    """How a strategy stands against the leader, in words: separated (a 95% interval of the
+    paired difference excludes zero), or within noise, with the replicates that would tell
+    them apart when that is a practical number."""
+    if math.isnan(needed):
+        return "-"
+    if needed <= replicates:
+        return "clearly worse"
+    if math.isinf(needed) or needed > 4 * AUTO_MAX_REPLICATES:
+        return "tie (within noise)"
+    return f"within noise (~{int(needed):,} replicates to tell)"
+
+
+def confidence_lines(result: Result, console: Console, metric: str | None = None) -> None:
+    """How sure the ranking is: with replicates, P(best) per strategy and how each stands
+    against the leader; then the verdict."""
+    metric = metric or result.rank_by
     conf = result.confidence(metric)
     reps = result.replicates
     if reps > 1 and len(conf.strategies) > 1 and conf.leader is not None:
         lead = conf.strategies.index(conf.leader)
-        needed = []
-        for k in range(len(conf.strategies)):
-            n = float(conf.replicates_needed[lead, k])
-            if k == lead:
-                needed.append("leader")
-            elif math.isnan(n):
-                needed.append("-")
-            else:
-                needed.append("∞" if math.isinf(n) else f"{int(n):,}")
+        against = [
+            "leader"
+            if k == lead
+            else separation_label(float(conf.replicates_needed[lead, k]), reps)
+            for k in range(len(conf.strategies))
+        ]
         print_fitting(
             console,
-            f"How sure: P(lowest {metric.removesuffix('_usd').upper()}) and paired replicates "
-            f"to separate each from {conf.leader} (95%)",
+            f"How sure: P(lowest {metric_label(metric)}) and each against "
+            f"{conf.leader} (95%, paired)",
             "",
             conf.strategies,
-            [
-                ("P(best)", [fmt(v, "pct") for v in conf.p_best]),
-                ("replicates needed", needed),
-            ],
+            [("P(best)", [fmt(v, "pct") for v in conf.p_best]), ("vs leader", against)],
         )
-    console.print(conf.sentence(), markup=False, highlight=False)
     if result.stopping is not None:
         if result.stopping["settled"]:
             how = "settled"
@@ -190,6 +200,7 @@ def confidence_lines(result: Result, console: Console, metric: str = "cpi_usd") 
             markup=False,
             highlight=False,
         )
+    console.print(f"Verdict: {result.verdict(metric).text}", markup=False, highlight=False)
 
 
 def audience_table(names: list[str], sizes: list[int], overlap, console: Console) -> None:
