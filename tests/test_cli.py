@@ -165,3 +165,14 @@ def test_breakdown_needs_the_table_format(small_file, capsys):
     assert main(["run", str(small_file), "--format", "csv", "--breakdown", "age"]) == 2
     captured = capsys.readouterr()
     assert "--breakdown" in captured.err and captured.out == ""
+
+
+@pytest.mark.parametrize("columns", [100, 60])
+def test_piped_output_fits_columns_and_crops_nothing(small_file, capsys, monkeypatch, columns):
+    # Piped output with COLUMNS set uses that width: every line fits, wide tables are split
+    # into parts rather than cut, and every strategy's CPI still appears.
+    monkeypatch.setenv("COLUMNS", str(columns))
+    assert main(["run", str(small_file), "--replicates", "2", "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    assert max(len(line) for line in text.splitlines()) <= columns
+    assert "broad" in text and "cars_cpc" in text and "Verdict:" in text

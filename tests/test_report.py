@@ -125,3 +125,40 @@ def test_tables_never_cut_numbers_on_a_narrow_terminal():
     spend = res.summary()["spend_usd"]
     for name in names:  # every full number is printed somewhere
         assert name in text and f"{spend[name]:,.0f}" in text
+
+
+def test_plots_show_the_tables_figures(result):
+    """One statistic everywhere: the cumulative-CPI line ends at the table's CPI (total spend /
+    total installs), and the CPI chart's bars are the table's CPIs, cheapest first."""
+    from matplotlib.patches import Rectangle
+
+    from adsim.report import plots
+
+    summary = result.summary()
+    cum = plots.cumulative_cpi(result.timeseries())
+    last = cum.xs(cum.index.get_level_values("day").max(), level="day")["cpi_usd"]
+    for name in result.strategies:
+        assert last[name] == pytest.approx(summary.at[name, "cpi_usd"], rel=1e-9)
+    fig = plots.cpi_chart(summary)
+    ax = fig.axes[0]
+    bars = [p for p in ax.patches if isinstance(p, Rectangle)]
+    widths = [b.get_x() + b.get_width() for b in bars]
+    assert widths == pytest.approx(sorted(summary["cpi_usd"]), rel=1e-9)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == list(summary.sort_values("cpi_usd").index)
+
+
+def test_report_reads_at_a_glance(result, tmp_path):
+    """Title, the scenario's description and the verdict come before the evidence; audiences
+    are in words; no raw JSON, no '[---]' cells."""
+    import html as html_lib
+
+    data = scenario_dict(description="Two ways to reach car fans in the south.")
+    path = adsim.run(data, replicates=2, workers=1).report(tmp_path / "r.html")
+    text = path.read_text()
+    first = text.index("<section")
+    assert text.index("Two ways to reach car fans in the south.") < first
+    assert text.index('id="verdict"') < first
+    plain = html_lib.unescape(text)
+    assert "interested in cars" in plain and '{"interests"' not in plain
+    assert "[---]" not in plain and "[-]" not in plain

@@ -143,10 +143,12 @@ def verdict_from(
     if within:
         costs = ", ".join(_usd(conf.cost[k]) for k in [lead, *within])
         text = (
-            f"No clear winner between {_names(tied)}: their {name}s ({costs}) differ by less "
-            f"than the noise of {conf.replicates} paired replicates; {names[lead]} leads "
-            f"(P(best) {p_lead:.0%}, {cost})."
+            f"No clear winner between {_names(tied)}: after {conf.replicates} paired "
+            f"replicates their {name}s ({costs}) are within noise of each other; "
+            f"{names[lead]} leads (P(best) {p_lead:.0%}, {cost})."
         )
+        if conf.replicates < MIN_REPLICATES:
+            text += f" Only {conf.replicates} replicates: run more (or auto) to separate them."
     else:
         text = (
             f"Leaning {names[lead]}: {cost}, P(best) {p_lead:.0%} after {conf.replicates} "

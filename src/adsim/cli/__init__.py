@@ -8,6 +8,7 @@ and SIGTERM stop at once and leave no partial output.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 
@@ -59,13 +60,22 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     return parser, commands
 
 
+def _columns_from_env() -> bool:
+    """COLUMNS is set to a usable width (rich then sizes piped output by it)."""
+    value = os.environ.get("COLUMNS", "")
+    return value.isdigit() and int(value) >= 40
+
+
 def main(argv: list[str] | None = None) -> int:
     parser, commands = _parser()
     args = parser.parse_args(argv)
     install_signal_handlers()
     out, err = Console(), Console(stderr=True, soft_wrap=True)  # errors never fold mid-line
-    if not out.is_terminal:
-        out = Console(width=200)  # piped output: do not wrap tables at 80 columns
+    if not out.is_terminal and not _columns_from_env():
+        # Piped with no COLUMNS: wide enough not to split tables at 80 columns; tables wider
+        # than this are split into parts (print_fitting), never cropped. With COLUMNS set,
+        # rich uses it, so `COLUMNS=100 adsim run ... | less` fits a 100-column window.
+        out = Console(width=200)
     try:
         return commands[args.command](args, out, err)
     except Terminated:

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..breakdown import DIMENSIONS
 from ..confidence import metric_label
-from .tables import fmt, separation_label, summary_rows
+from .tables import fmt, fmt_range, separation_label, summary_rows
+from .words import PLAIN_NAMES, audience_words
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,7 +68,8 @@ table{border-collapse:collapse;font-size:.88em;margin:.6em 0}
 th,td{border:1px solid #ddd;padding:.3em .55em;text-align:right;white-space:nowrap}
 th:first-child,td:first-child{text-align:left}
 td.wrap{white-space:normal;text-align:left;max-width:34em;word-break:break-word}
-thead th{background:#f3f5f8}.range{color:#777;font-size:.85em}
+thead th{background:#f3f5f8;white-space:normal;max-width:10em;overflow-wrap:anywhere}
+.range{color:#777;font-size:.85em}.scroll{overflow-x:auto;max-width:100%}
 img{max-width:100%;height:auto;display:block;margin:.6em 0}
 code{background:#f3f3f3;padding:0 .2em}.note{color:#555;font-size:.92em}
 .lead{font-size:1.1em;margin:.3em 0}
@@ -230,12 +232,15 @@ def _organic(data: ReportData) -> str:
     if data.install_sources is not None:
         src = data.install_sources
         parts.append("<h3>What caused the installs in each strategy's world</h3>")
-        parts.append(_html_table({c: src[c] for c in src.columns}, {}))
+        parts.append(_html_table({PLAIN_NAMES.get(c, c): src[c] for c in src.columns}, {}))
         parts.append(
             "<p class='note'>Installs over the run (replicate means): caused by the world's "
             "ads, by brand posts seen directly or through shares, or by nothing (the baseline: "
-            "people who install anyway). <em>credited_not_caused</em>: installs attribution "
-            "credits to the strategy that its ads did not cause.</p>"
+            "people who install anyway). <em>Credited to the ads, not caused by them</em>: "
+            "installs attribution credits to the strategy that would have happened without its "
+            "ads (people in the market anyway); this is why incremental installs can be fewer "
+            "than attributed ones, and why, when the ads also cause installs attribution misses "
+            "(a view outside the window, a share), they can be more.</p>"
         )
     return "".join(parts)
 
@@ -281,8 +286,12 @@ def _html_table(columns: dict[str, Any], kinds: dict[str, str]) -> str:
             f"<td>{html.escape(fmt(float(columns[n][label]), kinds.get(n, 'int')))}</td>"
             for n in names
         )
-        rows.append(f"<tr><td>{html.escape(str(label))}</td>{cells}</tr>")
-    return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+        shown = PLAIN_NAMES.get(str(label), str(label))
+        rows.append(f"<tr><td>{html.escape(shown)}</td>{cells}</tr>")
+    return (
+        f"<div class='scroll'><table><thead>{head}</thead><tbody>{''.join(rows)}</tbody>"
+        "</table></div>"
+    )
 
 
 def _img(fig, alt: str) -> str:
@@ -291,23 +300,37 @@ def _img(fig, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{png_base64(fig)}">'
 
 
+SUMMARY_COLUMNS_PER_TABLE = 5  # wider summaries are split, so a printed page never cuts one
+
+
 def _summary_table(summary: pd.DataFrame, replicates: int, feed: bool) -> str:
-    head = "".join(f"<th>{html.escape(str(n))}</th>" for n in summary.index)
-    rows = []
-    for col, header, kind in summary_rows(feed):
-        if col not in summary:
-            continue
-        cells = []
-        for name in summary.index:
-            cell = html.escape(fmt(summary.at[name, col], kind))
-            if replicates > 1 and f"{col}_lo" in summary and col != "audience_size":
-                lo = fmt(summary.at[name, f"{col}_lo"], kind)
-                hi = fmt(summary.at[name, f"{col}_hi"], kind)
-                cell += f'<br><span class="range">[{html.escape(lo)}-{html.escape(hi)}]</span>'
-            cells.append(f"<td>{cell}</td>")
-        rows.append(f"<tr><th>{html.escape(header)}</th>{''.join(cells)}</tr>")
-    thead = f"<thead><tr><th>metric</th>{head}</tr></thead>"
-    return f"<table>{thead}<tbody>{''.join(rows)}</tbody></table>"
+    names = list(summary.index)
+    parts = [
+        names[i : i + SUMMARY_COLUMNS_PER_TABLE]
+        for i in range(0, len(names), SUMMARY_COLUMNS_PER_TABLE)
+    ]
+    tables = []
+    for part in parts:
+        head = "".join(f"<th>{html.escape(str(n))}</th>" for n in part)
+        rows = []
+        for col, header, kind in summary_rows(feed):
+            if col not in summary:
+                continue
+            cells = []
+            for name in part:
+                cell = html.escape(fmt(summary.at[name, col], kind))
+                if replicates > 1 and f"{col}_lo" in summary and col != "audience_size":
+                    shown = fmt_range(summary.at[name, f"{col}_lo"], summary.at[name, f"{col}_hi"],
+                                      kind)  # fmt: skip
+                    if shown:
+                        cell += f'<br><span class="range">{html.escape(shown)}</span>'
+                cells.append(f"<td>{cell}</td>")
+            rows.append(f"<tr><th>{html.escape(header)}</th>{''.join(cells)}</tr>")
+        thead = f"<thead><tr><th>metric</th>{head}</tr></thead>"
+        tables.append(
+            f"<div class='scroll'><table>{thead}<tbody>{''.join(rows)}</tbody></table></div>"
+        )
+    return "".join(tables)
 
 
 def _without_nulls(value: Any) -> Any:
@@ -356,10 +379,10 @@ def _assumptions(scenario: dict[str, Any], manifest: dict[str, Any]) -> str:
         bid = s["bid"]["strategy"] + (
             f" ${s['bid']['amount_usd']:g}" if "amount_usd" in s["bid"] else ""
         )
-        audience = json.dumps(_without_nulls(s["audience"]), separators=(", ", ": "))
+        audience = audience_words(_without_nulls(s["audience"]))
         strat_rows.append(
             f"<tr><td>{html.escape(s['name'])}</td><td class='wrap'>"
-            f"<code>{html.escape(audience)}</code></td><td>{html.escape(bid)}</td>"
+            f"{html.escape(audience)}</td><td>{html.escape(bid)}</td>"
             f"<td>{html.escape(budget)}</td><td>{html.escape(s['pacing'])}</td></tr>"
         )
     versions = manifest.get("versions", {})
@@ -394,7 +417,13 @@ def render_html(data: ReportData) -> str:
         else "<p class='note'>One replicate: no ranges. One draw cannot rank strategies; "
         "run with <code>--replicates auto</code> (the default) or 20+.</p>"
     )
-    body["cpi"] = _img(plots.cpi_chart(data.summary), "CPI and incremental CPI per strategy")
+    body["cpi"] = _img(plots.cpi_chart(data.summary), "CPI and incremental CPI per strategy") + (
+        "<p class='note'>The same figures as the table (total spend / total installs over the "
+        "replicates), cheapest first; the bars' lines are the 5th-95th percentile across "
+        "replicates. A red arrow to the edge (→∞): the range has no upper end, because some "
+        "replicates bought no install at all, so the figure is far less certain than it "
+        "looks. A log axis is used when one figure is ten times another or more.</p>"
+    )
     if reps > 1 and len(names) > 1:
         body["wins"] = (
             _img(plots.win_matrix_chart(data.win_matrix), "pairwise CPI win matrix")

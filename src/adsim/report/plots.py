@@ -21,6 +21,7 @@ __all__ = [
     "audience_chart",
     "breakdown_chart",
     "cpi_chart",
+    "cumulative_cpi",
     "daily_chart",
     "organic_chart",
     "png_base64",
@@ -52,25 +53,60 @@ def _colors(n: int) -> list:
     return [cmap(i % 10) for i in range(n)]
 
 
+def _money_axis(ax, values: np.ndarray) -> None:
+    """A log axis when one finite value dwarfs the rest (10x or more), else linear from 0."""
+    finite = values[np.isfinite(values) & (values > 0)]
+    if finite.size >= 2 and finite.max() >= 10 * finite.min():
+        ax.set_xscale("log")
+        ax.set_xlabel("log scale")
+    else:
+        ax.set_xlim(left=0)
+
+
 def cpi_chart(summary: pd.DataFrame) -> Figure:
-    """CPI and incremental CPI per strategy, with the 5-95% range across replicates."""
-    names = list(summary.index)
-    fig = _figure(8, 0.55 * len(names) + 1.6)
+    """CPI and incremental CPI per strategy (ratio of means, as in the table), sorted by CPI,
+    with the 5-95% range across replicates; a range with no upper end (replicates without an
+    install) is drawn as an arrow to the edge and labelled so."""
+    order = summary.sort_values("cpi_usd", na_position="last")
+    names = list(order.index)
+    colors = dict(zip(summary.index, _colors(len(summary)), strict=True))
+    fig = _figure(9, 0.55 * len(names) + 1.8)
     axes = fig.subplots(1, 2, sharey=True)
     y = np.arange(len(names))
     for ax, col, title in zip(axes, ("cpi_usd", "icpi_usd"), ("CPI $", "incremental CPI $"),
                               strict=True):  # fmt: skip
-        mean = summary[col].to_numpy(dtype=float)
-        ax.barh(y, np.nan_to_num(mean), color=_colors(len(names)), alpha=0.85)
-        if f"{col}_lo" in summary:
-            lo = summary[f"{col}_lo"].to_numpy(dtype=float)
-            hi = summary[f"{col}_hi"].to_numpy(dtype=float)
-            ok = np.isfinite(mean) & np.isfinite(lo) & np.isfinite(hi)
-            err = np.vstack([np.maximum(0, mean - lo), np.maximum(0, hi - mean)])
-            ax.errorbar(mean[ok], y[ok], xerr=err[:, ok], fmt="none", ecolor="black", capsize=4)
-        for yi, v in zip(y, mean, strict=True):
-            ax.annotate("-" if not np.isfinite(v) else f"${v:,.2f}", (0, yi), xytext=(4, 0),
-                        textcoords="offset points", va="center", fontsize=8)  # fmt: skip
+        mean = order[col].to_numpy(dtype=float)
+        has_range = f"{col}_lo" in order
+        lo = order[f"{col}_lo"].to_numpy(dtype=float) if has_range else mean
+        hi = order[f"{col}_hi"].to_numpy(dtype=float) if has_range else mean
+        shown = np.where(np.isfinite(mean), mean, np.nan)
+        _money_axis(ax, np.concatenate([shown, lo, np.where(np.isfinite(hi), hi, np.nan)]))
+        base = ax.get_xlim()[0] if ax.get_xscale() == "log" else 0.0
+        ax.barh(y, np.nan_to_num(shown - base), left=base, color=[colors[n] for n in names],
+                alpha=0.85)  # fmt: skip
+        finite_hi = hi[np.isfinite(hi)]
+        room = 4.0 if ax.get_xscale() == "log" else 1.35  # space for the labels at the right
+        edge = max(np.nanmax(np.concatenate([shown, finite_hi, [1.0]])) * room, 1.0)
+        ax.set_xlim(right=edge)
+        for yi, m, a, b in zip(y, mean, lo, hi, strict=True):
+            if not np.isfinite(m):
+                label = "undefined (no installs)" if np.isnan(m) else "unbounded: no installs"
+                ax.annotate(label, (base, yi), xytext=(4, 0), textcoords="offset points",
+                            va="center", fontsize=8, color="#a33")  # fmt: skip
+                continue
+            if has_range and np.isfinite(a):
+                right = b if np.isfinite(b) else edge
+                ax.errorbar([m], [yi], xerr=[[max(0, m - a)], [max(0, right - m)]], fmt="none",
+                            ecolor="black", capsize=4)  # fmt: skip
+                if not np.isfinite(b):  # no upper end: some replicates had no install
+                    ax.annotate("", (edge, yi), xytext=(m, yi),
+                                arrowprops={"arrowstyle": "->", "color": "#a33"})  # fmt: skip
+            open_range = has_range and not np.isfinite(b)
+            end = m if open_range or not has_range else b
+            label = ax.annotate(f"${m:,.2f}" + (" →∞" if open_range else ""), (end, yi),
+                                xytext=(6, 7 if open_range else 0), textcoords="offset points",
+                                va="center", fontsize=8)  # fmt: skip
+            label.set_in_layout(False)
         ax.set_title(title)
         ax.grid(axis="x", alpha=0.3)
     axes[0].set_yticks(y, names)
@@ -97,39 +133,91 @@ def win_matrix_chart(wins: pd.DataFrame) -> Figure:
     return fig
 
 
-def _daily_band(ax, ts: pd.DataFrame, value: pd.Series, names: list[str], label: str) -> None:
-    """Mean over replicates per day, with the 5-95% band when there are replicates."""
+_STYLES = ("-", "--", ":", "-.")
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+
+
+def _thousands(ax) -> None:
+    """y tick labels with thousands separators (or k/M when large)."""
+    ax.yaxis.set_major_formatter(lambda v, _: _compact(v) if abs(v) >= 100_000 else f"{v:,.0f}"
+                                 if abs(v) >= 10 else f"{v:g}")  # fmt: skip
+
+
+def _line(ax, k: int, days, values, color, name: str) -> None:
+    """One strategy's line: colour, dash and marker differ, so overlapping lines stay apart."""
+    ax.plot(
+        days,
+        values,
+        marker=_MARKERS[k % len(_MARKERS)],
+        ms=4,
+        color=color,
+        label=name,
+        linestyle=_STYLES[k % len(_STYLES)],
+        markerfacecolor="none" if k % 2 else color,
+    )
+
+
+def _finish(ax, label: str) -> None:
     from matplotlib.ticker import MaxNLocator
 
-    frame = ts[["strategy", "day"]].assign(v=value.to_numpy())
-    stats = frame.groupby(["strategy", "day"])["v"]
-    mean = stats.mean()
-    lo, hi = stats.quantile(_Q_LO), stats.quantile(_Q_HI)
-    for name, color in zip(names, _colors(len(names)), strict=True):
-        if name not in mean.index.get_level_values(0):
-            continue
-        days = mean.loc[name].index.to_numpy()
-        ax.plot(days, mean.loc[name].to_numpy(), marker="o", ms=3, color=color, label=name)
-        if ts["replicate"].nunique() > 1:
-            ax.fill_between(days, lo.loc[name], hi.loc[name], color=color, alpha=0.15)
     ax.set_title(label)
     ax.set_xlabel("day")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylim(bottom=0)
+    _thousands(ax)
     ax.grid(alpha=0.3)
+
+
+def _daily_band(ax, ts: pd.DataFrame, value: pd.Series, names: list[str], label: str) -> None:
+    """Mean over replicates per day, with the 5-95% band when there are replicates."""
+    frame = ts[["strategy", "day"]].assign(v=value.to_numpy())
+    stats = frame.groupby(["strategy", "day"])["v"]
+    mean = stats.mean()
+    lo, hi = stats.quantile(_Q_LO), stats.quantile(_Q_HI)
+    for k, (name, color) in enumerate(zip(names, _colors(len(names)), strict=True)):
+        if name not in mean.index.get_level_values(0):
+            continue
+        days = mean.loc[name].index.to_numpy()
+        _line(ax, k, days, mean.loc[name].to_numpy(), color, name)
+        if ts["replicate"].nunique() > 1:
+            ax.fill_between(days, lo.loc[name], hi.loc[name], color=color, alpha=0.15)
+    _finish(ax, label)
+
+
+def cumulative_cpi(ts: pd.DataFrame) -> pd.DataFrame:
+    """Per strategy and day: the CPI so far as the summary computes it (all replicates' spend
+    over all their installs: a ratio of means, so the last day equals the table's CPI), and
+    the 5-95% range of the replicates' own CPIs so far."""
+    order = ts.sort_values(["replicate", "strategy", "day"])
+    cum = order.groupby(["replicate", "strategy"])[["spend_usd", "installs"]].cumsum()
+    cum = cum.assign(strategy=order["strategy"].to_numpy(), day=order["day"].to_numpy())
+    totals = cum.groupby(["strategy", "day"], sort=False)[["spend_usd", "installs"]].sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per = (cum["spend_usd"] / cum["installs"]).where(cum["installs"] > 0)
+        ratio = (totals["spend_usd"] / totals["installs"]).where(totals["installs"] > 0)
+    by = per.groupby([cum["strategy"], cum["day"]], sort=False)
+    return ratio.to_frame("cpi_usd").assign(
+        lo=by.quantile(_Q_LO).reindex(ratio.index), hi=by.quantile(_Q_HI).reindex(ratio.index)
+    )
 
 
 def daily_chart(ts: pd.DataFrame, names: list[str]) -> Figure:
     """Spend, attributed installs and cumulative CPI per day."""
-    fig = _figure(11, 3.4)
+    fig = _figure(11, 3.6)
     axes = fig.subplots(1, 3)
     _daily_band(axes[0], ts, ts["spend_usd"], names, "spend $ per day")
     _daily_band(axes[1], ts, ts["installs"], names, "attributed installs per day")
-    order = ts.sort_values(["replicate", "strategy", "day"])
-    cum = order.groupby(["replicate", "strategy"])[["spend_usd", "installs"]].cumsum()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cpi = (cum["spend_usd"] / cum["installs"]).where(cum["installs"] > 0)
-    _daily_band(axes[2], order, cpi, names, "CPI $ so far (cumulative)")
+    cum = cumulative_cpi(ts)
+    reps = ts["replicate"].nunique()
+    for k, (name, color) in enumerate(zip(names, _colors(len(names)), strict=True)):
+        if name not in cum.index.get_level_values(0):
+            continue
+        mine = cum.loc[name].sort_index()
+        days = mine.index.to_numpy()
+        _line(axes[2], k, days, mine["cpi_usd"].to_numpy(), color, name)
+        if reps > 1:
+            axes[2].fill_between(days, mine["lo"], mine["hi"], color=color, alpha=0.12)
+    _finish(axes[2], "CPI $ so far (as in the table)")
     axes[0].legend(fontsize=8)
     return fig
 
@@ -192,7 +280,10 @@ def audience_chart(summary: pd.DataFrame, overlap: pd.DataFrame | None) -> Figur
 def breakdown_chart(frame: pd.DataFrame, by: str) -> Figure:
     """By group (age band, region, device): share of each strategy's impressions, and CPI."""
     names = list(dict.fromkeys(frame["strategy"]))
-    groups = list(dict.fromkeys(frame[by]))
+    # Groups no strategy delivered to (a device nobody has) are left out, not drawn empty.
+    seen = frame.groupby(by, sort=False)["impressions"].sum()
+    groups = [g for g in dict.fromkeys(frame[by]) if seen.get(g, 0) > 0]
+    frame = frame[frame[by].isin(groups)]
     fig = _figure(11, 3.2)
     axes = fig.subplots(1, 2)
     width = 0.8 / max(1, len(names))

@@ -21,6 +21,7 @@ __all__ = [
     "audience_table",
     "breakdown_table",
     "confidence_lines",
+    "fmt_range",
     "print_fitting",
     "result_tables",
     "separation_label",
@@ -80,6 +81,16 @@ def fmt(value: float, kind: str) -> str:
     return f"{value:.1f}"
 
 
+def fmt_range(lo: float, hi: float, kind: str) -> str:
+    """``[lo-hi]`` for a 5-95% range; ``[lo to hi]`` when a bound is negative (so "-250" is
+    not read as a dash); empty when the range is undefined (nothing to show)."""
+    a, b = fmt(lo, kind), fmt(hi, kind)
+    if a == "-" and b == "-":
+        return ""
+    negative = any(isinstance(v, float) and v < 0 for v in (lo, hi))
+    return f"[{a} to {b}]" if negative else f"[{a}-{b}]"
+
+
 def print_fitting(
     console: Console,
     title: str,
@@ -133,10 +144,9 @@ def result_tables(result: Result, console: Console) -> None:
         cells = []
         for _, row in summary.iterrows():
             cell = fmt(row[col], kind)
-            if reps > 1 and col != "audience_size":
-                cell += (
-                    f" [dim]\\[{fmt(row[col + '_lo'], kind)}-{fmt(row[col + '_hi'], kind)}][/dim]"
-                )
+            shown = fmt_range(row[col + "_lo"], row[col + "_hi"], kind) if reps > 1 else ""
+            if shown and col != "audience_size":
+                cell += f" [dim]\\{shown}[/dim]"
             cells.append(cell)
         rows.append((header, cells))
     print_fitting(console, title, "metric", [str(n) for n in summary.index], rows)
