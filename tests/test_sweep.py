@@ -334,3 +334,37 @@ def test_cli_robustness_sweep_writes_win_shares_and_influence(tmp_path, capsys):
     winners = pd.read_csv(out / "winners.csv")
     assert len(winners) == 6 and set(winners["winner"]) <= {"broad", "cars_cpc"}
     _assert_columns_documented(out, parameters=list(spec["parameters"]))
+
+
+def test_a_split_drops_the_strategies_it_funds_with_nothing():
+    from adsim.experiments.budget import Allocation
+
+    base = Scenario.model_validate(scenario_dict(horizon_days=2))
+    split = Allocation(
+        strategies=["broad", "cars_cpc"], total_usd=1200.0,
+        budget_usd=np.array([1200.0, 0.0]), scale=np.array([2.0, 0.0]),
+        marginal_icpi_usd=np.array([3.0, np.nan]), outcomes={}, splits={}, within_curves={},
+    )  # fmt: skip
+    scenario = split.scenario(base)
+    assert [s.name for s in scenario.strategies] == ["broad"]
+    assert scenario.strategies[0].budget.daily_usd == pytest.approx(600.0)
+    result = adsim.run(scenario, replicates=1, workers=1)
+    assert list(result.summary().index) == ["broad"]  # nothing left spending on cars_cpc
+
+
+def test_sweep_winners_show_their_spend_and_few_replicates_are_warned():
+    from adsim.experiments.sweeps import sweep_notices
+
+    data = scenario_dict(horizon_days=1)
+    data["strategies"][1]["budget"] = {"daily_usd": 5000}  # cars_cpc cannot spend this
+    with pytest.warns(UserWarning, match="mostly noise"):
+        result = sweep(Scenario.model_validate(data), {"budget_scale": [1.0]}, replicates=2,
+                       workers=1)  # fmt: skip
+    winners = result.winners()
+    assert {"winner_spend_usd", "winner_budget_used"} <= set(winners.columns)
+    notes = sweep_notices(result)
+    assert notes[0].startswith("warning: 2 replicate(s) per point")
+    # cars_cpc (a CPC bid on the people the app fits) wins on cost but cannot spend $5,000.
+    assert winners["winner"].iloc[0] == "cars_cpc"
+    assert winners["winner_budget_used"].iloc[0] < 0.1
+    assert any("cars_cpc spent $" in n and "of its budget" in n for n in notes[1:])

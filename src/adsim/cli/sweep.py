@@ -140,6 +140,7 @@ def command(args: argparse.Namespace, out: Console, err: Console) -> int:
 def print_and_write(result: SweepResult, spec, console: Console, out_dir: Path | None) -> list[str]:
     """Print the sweep's decision tables and write them to ``out_dir``; returns file names."""
     from ..confidence import metric_label
+    from ..experiments.sweeps import sweep_notices
     from ..report.tables import fmt, print_fitting
     from ..result import for_output
     from ..scenario.sweep import BUDGET_SCALE
@@ -155,14 +156,21 @@ def print_and_write(result: SweepResult, spec, console: Console, out_dir: Path |
     for k, row in winners.iterrows():
         at = summary[summary["point"] == k].set_index("strategy")[result.rank_by]
         values = ", ".join(f"{label[p]}={_short(row[p])}" for p in result.parameters)
-        cells = [str(row["winner"]), fmt(row["p_best"], "pct")]
+        cells = [
+            str(row["winner"]),
+            fmt(row["p_best"], "pct"),
+            fmt(row["winner_spend_usd"], "money0"),
+            fmt(row["winner_budget_used"], "pct"),
+        ]
         cells += [fmt(float(at[s]), "money2") for s in result.strategies]
         rows.append((f"{k}: {values}" if values else str(k), cells))
     if n_points <= 40:
         print_fitting(
             console, f"{head}: {metric} per point", "point",
-            ["winner", "P(best)", *result.strategies], rows,
+            ["winner", "P(best)", "its spend $", "its budget used", *result.strategies], rows,
         )  # fmt: skip
+    for line in sweep_notices(result):
+        console.print(line, markup=False, highlight=False)
     files["winners.csv"] = for_output(winners.reset_index())
 
     if spec.design in ("random", "lhs") and n_points > 1:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Allocation", "BudgetCurves", "allocate", "concave_envelope"]
 
-MIN_DAILY_USD = 0.01  # a strategy the allocator funds with nothing keeps a 1-cent budget
+MIN_DAILY_USD = 0.01  # a split below a cent funds nothing: the strategy is left out
 
 
 def concave_envelope(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -184,18 +184,28 @@ class Allocation:
         ).set_index("split")  # fmt: skip
 
     def scenario(self, base: Scenario) -> Scenario:
-        """``base`` with the recommended budgets (a strategy funded with nothing keeps a
-        1-cent budget), to run and check the allocation."""
+        """``base`` with the recommended budgets, to run and check the allocation. A strategy
+        the split funds with nothing is removed (it would otherwise still spend)."""
+        from ..scenario import scenario_from_dict
         from .sweeps import _scale_budget
 
-        changes = {}
-        for name, scale in zip(self.strategies, self.scale, strict=True):
-            strat = next(s for s in base.strategies if s.name == name)
-            floor = MIN_DAILY_USD / max(
-                strat.budget.daily_usd or strat.budget.lifetime_usd or 1, 1e-9
-            )
-            changes[f"strategies.{name}.budget"] = _scale_budget(max(float(scale), floor))
-        return base.with_changes(changes, source=f"{base.name}, allocated")
+        funded = {
+            name: float(scale)
+            for name, scale, usd in zip(self.strategies, self.scale, self.budget_usd, strict=True)
+            if usd >= MIN_DAILY_USD
+        }
+        if not funded:
+            raise ValueError("the split funds no strategy: nothing to run")
+        data = base.model_dump(mode="json", by_alias=True)
+        data["strategies"] = [
+            s for s in data["strategies"] if s["name"] in funded or s["name"] not in self.strategies
+        ]
+        label = f"{base.name}, allocated"
+        kept = scenario_from_dict(data, source=label)
+        changes = {
+            f"strategies.{name}.budget": _scale_budget(scale) for name, scale in funded.items()
+        }
+        return kept.with_changes(changes, source=label)
 
 
 def allocate(

@@ -37,7 +37,14 @@ if TYPE_CHECKING:
     from .budget import BudgetCurves
     from .robustness import Robustness
 
-__all__ = ["SweepResult", "apply_point", "sweep", "sweep_from_spec"]
+__all__ = [
+    "FEW_REPLICATES",
+    "SweepResult",
+    "apply_point",
+    "sweep",
+    "sweep_from_spec",
+    "sweep_notices",
+]
 
 ProgressFn = Callable[[int, int], None]  # (tasks done, tasks in all)
 KEYS = ("point", "replicate", "strategy")
@@ -137,15 +144,25 @@ class SweepResult:
         return pd.concat(frames, ignore_index=True)
 
     def winners(self) -> pd.DataFrame:
-        """Per point: the strategy with the lowest ``rank_by`` (a ratio of replicate means),
-        and its P(best) over the paired replicates."""
+        """Per point: the leading strategy by ``rank_by`` (the highest P(best) over the
+        paired replicates), its P(best), and what it spent: ``winner_spend_usd`` (replicate
+        mean) and ``winner_budget_used``, so a winner that did not spend its budget shows."""
         import pandas as pd
 
-        out = [
-            {"point": k, "winner": conf.leader, "p_best": conf.p_leader}
-            for k, conf in self.confidences.items()
-        ]
-        return pd.DataFrame(out).set_index("point").join(self.points)
+        out = []
+        for k, conf in self.confidences.items():
+            row = {"point": k, "winner": conf.leader, "p_best": conf.p_leader}
+            if conf.leader is not None:
+                j = self.strategies.index(conf.leader)
+                at = self.stacked(k)
+                row["winner_spend_usd"] = float(np.mean(at["spend_usd"][:, j]))
+                row["winner_budget_used"] = float(np.nanmean(at["budget_used"][:, j]))
+            out.append(row)
+        frame = pd.DataFrame(out).set_index("point")
+        for col in ("winner_spend_usd", "winner_budget_used"):
+            if col not in frame:
+                frame[col] = np.nan
+        return frame.join(self.points)
 
     def budget_curves(self) -> BudgetCurves:
         """Spend -> installs and incremental installs per strategy (needs ``budget_scale``)."""
@@ -158,6 +175,29 @@ class SweepResult:
         from .robustness import Robustness
 
         return Robustness.from_sweep(self)
+
+
+FEW_REPLICATES = 3  # below this many replicates per point, a sweep's winners are mostly noise
+UNDERSPENT = 0.9  # a winner that spent less than this share of its budget is pointed out
+
+
+def sweep_notices(result: SweepResult) -> list[str]:
+    """What a planner must know before reading a sweep's winners: too few replicates per
+    point, and winners that did not spend their budget (a low cost on little volume)."""
+    notes = []
+    if result.replicates < FEW_REPLICATES:
+        notes.append(
+            f"warning: {result.replicates} replicate(s) per point: a winner at one point is "
+            f"mostly noise and win shares are not reliable; use {FEW_REPLICATES} or more."
+        )
+    winners = result.winners()
+    short = winners[winners["winner_budget_used"] < UNDERSPENT]
+    for k, row in short.iterrows():
+        notes.append(
+            f"note: at point {k} the winner {row['winner']} spent ${row['winner_spend_usd']:,.0f}, "
+            f"{row['winner_budget_used']:.0%} of its budget: its low cost buys less volume."
+        )
+    return notes
 
 
 def sweep(
@@ -188,6 +228,15 @@ def sweep(
     that folder at once and a second call with the same sweep resumes it.
     """
     base = as_scenario(scenario)
+    if isinstance(replicates, int) and 0 < replicates < FEW_REPLICATES:
+        import warnings
+
+        warnings.warn(
+            f"{replicates} replicate(s) per point: a sweep's winners are mostly noise below "
+            f"{FEW_REPLICATES}",
+            UserWarning,
+            stacklevel=2,
+        )
     data = {
         "name": name or f"{base.name} sweep",
         "scenario": "<given>",
