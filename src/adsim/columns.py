@@ -261,12 +261,15 @@ SWEEP_FILES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
     }),
     "summary.csv": ("Per point and strategy, the run summary (summary.csv of `adsim run`) "
                     "over the point's replicates, after `point` and the parameter columns.", {}),
-    "winners.csv": ("Per point, the cheapest strategy and how sure.", {
+    "winners.csv": ("Per point, the leading strategy, how sure, and what it spent.", {
         "point": ("", "The point's number"),
-        "winner": ("", "The strategy with the lowest cost (the spec's rank_by, a ratio of "
-                       "replicate means)"),
+        "winner": ("", "The strategy with the highest P(best) by the spec's rank_by (a ratio "
+                       "of replicate means)"),
         "p_best": ("share", "Its P(best): share of Bayesian-bootstrap draws of the paired "
                             "replicates in which it is cheapest"),
+        "winner_spend_usd": ("USD", "What the winner spent (mean over replicates)"),
+        "winner_budget_used": ("share", "Its spend / its budget: a winner well under 1 won on "
+                                        "a cost that buys little volume"),
         "<parameter>": _PARAMS,
     }),
     "budget_curves.csv": ("budget_scale sweeps: each paid strategy's budget curve.", {
