@@ -64,7 +64,7 @@ def test_no_delivery_to_devices_without_the_app():
                          "amount_usd": 1.0})])  # fmt: skip
     data["app"]["os"] = ["ios"]
     res = run(data)
-    b = res.breakdown("device").set_index(["strategy", "device"])
+    b = res.breakdown("device").set_index("device", append=True)
     for s in ("cpm", "cpc"):
         assert b.loc[(s, "ios"), "impressions"] > 0
         assert b.loc[(s, "android"), "impressions"] == 0 and b.loc[(s, "other"), "spend_usd"] == 0

@@ -89,3 +89,21 @@ def test_the_verdict_ranks_by_the_chosen_metric(metric):
     assert v.metric == metric
     assert v.leader == result.confidence(metric).leader
     assert (metric_label(metric) + " $") in v.text
+
+
+def test_python_results_share_one_shape():
+    """Strategy is the index of every per-strategy frame; counts are whole numbers."""
+    import adsim
+
+    result = adsim.run(scenario_dict(horizon_days=1), replicates=2, workers=1)
+    frames = [result.summary(), result.breakdown("age"), result.breakdowns(),
+              result.confidence().to_frame()]  # fmt: skip
+    for frame in frames:
+        assert frame.index.name == "strategy"
+        assert set(frame.index) == set(result.strategies)
+    series = result.timeseries()
+    for col in ("impressions", "clicks", "installs", "reach_cum", "auctions"):
+        assert series[col].dtype == np.int64, col
+    conf = result.confidence().to_frame()
+    assert conf["p_best"].sum() == pytest.approx(1.0)
+    assert np.isnan(conf.loc[result.confidence().leader, "replicates_to_separate"])

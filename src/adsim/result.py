@@ -309,7 +309,8 @@ class Result:
         return pd.DataFrame(mean, index=self.strategies, columns=self.strategies)
 
     def timeseries(self) -> pd.DataFrame:
-        """Tidy daily series: one row per (replicate, strategy, day)."""
+        """Tidy daily series: one row per (replicate, strategy, day); counts (impressions,
+        installs, people reached, ...) as whole numbers, spend in USD."""
         import pandas as pd
 
         frames = []
@@ -330,7 +331,10 @@ class Result:
                 "reach_cum": (rec.reach_cum * k).ravel(),
             }
             frames.append(pd.DataFrame(cols))
-        return pd.concat(frames, ignore_index=True)
+        series = pd.concat(frames, ignore_index=True)
+        counts = [c for c in series.columns if c in COUNT_COLUMNS]
+        series[counts] = series[counts].round().astype("int64")  # whole people and events
+        return series
 
     def breakdown(self, by: str = "region") -> pd.DataFrame:
         """Delivery by ``by`` (age band of the scenario, region or device): one row per
@@ -364,16 +368,19 @@ class Result:
                 if self.replicates > 1:
                     lo, hi = np.nanquantile(v, INTERVAL, axis=0)
                     cols[f"{name}_lo"], cols[f"{name}_hi"] = lo.ravel(), hi.ravel()
-        return pd.DataFrame(cols)
+        return pd.DataFrame(cols).set_index("strategy")
 
     def breakdowns(self) -> pd.DataFrame:
-        """Every breakdown in one tidy frame: ``dimension`` (age, region, device), strategy,
-        ``group`` and the columns of :meth:`breakdown` (what breakdown.csv holds)."""
+        """Every breakdown in one frame indexed by strategy: ``dimension`` (age, region,
+        device), ``group`` and the columns of :meth:`breakdown` (what breakdown.csv holds)."""
         import pandas as pd
 
-        parts = [self.breakdown(by).rename(columns={by: "group"}) for by in DIMENSIONS]
-        frame = pd.concat(parts, keys=DIMENSIONS, names=["dimension", None])
-        return frame.reset_index(level=0).reset_index(drop=True)
+        parts = [
+            self.breakdown(by).rename(columns={by: "group"}).assign(dimension=by)
+            for by in DIMENSIONS
+        ]
+        frame = pd.concat(parts)
+        return frame[["dimension", *[c for c in frame.columns if c != "dimension"]]]
 
     def install_sources(self) -> pd.DataFrame:
         """What caused the installs in each strategy's world (replicate means, real installs):
@@ -492,8 +499,8 @@ class Result:
             "audience": lambda: plots.audience_chart(self.summary(), self.audience_overlap()),
         }
         charts.update(
-            {f"breakdown:{by}": (lambda by=by: plots.breakdown_chart(self.breakdown(by), by))
-             for by in DIMENSIONS}
+            {f"breakdown:{by}": (lambda by=by: plots.breakdown_chart(
+                self.breakdown(by).reset_index(), by)) for by in DIMENSIONS}
         )  # fmt: skip
         if kind not in charts:
             raise ValueError(f"unknown plot {kind!r}; choose from {', '.join(charts)}")
@@ -576,11 +583,14 @@ class Result:
         tmp.mkdir()
         try:
             (tmp / "summary.csv").write_text(self.summary_csv())
-            series = self.timeseries()
-            counts = [c for c in series.columns if c in COUNT_COLUMNS]
-            series[counts] = series[counts].round().astype("int64")  # whole people and events
-            series.to_parquet(tmp / "timeseries.parquet", index=False)
-            for_output(self.breakdowns()).to_csv(tmp / "breakdown.csv", index=False)
+            self.timeseries().to_parquet(tmp / "timeseries.parquet", index=False)
+            breakdowns = self.breakdowns().reset_index()
+            order = [
+                "dimension",
+                "strategy",
+                *[c for c in breakdowns if c not in ("dimension", "strategy")],
+            ]
+            for_output(breakdowns[order]).to_csv(tmp / "breakdown.csv", index=False)
             self.cpi_win_matrix().to_csv(
                 tmp / "win_matrix.csv", index_label="strategy", float_format="%.4g"
             )

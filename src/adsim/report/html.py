@@ -97,7 +97,7 @@ class ReportData:
         return cls(
             summary=result.summary(),
             timeseries=result.timeseries(),
-            breakdown=result.breakdowns(),
+            breakdown=result.breakdowns().reset_index(),
             win_matrix=result.cpi_win_matrix(),
             audience_overlap=result.audience_overlap(),
             scenario=result.scenario.model_dump(mode="json", by_alias=True),

@@ -279,6 +279,8 @@ def audience_chart(summary: pd.DataFrame, overlap: pd.DataFrame | None) -> Figur
 
 def breakdown_chart(frame: pd.DataFrame, by: str) -> Figure:
     """By group (age band, region, device): share of each strategy's impressions, and CPI."""
+    if "strategy" not in frame.columns:  # Result.breakdown(): indexed by strategy
+        frame = frame.reset_index()
     names = list(dict.fromkeys(frame["strategy"]))
     # Groups no strategy delivered to (a device nobody has) are left out, not drawn empty.
     seen = frame.groupby(by, sort=False)["impressions"].sum()

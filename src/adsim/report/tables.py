@@ -233,6 +233,8 @@ def audience_table(names: list[str], sizes: list[int], overlap, console: Console
 
 def breakdown_table(frame: pd.DataFrame, by: str, console: Console) -> None:
     """Delivery by group: one row per group, strategies side by side (installs, CPI)."""
+    if "strategy" not in frame.columns:  # Result.breakdown(): indexed by strategy
+        frame = frame.reset_index()
     strategies = list(dict.fromkeys(frame["strategy"]))
     share = frame["impressions"] / frame.groupby("strategy")["impressions"].transform("sum")
     frame = frame.assign(share=share)
