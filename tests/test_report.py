@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -162,3 +163,36 @@ def test_report_reads_at_a_glance(result, tmp_path):
     plain = html_lib.unescape(text)
     assert "interested in cars" in plain and '{"interests"' not in plain
     assert "[---]" not in plain and "[-]" not in plain
+
+
+def test_report_fits_a_1200px_window_in_chromium(tmp_path):
+    """Rendered by headless Chromium at 1,200 px, as a reader opens it: no table of a
+    7-strategy run is wider than its box (nothing runs off the right edge)."""
+    import shutil
+    import subprocess
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("headless Chromium is not installed (Debian: apt-get install chromium)")
+    data = scenario_dict(horizon_days=1)
+    data["population"]["scale"] = 2000  # counts in the millions: the widest cells
+    for account in data["accounts"]:
+        account["followers"] *= 200
+    base = data["strategies"][0]
+    data["strategies"] = [{**base, "name": f"strategy_with_a_long_name_{k}"} for k in range(7)]
+    page = adsim.run(data, replicates=2, workers=1).report(tmp_path / "r.html").read_text()
+    probe = (
+        "<script>window.onload=()=>{let worst=0;for(const t of document.querySelectorAll("
+        "'table')){const box=t.parentElement.getBoundingClientRect().width;"
+        "worst=Math.max(worst,t.getBoundingClientRect().width-box)}"
+        "document.body.setAttribute('data-overflow',String(Math.round(worst)))}</script>"
+    )
+    (tmp_path / "probe.html").write_text(page.replace("</body>", probe + "</body>"))
+    dom = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1200,2000",
+         "--virtual-time-budget=5000", "--dump-dom", (tmp_path / "probe.html").as_uri()],
+        capture_output=True, text=True, timeout=120,
+    ).stdout  # fmt: skip
+    found = re.search(r'data-overflow="(-?\d+)"', dom)
+    assert found is not None, dom[-500:]
+    assert int(found.group(1)) <= 0
