@@ -68,7 +68,8 @@ table{border-collapse:collapse;font-size:.88em;margin:.6em 0}
 th,td{border:1px solid #ddd;padding:.3em .55em;text-align:right;white-space:nowrap}
 th:first-child,td:first-child{text-align:left}
 td.wrap{white-space:normal;text-align:left;max-width:34em;word-break:break-word}
-thead th{background:#f3f5f8;white-space:normal;max-width:10em;overflow-wrap:anywhere}
+thead th{background:#f3f5f8;white-space:normal;max-width:10em;overflow-wrap:break-word}
+table.summary thead th{overflow-wrap:anywhere}
 .range{color:#777;font-size:.85em}.scroll{overflow-x:auto;max-width:100%}
 img{max-width:100%;height:auto;display:block;margin:.6em 0}
 code{background:#f3f3f3;padding:0 .2em}.note{color:#555;font-size:.92em}
@@ -328,7 +329,8 @@ def _summary_table(summary: pd.DataFrame, replicates: int, feed: bool) -> str:
             rows.append(f"<tr><th>{html.escape(header)}</th>{''.join(cells)}</tr>")
         thead = f"<thead><tr><th>metric</th>{head}</tr></thead>"
         tables.append(
-            f"<div class='scroll'><table>{thead}<tbody>{''.join(rows)}</tbody></table></div>"
+            f"<div class='scroll'><table class='summary'>{thead}<tbody>{''.join(rows)}</tbody>"
+            "</table></div>"
         )
     return "".join(tables)
 
