@@ -138,9 +138,16 @@ _MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 
 
 def _thousands(ax) -> None:
-    """y tick labels with thousands separators (or k/M when large)."""
-    ax.yaxis.set_major_formatter(lambda v, _: _compact(v) if abs(v) >= 100_000 else f"{v:,.0f}"
-                                 if abs(v) >= 10 else f"{v:g}")  # fmt: skip
+    """y tick labels with thousands separators, or all in k/M when the axis reaches 100,000
+    (one style per axis)."""
+
+    def label(v: float, _pos: object) -> str:
+        top = max(abs(x) for x in ax.get_ylim())
+        if top >= 100_000:
+            return _compact(v)
+        return f"{v:,.0f}" if top >= 10 else f"{v:g}"
+
+    ax.yaxis.set_major_formatter(label)
 
 
 def _line(ax, k: int, days, values, color, name: str) -> None:
