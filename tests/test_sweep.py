@@ -368,3 +368,19 @@ def test_sweep_winners_show_their_spend_and_few_replicates_are_warned():
     assert winners["winner"].iloc[0] == "cars_cpc"
     assert winners["winner_budget_used"].iloc[0] < 0.1
     assert any("cars_cpc spent $" in n and "of its budget" in n for n in notes[1:])
+
+
+def test_budget_curve_table_marks_the_dips_the_allocator_bridges():
+    from adsim.experiments.budget import BudgetCurves
+
+    # Incremental installs 100, 120, 260, 300 at budgets 100..400: the step to 200 bought
+    # little (a dip below the chord from 100 to 300), so 200 is not a corner of the envelope.
+    inc = np.array([[[100.0, 120.0, 260.0, 300.0]]])
+    budgets = np.array([[100.0, 200.0, 300.0, 400.0]])
+    curves = BudgetCurves(
+        strategies=["a"], scales=np.array([0.5, 1.0, 1.5, 2.0]), budget_usd=budgets,
+        spend_usd=budgets[None, :, :], installs=inc, incremental=inc,
+    )  # fmt: skip
+    table = curves.table()
+    assert table["on_envelope"].tolist() == [True, False, True, True]
+    assert table["marginal_icpi_usd"].tolist() == pytest.approx([1.0, 5.0, 100 / 140, 2.5])

@@ -284,6 +284,8 @@ SWEEP_FILES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
         "icpi_usd": ("USD", "spend_usd / incremental_installs"),
         "marginal_icpi_usd": ("USD", "Extra spend / extra incremental installs from the next "
                                      "smaller budget (from zero at the smallest)"),
+        "on_envelope": ("", "True where the budget is a corner of the curve's concave envelope "
+                            "(what the allocator uses); False at a dip it bridges"),
     }),
     "allocation.csv": ("With allocate: the recommended split and the splits it is compared "
                        "with.", {

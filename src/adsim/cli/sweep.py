@@ -203,9 +203,19 @@ def print_and_write(result: SweepResult, spec, console: Console, out_dir: Path |
                     ("spend $", [fmt(v, "money0") for v in mine["spend_usd"]]),
                     ("incr. installs", [fmt(v, "int") for v in mine["incremental_installs"]]),
                     ("iCPI $", [fmt(v, "money2") for v in mine["icpi_usd"]]),
-                    ("marginal iCPI $", [fmt(v, "money2") for v in mine["marginal_icpi_usd"]]),
+                    ("marginal iCPI $", [fmt(v, "money2") + ("" if on else " *") for v, on
+                                         in zip(mine["marginal_icpi_usd"], mine["on_envelope"],
+                                                strict=True)]),
                 ],
             )  # fmt: skip
+        console.print(
+            "marginal iCPI: the extra spend per extra incremental install from the previous "
+            "budget (∞: more budget bought none). * a budget below the curve's concave "
+            "envelope (a dip from noise, or a step that bought little): the allocator bridges "
+            "it, so it never funds a strategy up to such a kink only to stop there.",
+            markup=False,
+            highlight=False,
+        )
         files["budget_curves.csv"] = for_output(table)
         if spec.allocate is not None:
             from ..experiments import allocate

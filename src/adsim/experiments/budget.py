@@ -95,13 +95,21 @@ class BudgetCurves:
         )  # fmt: skip
 
     def table(self) -> pd.DataFrame:
-        """One row per strategy and budget: means, 5-95% ranges over replicates, and the
-        marginal iCPI from the next smaller budget (from zero at the smallest)."""
+        """One row per strategy and budget: means, 5-95% ranges over replicates, the
+        marginal iCPI from the next smaller budget (from zero at the smallest), and
+        ``on_envelope``: whether the budget is a corner of the curve's concave envelope, the
+        curve the allocator uses (a budget below it, a dip left by noise or a step that bought
+        little, is bridged: the allocator's marginal iCPI there is the envelope's slope)."""
         import pandas as pd
 
         lo, hi = INTERVAL
         out = []
         for s, name in enumerate(self.strategies):
+            hx, _ = concave_envelope(
+                np.concatenate([[0.0], self.budget_usd[s]]),
+                np.concatenate([[0.0], self.incremental[:, s, :].mean(axis=0)]),
+            )
+            corners = set(np.round(hx, 6))
             prev_spend, prev_inc = 0.0, 0.0
             for k, scale in enumerate(self.scales):
                 spend = self.spend_usd[:, s, k]
@@ -121,6 +129,7 @@ class BudgetCurves:
                         "marginal_icpi_usd": (spend.mean() - prev_spend) / gain
                         if gain > 0
                         else np.inf,
+                        "on_envelope": bool(round(float(self.budget_usd[s, k]), 6) in corners),
                     }
                 )
                 prev_spend, prev_inc = spend.mean(), inc.mean()
