@@ -222,9 +222,18 @@ FILES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
             "seed": ("", "The seed used"),
             "replicates": ("", "Number of replicates"),
             "strategies": ("", "Strategy names, in order"),
+            "verdict": (
+                "",
+                "The planner's answer, as the terminal and the report print it: `text`, the "
+                "`metric` ranked by, `leader` (highest P(best)), `pick` (the leader when the "
+                "ranking is settled, else null), `tied` (within noise of the leader), `worse` "
+                "(a 95% interval of the paired difference from the leader excludes zero) and "
+                "`underspent` (strategies that spent under 90% of their budget: share spent)",
+            ),
             "ranking": (
                 "",
-                "How sure the CPI ranking is: `leader`, `p_best` per strategy (share of "
+                "How sure the ranking by the run's metric (`metric`, CPI unless `--rank-by "
+                "icpi`) is: `leader` (highest P(best)), `p_best` per strategy (share of "
                 "Bayesian-bootstrap draws of the paired replicates in which it is cheapest), "
                 "`replicates_needed` per pair (paired replicates for a 95% interval of the CPI "
                 "difference to exclude zero) and `stopping` (how `--replicates auto` stopped; "
