@@ -325,7 +325,8 @@ def test_report_shows_organic_posts_and_install_causes(tmp_path):
     parser.feed(path.read_text())
     assert parser.images == 1
     for words in (
-        "more_posts", "(standing)", "reach share 24h", "credited_not_caused",
+        "more_posts", "(standing posts: the brand's regular posting plan)", "reach share 24h",
+        "credited to the ads, not caused by them",
         "Brand followers in each world",
     ):  # fmt: skip
         assert words in parser.text
