@@ -230,3 +230,15 @@ def test_flight_after_the_horizon_is_named():
     s = strategy("late", flight={"start_day": 3})
     (path, msg), *_ = _problems(scenario_dict(strategies=[s]))  # horizon is 3 days
     assert path == "strategies[late].flight.start_day" and "horizon" in msg
+
+
+def test_unset_refit_cadence_follows_slot_h_but_an_explicit_one_is_checked():
+    # slot_h 4 with the optimiser left alone: refits every 8 h (the smallest multiple of 4
+    # of at least the 6 h default), instead of refusing a value nobody wrote.
+    scenario = Scenario.model_validate(scenario_dict(slot_h=4))
+    assert scenario.platform.optimiser.update_every_h == 8
+    assert Scenario.model_validate(scenario_dict(slot_h=2)).platform.optimiser.update_every_h == 6
+    data = scenario_dict(slot_h=4)
+    data["platform"] = {**data["platform"], "optimiser": {"update_every_h": 6}}
+    with pytest.raises(ScenarioError, match="not a multiple of slot_h"):
+        scenario_from_dict(data)

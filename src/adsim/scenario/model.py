@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
@@ -12,7 +13,7 @@ from pydantic import Field, field_validator, model_validator
 from .common import Model, Positive, check_unique
 from .errors import did_you_mean
 from .organic import OrganicTactic, PostingPlan
-from .platform import App, Platform
+from .platform import App, Optimiser, Platform
 from .population import Account, Population
 from .segments import (
     CountryIn,
@@ -106,6 +107,34 @@ class Scenario(Model):
     def _unique_handles(cls, v: list[Account]) -> list[Account]:
         check_unique([a.handle.lower() for a in v], "account handles")
         return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cadence_default_follows_slot_h(cls, data: Any) -> Any:
+        """The optimiser's refit cadence, when the user left it unset, is the smallest
+        multiple of ``slot_h`` of at least its default (6 h): ``slot_h: 4`` refits every 8 h
+        rather than refusing a value the user never wrote."""
+        if not isinstance(data, Mapping):
+            return data
+        slot = data.get("slot_h", 1.0)
+        platform = data.get("platform", {})
+        optimiser = platform.get("optimiser", {}) if isinstance(platform, Mapping) else None
+        if (
+            not isinstance(slot, int | float)
+            or isinstance(slot, bool)
+            or not 0 < slot <= 24  # an invalid slot_h is refused by its own field
+            or not isinstance(optimiser, Mapping)
+            or "update_every_h" in optimiser
+        ):
+            return data
+        default = Optimiser.model_fields["update_every_h"].default
+        every = slot * math.ceil(default / slot - 1e-9)
+        if every == default:
+            return data
+        return {
+            **data,
+            "platform": {**platform, "optimiser": {**optimiser, "update_every_h": every}},
+        }
 
     @model_validator(mode="after")
     def _optimiser_cadence(self) -> Scenario:

@@ -166,7 +166,10 @@ class Optimiser(Model):
     """Multiplier on the platform's predicted installs for a person showing a recent in-market
     signal (``app.intent.signal_share``)."""
     update_every_h: Positive = Field(
-        default=6.0, le=24 * 366, description="Hours between model refits; a multiple of slot_h."
+        default=6.0,
+        le=24 * 366,
+        description="Hours between model refits; a multiple of slot_h (unset: the smallest "
+        "multiple of slot_h of at least 6).",
     )
     report_delay_h: NonNeg = Field(
         default=2.0,
