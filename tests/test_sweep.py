@@ -384,3 +384,10 @@ def test_budget_curve_table_marks_the_dips_the_allocator_bridges():
     table = curves.table()
     assert table["on_envelope"].tolist() == [True, False, True, True]
     assert table["marginal_icpi_usd"].tolist() == pytest.approx([1.0, 5.0, 100 / 140, 2.5])
+
+
+def test_sweep_values_as_a_tuple_or_numpy_array_are_taken_as_a_list():
+    base = Scenario.model_validate(scenario_dict(horizon_days=1))
+    for values in ((0.5, 1.0), np.array([0.5, 1.0]), [np.float64(0.5), np.int64(1)]):
+        result = sweep(base, {"budget_scale": values}, replicates=1, workers=1)
+        assert sorted(result.points["budget_scale"].astype(float)) == [0.5, 1.0]
