@@ -27,6 +27,7 @@ from ..resources import check_memory
 from ..result import METRICS, record_metrics, summary_frame, versions
 from ..runner import as_scenario, default_workers, run_replicate
 from ..scenario import Scenario, ScenarioError
+from ..scenario.edit import plain_value
 from ..scenario.sweep import BUDGET_SCALE, SweepSpec
 from .design import design_points
 from .store import SweepStore
@@ -177,18 +178,6 @@ class SweepResult:
         return Robustness.from_sweep(self)
 
 
-def _as_values(value: Any) -> Any:
-    """A tuple or numpy array of values as the list a YAML file would give; numpy scalars as
-    Python numbers."""
-    if hasattr(value, "tolist") and not isinstance(value, str):
-        return value.tolist()
-    if isinstance(value, tuple):
-        return [v.item() if hasattr(v, "item") else v for v in value]
-    if isinstance(value, list):
-        return [v.item() if hasattr(v, "item") else v for v in value]
-    return value
-
-
 FEW_REPLICATES = 3  # below this many replicates per point, a sweep's winners are mostly noise
 UNDERSPENT = 0.9  # a winner that spent less than this share of its budget is pointed out
 
@@ -255,7 +244,7 @@ def sweep(
         "seed": seed,
         "replicates": replicates,
         "design": design,
-        "parameters": {k: _as_values(v) for k, v in dict(parameters or {}).items()},
+        "parameters": {k: plain_value(v) for k, v in dict(parameters or {}).items()},
         "points": [dict(p) for p in points],
         "samples": samples,
         "rank_by": rank_by,

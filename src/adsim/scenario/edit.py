@@ -27,7 +27,7 @@ from .load import ScenarioError, scenario_from_dict
 if TYPE_CHECKING:
     from .model import Scenario
 
-__all__ = ["parse_path", "with_changes"]
+__all__ = ["parse_path", "plain_value", "with_changes"]
 
 _TOKEN = re.compile(r"\[([^\]]+)\]|([^.\[\]]+)")
 
@@ -54,17 +54,16 @@ def parse_path(path: str) -> list[str]:
     return tokens
 
 
-def _plain(value: Any) -> Any:
-    """numpy scalars as Python numbers and tuples as lists, as a YAML file would give them."""
-    item = getattr(value, "item", None)
-    if callable(item) and getattr(value, "shape", None) == ():
-        return item()
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
+def plain_value(value: Any) -> Any:
+    """numpy scalars and arrays as Python numbers and lists, tuples as lists (inside lists and
+    mappings too): values as a YAML file would give them."""
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist) and not isinstance(value, str | bytes):
+        return tolist()  # a numpy scalar gives a Python number, an array a (nested) list
+    if isinstance(value, tuple | list):
+        return [plain_value(v) for v in value]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain_value(v) for k, v in value.items()}
     return value
 
 
@@ -128,12 +127,12 @@ def _apply(node: Any, tokens: list[str], value: Any, where: str, every: bool = F
                     f"{at} is not set in this scenario: a function has nothing to change"
                 )
             try:
-                node[t] = _plain(value(current))
+                node[t] = plain_value(value(current))
             except Exception as exc:  # the caller's function: report it with the place
                 raise KeyError(f"{at}: the change function failed on {current!r}: {exc}") from None
             changed += 1
         else:
-            node[t] = _plain(value)
+            node[t] = plain_value(value)
             changed += 1
     return changed
 
