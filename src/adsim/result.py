@@ -499,8 +499,8 @@ class Result:
             "audience": lambda: plots.audience_chart(self.summary(), self.audience_overlap()),
         }
         charts.update(
-            {f"breakdown:{by}": (lambda by=by: plots.breakdown_chart(
-                self.breakdown(by).reset_index(), by)) for by in DIMENSIONS}
+            {f"breakdown:{by}": (lambda by=by: plots.breakdown_chart(self.breakdown(by), by))
+             for by in DIMENSIONS}
         )  # fmt: skip
         if kind not in charts:
             raise ValueError(f"unknown plot {kind!r}; choose from {', '.join(charts)}")

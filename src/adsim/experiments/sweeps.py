@@ -29,6 +29,7 @@ from ..runner import as_scenario, default_workers, run_replicate
 from ..scenario import Scenario, ScenarioError
 from ..scenario.edit import plain_value
 from ..scenario.sweep import BUDGET_SCALE, SweepSpec
+from ..verdict import UNDERSPENT
 from .design import design_points
 from .store import SweepStore
 
@@ -179,7 +180,6 @@ class SweepResult:
 
 
 FEW_REPLICATES = 3  # below this many replicates per point, a sweep's winners are mostly noise
-UNDERSPENT = 0.9  # a winner that spent less than this share of its budget is pointed out
 
 
 def sweep_notices(result: SweepResult) -> list[str]:

@@ -19,12 +19,6 @@ PLAIN_NAMES: dict[str, str] = {
 }
 
 
-def _join(items: list[str], word: str) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return f" {word} ".join(items)
-
-
 def _listing(values: list[Any]) -> str:
     values = [str(v) for v in values]
     return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " or " + values[-1]
@@ -37,13 +31,13 @@ def audience_words(segment: Any) -> str:
         return str(segment)
     (key, value), *rest = segment.items()
     if rest:  # not a single predicate: describe each key
-        return _join([audience_words({k: v}) for k, v in segment.items()], "AND")
+        return " AND ".join(audience_words({k: v}) for k, v in segment.items())
     if key == "everyone":
         return "everyone"
     if key in ("all", "any"):
         parts = [audience_words(s) for s in value]
         word = "AND" if key == "all" else "OR"
-        inner = _join(parts, word)
+        inner = f" {word} ".join(parts)
         return inner if len(parts) == 1 else f"({inner})" if key == "any" else inner
     if key == "not":
         return f"NOT {audience_words(value)}"
@@ -60,7 +54,7 @@ def audience_words(segment: Any) -> str:
             parts.append(f"interested in {_listing(value['any'])}")
         if value.get("all"):
             parts.append("interested in all of " + ", ".join(value["all"]))
-        return _join(parts, "AND") or "interests"
+        return " AND ".join(parts) or "interests"
     if key == "radius":
         return f"within {value.get('km', '?'):g} km of ({value.get('lat')}, {value.get('lon')})"
     if key == "lookalike":
