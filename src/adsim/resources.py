@@ -6,7 +6,7 @@ plus the largest temporaries of each phase, and a fixed base (the interpreter, n
 and the compiled kernels). ``benchmarks/memory.py`` prints it next to the measured peak.
 
 Not counted: the very first run after an install compiles the kernels (numba caches them on
-disk), which holds about 200-300 MiB more for those about 40-60 s.
+disk), which holds about 200-300 MiB more for those about 30-60 s.
 """
 
 from __future__ import annotations

@@ -165,7 +165,7 @@ def load(path: Path, err: Console) -> Scenario | None:
 
 def announce_compile(err: Console) -> None:
     """Say so when this run will compile the kernels (the first run after an install): it
-    takes about 40-60 s once, then numba's on-disk cache makes later runs start at once."""
+    takes about 30-60 s once, then numba's on-disk cache makes later runs start at once."""
     try:
         from ..kernels.auction import run_slot
 
@@ -175,7 +175,7 @@ def announce_compile(err: Console) -> None:
     if not cached:
         err.print(
             "first run after install: compiling the simulation kernels "
-            "(about 40-60 s, once; later runs start at once)",
+            "(about 30-60 s, once; later runs start at once)",
             markup=False,
             highlight=False,
         )
