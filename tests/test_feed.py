@@ -110,7 +110,7 @@ def _reach_share(record, handle: str) -> float:
     f = record.feed
     mine = np.array([a == handle for a in f.post_account]) & (f.post_time_h < 24)
     counters = f.post_counters[mine]
-    return float((counters[:, C["follower_views_24h"]] / f.post_page_followers[mine]).mean())
+    return float((counters[:, C["follower_views_24h"]] / f.post_followers_24h[mine]).mean())
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +134,21 @@ def test_twitter_preset_reach_share_is_in_the_public_range(baseline):
     # about 1 / sqrt(4 x 170) = 4%; the measured ~2.1% sits > 10 sd from either bound.
     share = np.mean([_reach_share(rec, "@big") for rec in baseline.records])
     assert 0.013 <= share <= 0.041
+
+
+def test_reach_share_stays_a_share_while_a_small_page_grows_fast():
+    """A 50-follower page found through hashtags and recommendations gains followers by the
+    hundred: its posts' page_followers follow the growth, and the 24 h reach share counts
+    the people who followed at posting or within the window, so it stays within [0, 1]
+    (it was 7.6 when new followers were divided by the followers at the start)."""
+    data = _feed_scenario(follow_rate=0.5, recommended_share=0.5)
+    data["accounts"][2]["followers"] = 50
+    data["posting"] = [{"account": "@ghost", "posts_per_day": 3, "topic": "cars", "hashtags": True}]
+    posts = adsim.run(Scenario.model_validate(data)).posts()
+    assert posts["page_followers"].is_monotonic_increasing
+    assert posts["page_followers"].iloc[-1] > 10 * posts["page_followers"].iloc[0]
+    shares = posts["reach_share_24h"].dropna()
+    assert len(shares) == 3 and shares.between(0.0, 1.0).all() and shares.max() > 0
 
 
 def test_tightening_the_page_penalty_lowers_organic_reach(baseline):

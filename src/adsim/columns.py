@@ -157,7 +157,7 @@ FILES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
                 "The organic tactic it belongs to, or (standing) for the standing posting",
             ),
             "time_h": ("hour", "When it was posted, hours from the run's start"),
-            "page_followers": ("people", "The account's followers"),
+            "page_followers": ("people", "The account's followers when it was posted"),
             "views": ("count", "Times it was shown (each person at most once)"),
             "reach": (
                 "people",
@@ -165,8 +165,8 @@ FILES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
             ),
             "reach_share_24h": (
                 "share",
-                "Share of the page's followers who saw it within 24 h (empty for posts less "
-                "than 24 h before the run's end)",
+                "Share of the page's followers (at posting, or who followed within 24 h) who "
+                "saw it within 24 h (empty for posts less than 24 h before the run's end)",
             ),
             "likes": ("count", "Likes"),
             "shares": ("count", "Shares: the size of its cascade"),

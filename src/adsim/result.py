@@ -399,8 +399,9 @@ class Result:
     def posts(self) -> pd.DataFrame:
         """One row per organic post and replicate (empty without the feed): who posted it,
         when, and what it did. Counts are real people and events (agents x scale);
-        ``reach_share_24h`` is the share of the page's followers who saw it within 24 h (empty
-        for posts less than 24 h before the run's end);
+        ``page_followers`` is the account's followers when it was posted; ``reach_share_24h``
+        the share of its followers (at posting or gained within 24 h) who saw it within 24 h
+        (empty for posts less than 24 h before the run's end);
         ``shares`` is its cascade's size and ``cascade_depth`` its longest chain of shares."""
         import pandas as pd
 
@@ -426,12 +427,9 @@ class Result:
                         "page_followers": followers * k,
                         "views": c["views"] * k,
                         "reach": f.post_reach * k,
-                        # Only posts whose first 24 h lie inside the run have a full window.
-                        "reach_share_24h": np.where(
-                            f.post_time_h + 24.0 <= self.scenario.horizon_h,
-                            _ratio(c["follower_views_24h"], followers),
-                            np.nan,
-                        ),
+                        # Only posts whose first 24 h lie inside the run have a full window
+                        # (post_followers_24h is -1 for the others).
+                        "reach_share_24h": _ratio(c["follower_views_24h"], f.post_followers_24h),
                         "likes": c["likes"] * k,
                         "shares": c["shares"] * k,
                         "cascade_depth": c["max_depth"],

@@ -66,7 +66,10 @@ class FeedRecord:
     post_tactic: np.ndarray  # (P,) -1: the standing posting
     post_counters: np.ndarray  # (P, len(POST_COUNTERS)) int64, in the post's own world
     post_reach: np.ndarray  # (P,) distinct viewers, in the post's own world
-    post_page_followers: np.ndarray  # (P,) the author's followers (agents) at the start
+    post_page_followers: np.ndarray  # (P,) the author's followers (agents) when it was posted
+    # (P,) people who followed the author at posting or within the next 24 h (agents): the
+    # denominator of its 24 h reach share, -1 where the window outlasts the run.
+    post_followers_24h: np.ndarray
     tactic_daily: dict[str, np.ndarray]  # each (D, T): spend_sim_usd, impressions, clicks
     tactic_installs_daily: np.ndarray  # (D, T) installs the tactic's posts drove
     tactic_reach_cum: np.ndarray  # (D, T) distinct people its posts reached by each day's end
@@ -158,6 +161,11 @@ class OrganicFeed:
         self.post_f = np.zeros((capacity, len(POST_FLOATS)))
         self.post_i = np.zeros((capacity, len(POST_INTS)), dtype=np.int64)
         self.published = [0] * len(f.plans)
+        # Each post's audience of followers in its home world: followers at posting, and the
+        # account's follows gained by then, then by the end of its first 24 h (-1: open).
+        self.post_followers = np.zeros(capacity, dtype=np.int64)
+        self.post_gained = np.zeros((capacity, 2), dtype=np.int64)
+        self.post_gained[:, 1] = -1
         self.post_counters = np.zeros((n_x, capacity, len(POST_COUNTERS)), dtype=np.int64)
         self.seen = np.zeros((n_x, capacity, (n + 63) // 64), dtype=np.uint64)
         # Worlds without paid ads: the organic baseline (row 0) and one per tactic.
@@ -215,9 +223,31 @@ class OrganicFeed:
         uid = k * POST_UID_STRIDE + self.published[k]
         self.published[k] += 1
         self.post_i[j] = [uid, plan.account, plan.tactic, plan.topic, int(plan.hashtags)]
+        gained, lost = self._follow_events(plan.tactic, plan.account)
+        start = self.pop.account_ptr[plan.account + 1] - self.pop.account_ptr[plan.account]
+        self.post_followers[j] = start + gained - lost
+        self.post_gained[j, 0] = gained
         if plan.tactic >= 0:
             day = min(self.p.horizon_days - 1, math.floor(t / 24.0))
             self.tactic_spend_daily[day, plan.tactic] += plan.cost_per_post_usd / self.p.scale
+
+    def _follow_events(self, tactic: int, account: int) -> tuple[int, int]:
+        """Follows gained and lost so far by ``account`` in the home world of a post of
+        ``tactic`` (the baseline for standing posts, the tactic's own world otherwise)."""
+        events = self.followers_daily[0 if tactic < 0 else 1 + tactic, :, account]
+        return int(events[:, 0].sum()), int(events[:, 1].sum())
+
+    def _close_windows(self, t: float) -> None:
+        """Records the follows gained by posts whose first 24 h ended by hour t. Called when
+        every event before t has run, so the count may include a slot's events past the
+        window's end but never misses one inside it: the share stays within [0, 1]."""
+        n = self.n_posts
+        closing = (self.post_gained[:n, 1] < 0) & (self.post_f[:n, _F["time_h"]] + 24.0 <= t)
+        for j in np.flatnonzero(closing):
+            gained, _ = self._follow_events(
+                int(self.post_i[j, _I["tactic"]]), int(self.post_i[j, _I["account"]])
+            )
+            self.post_gained[j, 1] = gained
 
     def weight_mult(self, t: float) -> float:
         """The page-weight multiplier of the latest algorithm change by hour t."""
@@ -237,6 +267,7 @@ class OrganicFeed:
     def run_slot(self, slot: int, t0: float, inputs: dict[str, Any], paid_install_time) -> None:
         """The organic positions of the slot's sessions (the same sessions the ads see)."""
         p, pop = self.p, self.pop
+        self._close_windows(t0)
         n = self.n_posts
         stats = run_feed_slot(
             self.streams.key("feed", slot), inputs["key"], t0, int(t0 // 24.0),
@@ -308,6 +339,7 @@ class OrganicFeed:
 
     def record(self, slots_per_day: int) -> FeedRecord:
         p, f = self.p, self.f
+        self._close_windows(p.horizon_h)
         n = self.n_posts
         days = p.horizon_days
         n_tactics = len(f.tactic_names)
@@ -357,7 +389,12 @@ class OrganicFeed:
             post_tactic=post_tactic.copy(),
             post_counters=counters,
             post_reach=reach,
-            post_page_followers=followers[post_account],
+            post_page_followers=self.post_followers[:n].copy(),
+            post_followers_24h=np.where(
+                self.post_gained[:n, 1] >= 0,
+                self.post_followers[:n] + self.post_gained[:n, 1] - self.post_gained[:n, 0],
+                -1,
+            ),
             tactic_daily={
                 "spend_sim_usd": self.tactic_spend_daily,
                 "impressions": per_day[:, :, 0].astype(np.float64),
