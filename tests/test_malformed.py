@@ -388,6 +388,44 @@ CASES: list[tuple[str, str, bytes, dict[str, bytes], str, str]] = [
         "strategies[a].audience",
         "cannot read custom audience file",
     ),
+    # ---- names and handles, in words (not pydantic's regex), quoted back escaped and short
+    (
+        "handle without @",
+        "s.json",
+        _json(accounts=[{"handle": "autos", "followers": 100}]),
+        {},
+        "accounts[autos].handle",
+        "a handle: @ then 1 to 30 letters",
+    ),
+    ("NUL in name", "s.json", _json(name="quick\x00start"), {}, "name", "'quick\\x00start'"),
+    ("1 MB name", "s.json", _json(name="x" * 1_000_000), {}, "name", "at most 100 characters"),
+    (
+        "1 MB region name",
+        "s.json",
+        _json(population={**POP, "regions": [{**POP["regions"][0], "name": "N" * 10**6}]}),
+        {},
+        "population.regions[0].name",  # shown by index: the name is the problem
+        "at most 100 characters, got 1,000,000",
+    ),
+    (
+        "emoji code in a strategy name",  # printed as written, not as an emoji
+        "s.json",
+        _json(strategies=[strategy("broad :x:")]),
+        {},
+        "strategies[broad :x:].name",
+        "letters, digits, spaces and _ . - only",
+    ),
+    (
+        "empty posting hours",
+        "s.json",
+        _json(
+            platform={"feed": {"preset": "twitter"}},
+            posting=[{"account": "@autos", "posts_per_day": 1, "hours": []}],
+        ),
+        {},
+        "posting[0].hours",
+        "should list at least 1 item, got none",
+    ),
     # ---- ads that touch the organic feed
     (
         "boost without account",

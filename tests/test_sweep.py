@@ -391,3 +391,57 @@ def test_sweep_values_as_a_tuple_or_numpy_array_are_taken_as_a_list():
     for values in ((0.5, 1.0), np.array([0.5, 1.0]), [np.float64(0.5), np.int64(1)]):
         result = sweep(base, {"budget_scale": values}, replicates=1, workers=1)
         assert sorted(result.points["budget_scale"].astype(float)) == [0.5, 1.0]
+
+
+def test_integer_ranges_set_integer_fields():
+    """`integer: true` gives whole numbers as ints: a grid over horizon_days and a random
+    design over population.agents both reach the scenario's integer fields."""
+    base = Scenario.model_validate(scenario_dict(horizon_days=1))
+    days = {"low": 1, "high": 2, "steps": 2, "integer": True}
+    result = sweep(base, {"horizon_days": days}, replicates=1, workers=1)
+    assert sorted(result.points["horizon_days"]) == [1, 2]
+    agents = ParameterRange(low=2000, high=3000, integer=True)
+    for point in design_points("random", {"population.agents": agents}, samples=3, seed=1):
+        assert type(point["population.agents"]) is int
+        assert apply_point(base, point).population.agents == point["population.agents"]
+
+
+# (spec's parameters, the path named, words of the one message): each gave 2-5 messages in
+# pydantic's internals (`list[union[float,int,str,bool]][0].str`) before.
+BAD_PARAMETERS = [
+    ({"budget_scale": float("inf")}, "parameters.budget_scale", "a list of values"),
+    ({"budget_scale": 2}, "parameters.budget_scale", "got the number 2"),
+    ({"budget_scale": []}, "parameters.budget_scale", "at least 1 item, got none"),
+    (
+        {"budget_scale": {"low": 0, "high": 2, "log": True, "steps": 3}},
+        "parameters.budget_scale",
+        "log: true needs low above 0",
+    ),
+    ({"budget_scale": ["0.5"]}, "parameters.budget_scale", "write it without quotes"),
+    ({"budget_scale": [float("nan")]}, "parameters.budget_scale[0]", "finite number"),
+    ({"budget_scale": [[1]]}, "parameters.budget_scale[0]", "got a list"),
+    ({"horizon_days": [None]}, "parameters.horizon_days[0]", "got nothing"),
+    ({"budget_scale": {"low": 1}}, "parameters.budget_scale.high", "required"),
+    (
+        {"budget_scale": {"low": 1, "high": float("inf"), "steps": 2}},
+        "parameters.budget_scale.high",
+        "finite number",
+    ),
+]
+
+
+@pytest.mark.parametrize(("parameters", "field", "words"), BAD_PARAMETERS)
+def test_bad_sweep_parameters_get_one_message_in_words(tmp_path, capsys, parameters, field, words):
+    from adsim.cli import main
+
+    spec = {"name": "x", "scenario": str(ROOT / "scenarios" / "quickstart.yaml"),
+            "parameters": parameters}  # fmt: skip
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    with pytest.raises(ScenarioError) as info:
+        adsim.scenario.sweep.load_sweep_spec(path)
+    assert len(info.value.problems) == 1, info.value.problems
+    got_field, message = info.value.problems[0]
+    assert got_field == field and words in message and "union" not in message
+    assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--no-progress"]) == 2
+    assert "Traceback" not in capsys.readouterr().err and not (tmp_path / "o").exists()

@@ -70,12 +70,16 @@ def main(argv: list[str] | None = None) -> int:
     parser, commands = _parser()
     args = parser.parse_args(argv)
     install_signal_handlers()
-    out, err = Console(), Console(stderr=True, soft_wrap=True)  # errors never fold mid-line
+    # Text users wrote (names, paths, messages quoting them) prints as it is: no markup
+    # ("[bold]") and no emoji codes (":x:"); tables style their own cells (print_fitting).
+    plain = {"markup": False, "emoji": False, "highlight": False}
+    out = Console(**plain)
+    err = Console(stderr=True, soft_wrap=True, **plain)  # errors never fold mid-line
     if not out.is_terminal and not _columns_from_env():
         # Piped with no COLUMNS: wide enough not to split tables at 80 columns; tables wider
         # than this are split into parts (print_fitting), never cropped. With COLUMNS set,
         # rich uses it, so `COLUMNS=100 adsim run ... | less` fits a 100-column window.
-        out = Console(width=200)
+        out = Console(width=200, **plain)
     try:
         return commands[args.command](args, out, err)
     except Terminated:

@@ -101,14 +101,17 @@ def print_fitting(
     """Print a table with one column per name, split into several tables (each with the label
     column) when they do not all fit the console's width: numbers are never cut.
 
-    A cell may wrap at its spaces (a value above its range), never inside a number.
+    A cell may wrap at its spaces (a value above its range), never inside a number. Cells are
+    rich markup; the title, names and labels are plain text (a user's names print as written,
+    whatever console they go to).
     """
     from rich.text import Text
 
     def widest_word(markup: str) -> int:
         return max((len(w) for w in Text.from_markup(markup).plain.split()), default=0)
 
-    label_width = max([len(label_header)] + [widest_word(label) for label, _ in rows]) + 3
+    label_words = [len(w) for label, _ in rows for w in label.split()]
+    label_width = max([len(label_header), *label_words]) + 3
     widths = [
         max([len(name)] + [widest_word(cells[k]) for _, cells in rows]) + 3
         for k, name in enumerate(names)
@@ -123,12 +126,14 @@ def print_fitting(
         used += width
     for g, columns in enumerate(groups):
         part = f" ({g + 1}/{len(groups)})" if len(groups) > 1 else ""
-        table = Table(title=title + part, header_style="bold")
-        table.add_column(label_header, style="bold", overflow="fold")
+        table = Table(title=Text(title + part), header_style="bold")
+        table.add_column(Text(label_header), style="bold", overflow="fold")
         for k in columns:
-            table.add_column(names[k], justify="right", overflow="fold", min_width=widths[k] - 3)
+            table.add_column(
+                Text(names[k]), justify="right", overflow="fold", min_width=widths[k] - 3
+            )
         for label, cells in rows:
-            table.add_row(label, *(cells[k] for k in columns))
+            table.add_row(Text(label), *(Text.from_markup(cells[k]) for k in columns))
         console.print(table)
 
 

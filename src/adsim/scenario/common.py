@@ -13,6 +13,7 @@ __all__ = [
     "AgeBandShare",
     "Gender",
     "HourlyMult",
+    "Label",
     "Model",
     "Mult",
     "NonNeg",
@@ -43,6 +44,13 @@ Sigma = Annotated[float, Field(ge=0, le=MAX_SIGMA, description="A lognormal sigm
 Usd = Annotated[float, Field(gt=0, le=MAX_USD, description="US dollars (up to 1e9).")]
 # A multiplier for each local hour 0..23.
 HourlyMult = Annotated[list[Mult], Field(min_length=24, max_length=24)]
+
+# A name a planner writes (scenario, region, app): it lands in every output row and title,
+# so it is kept to one printable line of reasonable length.
+MAX_LABEL = 100
+LABEL_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+Label = Annotated[str, Field(min_length=1, max_length=MAX_LABEL, pattern=LABEL_PATTERN)]
+MAX_DESCRIPTION = 5_000
 
 SHARE_TOLERANCE = 0.01
 

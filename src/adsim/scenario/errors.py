@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, Tag, ValidationError
 
-__all__ = ["did_you_mean", "friendly_path", "friendly_problems"]
+__all__ = ["did_you_mean", "friendly_path", "friendly_problems", "yaml_kind"]
 
 
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> str:
@@ -38,7 +38,10 @@ def friendly_path(parts: list[Any] | tuple[Any, ...], data: Any) -> str:
             label = None
             if isinstance(item, dict):
                 label = item.get("name", item.get("handle"))
-            out += f"[{label}]" if isinstance(label, str) and label else f"[{index}]"
+            # By its name when it is a plain short name; a name that is itself the problem
+            # (too long, control characters) is shown by index.
+            named = isinstance(label, str) and 0 < len(label) <= 60 and label.isprintable()
+            out += f"[{label}]" if named else f"[{index}]"
             node = item
         else:
             out += f".{part}" if out else str(part)
@@ -46,14 +49,30 @@ def friendly_path(parts: list[Any] | tuple[Any, ...], data: Any) -> str:
     return out
 
 
-def _yaml_kind(value: Any) -> str:
+# What each pattern in the schema asks for, in words (pydantic would print the regex).
+PATTERN_WORDS = {
+    r"^@[A-Za-z0-9_]{1,30}$": "a handle: @ then 1 to 30 letters, digits or _ (like @brand_app)",
+    r"^[A-Za-z0-9_.\- ]+$": "letters, digits, spaces and _ . - only",
+    r"^[A-Z]{2}$": "a two-letter country code in capitals (like SA)",
+    r"^[a-z0-9_]+$": "lower-case letters, digits and _ only",
+    r"^[^\x00-\x1f\x7f]+$": "one line of text without control characters (tab, NUL, ...)",
+}
+SHOWN_TEXT = 40  # characters of a user's text quoted back in a message
+
+
+def _shown(text: str) -> str:
+    """A user's text quoted back: escaped (repr) and cut, never a megabyte or a raw NUL."""
+    return repr(text if len(text) <= SHOWN_TEXT else text[:SHOWN_TEXT] + "...")
+
+
+def yaml_kind(value: Any) -> str:
     """What a value looks like in a YAML file."""
     if value is None:
         return "nothing (an empty value)"
     if isinstance(value, bool):
         return f"{str(value).lower()} (true/false)"
     if isinstance(value, str):
-        return f"the text {value!r}"
+        return f"the text {_shown(value)}"
     if isinstance(value, int | float):
         return f"the number {value!r}"
     if isinstance(value, list):
@@ -166,25 +185,42 @@ def _message(err: dict[str, Any], root: type[BaseModel]) -> str:
                 f"a segment has exactly one key, got {len(value)} ({', '.join(map(str, value))}); "
                 "to require several, list them under all:"
             )
-        return f"a segment is a mapping with one of: {keys}; got {_yaml_kind(value)}"
+        return f"a segment is a mapping with one of: {keys}; got {yaml_kind(value)}"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return f"should be a mapping (key: value lines), got {_yaml_kind(value)}"
+        return f"should be a mapping (key: value lines), got {yaml_kind(value)}"
     if kind in ("list_type", "tuple_type"):
-        return f"should be a list, got {_yaml_kind(value)}"
+        return f"should be a list, got {yaml_kind(value)}"
     if kind in ("float_type", "int_type", "float_parsing", "int_parsing", "int_from_float"):
         want = "a whole number" if kind.startswith("int") else "a number"
         if isinstance(value, str):
-            return f"should be {want}, got {_yaml_kind(value)} (write it without quotes)"
-        return f"should be {want}, got {_yaml_kind(value)}"
+            return f"should be {want}, got {yaml_kind(value)} (write it without quotes)"
+        return f"should be {want}, got {yaml_kind(value)}"
     if kind == "string_type":
-        return f"should be text, got {_yaml_kind(value)} (quote it: '...')"
+        return f"should be text, got {yaml_kind(value)} (quote it: '...')"
     if kind == "bool_type":
-        return f"should be true or false, got {_yaml_kind(value)}"
+        return f"should be true or false, got {yaml_kind(value)}"
     if kind == "literal_error":
         expected = _quoted(ctx.get("expected", ""))
         if expected:
             hint = did_you_mean(str(value), expected)
             return f"unknown value {value!r}{hint} (one of: {', '.join(expected)})"
+    if kind == "parameter_shape":
+        return f"{msg}, got {yaml_kind(value)}"
+    if kind == "string_pattern_mismatch":
+        pattern = ctx.get("pattern", "")
+        words = PATTERN_WORDS.get(pattern, f"text matching {pattern}")
+        return f"should be {words}, got {yaml_kind(value)}"
+    if kind == "string_too_short":
+        return "should not be empty"
+    if kind == "string_too_long":
+        size = len(value) if isinstance(value, str) else "more"
+        return f"should be at most {ctx.get('max_length')} characters, got {size:,}"
+    if kind in ("too_short", "too_long"):
+        size = ctx.get("actual_length", len(value) if isinstance(value, list | dict) else 0)
+        if kind == "too_short":
+            least = ctx.get("min_length", 1)
+            return f"should list at least {least} item{'s' * (least != 1)}, got {size or 'none'}"
+        return f"should list at most {ctx.get('max_length')} items, got {size:,}"
     if kind == "finite_number":
         return "should be a finite number (not .inf or .nan)"
     if msg.startswith("Input should be") and not isinstance(value, dict | list):

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .common import Model, Positive, check_unique
+from .common import MAX_DESCRIPTION, Label, Model, Positive, check_unique
 from .errors import did_you_mean
 from .organic import OrganicTactic, PostingPlan
 from .platform import App, Optimiser, Platform
@@ -35,9 +35,9 @@ SLOT_LENGTHS_H = (0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0)
 class Scenario(Model):
     """A planner's question: a world (population, accounts, platform, app) and strategies."""
 
-    name: str = Field(min_length=1)
+    name: Label
     """The scenario's name, shown in outputs and reports."""
-    description: str = ""
+    description: str = Field(default="", max_length=MAX_DESCRIPTION)
     """The question the scenario asks, shown in reports."""
     seed: int = Field(default=0, ge=0)
     """Seed of every random stream: same scenario and seed give identical results."""

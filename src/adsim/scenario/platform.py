@@ -10,6 +10,7 @@ from .common import (
     AgeBandMult,
     Gender,
     HourlyMult,
+    Label,
     Model,
     Mult,
     NonNeg,
@@ -217,7 +218,7 @@ class WearOut(Model):
 
 
 class Platform(Model):
-    name: str = "twitter"
+    name: Label = "twitter"
     """The platform's name (a label)."""
     feed_items_per_session: Positive = Field(
         default=20.0,
@@ -330,7 +331,7 @@ class Intent(Model):
 class App(Model):
     """The app being promoted and its hidden appeal in the population."""
 
-    name: str = "app"
+    name: Label = "app"
     """The app's name (a label)."""
     os: list[Os] = Field(default_factory=lambda: ["ios", "android"], min_length=1)
     """Operating systems the app exists for: people on other devices cannot install it."""

@@ -10,6 +10,7 @@ from .common import (
     AgeBandMult,
     AgeBandShare,
     Gender,
+    Label,
     Model,
     Mult,
     NonNeg,
@@ -41,7 +42,7 @@ MAX_SESSIONS_PER_DAY = 150.0
 class Region(Model):
     """A place people live: each agent gets a point near ``(lat, lon)`` for radius targeting."""
 
-    name: str = Field(min_length=1)
+    name: Label
     """Region name (unique), as audiences, the market and the app's fit refer to it."""
     country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code.")
     utc_offset_h: float = Field(ge=-12, le=14, description="Local time minus UTC, hours.")

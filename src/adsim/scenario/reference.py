@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from .basis import BASIS
 from .common import Model
+from .errors import PATTERN_WORDS
 from .model import Scenario
 from .sweep import SweepSpec
 
@@ -107,7 +108,8 @@ def _limits(node: dict[str, Any]) -> str:
     if "minLength" in node or "maxLength" in node:
         parts.append(_count(node.get("minLength"), node.get("maxLength"), "characters"))
     if "pattern" in node:
-        parts.append(f"matches `{node['pattern']}`")
+        pattern = node["pattern"]
+        parts.append(PATTERN_WORDS.get(pattern, f"matches `{pattern}`"))
     return ", ".join(parts)
 
 

@@ -20,13 +20,14 @@ random and Latin-hypercube designs.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Discriminator, Field, PlainValidator, Tag, ValidationError, model_validator
 
-from .common import Model, Positive
-from .errors import friendly_problems
+from .common import Label, Model, Positive
+from .errors import friendly_problems, yaml_kind
 from .load import ScenarioError, _check_shape, read_document
 
 __all__ = ["BUDGET_SCALE", "Allocate", "ParameterRange", "SweepSpec", "load_sweep_spec"]
@@ -34,7 +35,19 @@ __all__ = ["BUDGET_SCALE", "Allocate", "ParameterRange", "SweepSpec", "load_swee
 BUDGET_SCALE = "budget_scale"  # the pseudo-parameter: every strategy's budgets x value
 MAX_POINTS = 10_000
 
-Scalar = float | int | str | bool
+
+def _scalar(value: Any) -> float | int | str | bool:
+    """A value a sweep can set: a finite number, text or true/false, as YAML gives it (the
+    scenario's own schema then checks it against the field it lands in)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("should be a finite number (not .inf or .nan)")
+    if isinstance(value, bool | int | float | str):
+        return value
+    raise ValueError(f"should be a number, text or true/false, got {yaml_kind(value)}")
+
+
+_SCALAR = float | int | str | bool
+Scalar = Annotated[_SCALAR, PlainValidator(_scalar, json_schema_input_type=_SCALAR)]
 
 
 class ParameterRange(Model):
@@ -59,16 +72,17 @@ class ParameterRange(Model):
             raise ValueError("log: true needs low above 0")
         return self
 
-    def grid(self) -> list[float]:
+    def grid(self) -> list[float | int]:
         import numpy as np
 
         if self.steps is None:
             raise ValueError("a range on a grid needs steps: (how many values from low to high)")
         f = np.geomspace if self.log else np.linspace
         values = [float(v) for v in f(self.low, self.high, self.steps)]
-        return [float(round(v)) for v in values] if self.integer else values
+        # integer: whole numbers as ints, so they fit integer fields (horizon_days, agents).
+        return [round(v) for v in values] if self.integer else values
 
-    def at(self, u: float) -> float:
+    def at(self, u: float) -> float | int:
         """The value at quantile ``u`` in [0, 1) of the range (uniform, or log-uniform)."""
         import math
 
@@ -76,10 +90,28 @@ class ParameterRange(Model):
             v = math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
         else:
             v = self.low + u * (self.high - self.low)
-        return float(round(v)) if self.integer else v
+        return round(v) if self.integer else v
 
 
-Parameter = Annotated[list[Scalar], Field(min_length=1, max_length=1000)] | ParameterRange
+def _parameter_kind(value: Any) -> str | None:
+    if isinstance(value, list):
+        return "values"
+    if isinstance(value, dict | ParameterRange):
+        return "range"
+    return None
+
+
+# Values or a range, told apart by shape, so a wrong value gets one message, not one per
+# alternative.
+Parameter = Annotated[
+    Annotated[list[Scalar], Field(min_length=1, max_length=1000), Tag("values")]
+    | Annotated[ParameterRange, Tag("range")],
+    Discriminator(
+        _parameter_kind,
+        custom_error_type="parameter_shape",
+        custom_error_message="give a list of values ([1, 2]) or a range ({low: 1, high: 2})",
+    ),
+]
 
 
 class Allocate(Model):
@@ -100,7 +132,7 @@ class Allocate(Model):
 class SweepSpec(Model):
     """What to vary, over which points, with how many replicates."""
 
-    name: str = Field(min_length=1)
+    name: Label
     """The sweep's name, shown in outputs."""
     scenario: str = Field(min_length=1)
     """The base scenario file (relative to the sweep file)."""
@@ -159,9 +191,12 @@ class SweepSpec(Model):
         if BUDGET_SCALE in self.parameters:
             values = self.parameters[BUDGET_SCALE]
             nums = values if isinstance(values, list) else [values.low]
-            if not all(_positive_number(x) for x in nums):
+            bad = next((x for x in nums if not _positive_number(x)), None)
+            if bad is not None:
+                quotes = " (write it without quotes)" if isinstance(bad, str) else ""
                 raise ValueError(
-                    "parameters.budget_scale: positive numbers (1: as in the scenario)"
+                    "parameters.budget_scale: positive numbers (1: as in the scenario), got "
+                    f"{yaml_kind(bad)}{quotes}"
                 )
         return self
 
