@@ -176,3 +176,29 @@ def test_piped_output_fits_columns_and_crops_nothing(small_file, capsys, monkeyp
     text = capsys.readouterr().out
     assert max(len(line) for line in text.splitlines()) <= columns
     assert "broad" in text and "cars_cpc" in text and "Verdict:" in text
+
+
+def test_out_paths_that_cannot_hold_results_are_refused_before_running(tmp_path, capsys):
+    """A file in the way, a dangling link (itself or a parent): exit 2 with one line, before
+    any simulation (a run used to finish and then lose its results; a sweep gave a
+    NotADirectoryError or FileExistsError traceback)."""
+    from conftest import SCENARIOS
+
+    from adsim.cli import main
+
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    scenario = str(SCENARIOS / "quickstart.yaml")
+    spec = str(SCENARIOS.parent / "sweeps" / "quickstart_budget.yaml")
+    cases = {
+        "afile/x": "afile is a file, not a folder",
+        "afile": "exists and is not a folder",
+        "dangling": "which does not exist",
+        "dangling/x": "which does not exist",
+    }
+    for out, words in cases.items():
+        for argv in (["run", scenario], ["sweep", spec]):
+            assert main([*argv, "--out", str(tmp_path / out), "--no-progress"]) == 2, argv
+            err = capsys.readouterr().err
+            assert words in err and "Traceback" not in err, (argv, out, err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "dangling"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -225,6 +226,27 @@ def test_parallel_replicates_equal_serial(small):
     serial = adsim.run(small, replicates=3, workers=1)
     parallel = adsim.run(small, replicates=3, workers=2)
     pd.testing.assert_frame_equal(serial.summary(), parallel.summary())
+
+
+def test_parallel_replicates_run_from_scripts_without_a_main_guard(tmp_path):
+    """A script with no `if __name__ == "__main__":` guard, run as a file and fed on stdin:
+    spawned workers used to re-run it and die (BrokenProcessPool); now they never import it.
+    The numbers equal a one-process run's."""
+    path = tmp_path / "small.json"
+    path.write_text(json.dumps(scenario_dict(horizon_days=1)))
+    script = (
+        "import adsim\n"
+        f"r = adsim.run({str(path)!r}, replicates=2, workers=2)\n"
+        "print(r.summary()['installs'].tolist())\n"
+    )
+    expected = str(adsim.run(str(path), replicates=2, workers=1).summary()["installs"].tolist())
+    (tmp_path / "no_guard.py").write_text(script)
+    for args, stdin in (([str(tmp_path / "no_guard.py")], None), (["-"], script)):
+        done = subprocess.run(
+            [sys.executable, *args], input=stdin, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert done.stdout.strip() == expected
 
 
 def test_cli_run_on_a_dask_scheduler_matches_the_local_run(tmp_path, capsys):

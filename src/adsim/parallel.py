@@ -14,7 +14,9 @@ once) and use the worker's threads inside the kernels instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -47,6 +49,29 @@ def _init_local_worker(threads: int) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _set_threads(threads)
+
+
+@contextlib.contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """While local workers start: hide the caller's main module from them.
+
+    A spawned worker normally re-runs the parent's main script (as ``__mp_main__``) before
+    its first task; a script without an ``if __name__ == "__main__":`` guard, or one fed on
+    stdin (``python - <<EOF``), then dies or starts workers of its own. adsim's tasks need
+    only adsim (a task is ``run_replicate(params, replicate)``, plain arrays), so workers
+    start from a clean interpreter instead: ``multiprocessing`` prepares a worker from the
+    main module's ``__spec__`` or ``__file__``, and sees neither while this block runs.
+    """
+    main = sys.modules.get("__main__")
+    saved = {k: main.__dict__[k] for k in ("__spec__", "__file__") if main and k in main.__dict__}
+    try:
+        if main is not None:
+            main.__dict__.pop("__file__", None)
+            main.__spec__ = None
+        yield
+    finally:
+        if main is not None:
+            main.__dict__.update(saved)
 
 
 def _on_dask_worker(fn: Callable, args: tuple) -> Any:
@@ -93,8 +118,8 @@ class Executor:
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 # spawn: a fresh interpreter per worker (forking a process whose numba threads
-                # run is unsafe); a script that runs in parallel needs the usual
-                # `if __name__ == "__main__":` guard.
+                # run is unsafe), started without the caller's main module (see
+                # _main_module_hidden), so scripts need no `__main__` guard.
                 mp_context=get_context("spawn"),
                 initializer=_init_local_worker,
                 initargs=(threads,),
@@ -115,7 +140,10 @@ class Executor:
                 yield k, fn(*args)
         else:
             pool = self._local_pool()
-            index: dict[Future, int] = {pool.submit(fn, *args): k for k, args in enumerate(tasks)}
+            with _main_module_hidden():  # workers start on submit
+                index: dict[Future, int] = {
+                    pool.submit(fn, *args): k for k, args in enumerate(tasks)
+                }
             pending = set(index)
             try:
                 while pending:

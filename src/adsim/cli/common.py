@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 import textwrap
@@ -31,6 +32,7 @@ __all__ = [
     "add_execution_arguments",
     "add_scenario_arguments",
     "announce_compile",
+    "check_out_dir",
     "dask_client",
     "install_signal_handlers",
     "int_at_least",
@@ -136,6 +138,38 @@ def size(text: str) -> int:
         return parse_bytes(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def check_out_dir(out: Path, force: bool, must_be_empty: bool = True) -> str | None:
+    """Why results cannot be written to ``out``, or None: checked before a long run, so a
+    run never ends by losing its results. ``must_be_empty`` (runs): a folder with files needs
+    ``force``; a sweep resumes in its own folder and checks that itself."""
+
+    def broken_link(path: Path) -> str:
+        return f"--out {out}: {path} is a link to {os.readlink(path)}, which does not exist"
+
+    if out.is_symlink() and not out.exists():
+        return broken_link(out)
+    if out.exists():
+        if not out.is_dir():
+            return f"--out {out}: exists and is not a folder"
+        if must_be_empty and not force and any(out.iterdir()):
+            return (
+                f"--out {out}: the folder is not empty; choose a new folder, or add --force "
+                "to replace adsim's files in it"
+            )
+        parent = out
+    else:
+        parent = out.parent
+        while not parent.exists():
+            if parent.is_symlink():
+                return broken_link(parent)
+            parent = parent.parent
+        if not parent.is_dir():
+            return f"--out {out}: {parent} is a file, not a folder"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"--out {out}: cannot write in {parent.resolve()} (permission denied)"
+    return None
 
 
 def add_scenario_arguments(parser: argparse.ArgumentParser) -> None:

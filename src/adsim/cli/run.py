@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import sys
 from pathlib import Path
@@ -19,13 +18,14 @@ from .common import (
     add_execution_arguments,
     add_scenario_arguments,
     announce_compile,
+    check_out_dir,
     dask_client,
     load,
     replicates_arg,
     stop_if_signalled,
 )
 
-__all__ = ["add_parser", "check_out_dir", "command"]
+__all__ = ["add_parser", "command"]
 
 EXAMPLES = """\
 examples:
@@ -88,28 +88,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     run.add_argument(
         "--report", action="store_true", help="also write DIR/report.html (needs --out)"
     )
-
-
-def check_out_dir(out: Path, force: bool) -> str | None:
-    """Why results cannot be written to ``out``, or None: checked before a long run."""
-    if out.exists():
-        if not out.is_dir():
-            return f"--out {out}: exists and is not a folder"
-        if not force and any(out.iterdir()):
-            return (
-                f"--out {out}: the folder is not empty; choose a new folder, or add --force "
-                "to replace adsim's files in it"
-            )
-        parent = out
-    else:
-        parent = out.parent
-        while not parent.exists():
-            parent = parent.parent
-        if not parent.is_dir():
-            return f"--out {out}: {parent} is not a folder"
-    if not os.access(parent, os.W_OK | os.X_OK):
-        return f"--out {out}: cannot write in {parent.resolve()} (permission denied)"
-    return None
 
 
 def command(args: argparse.Namespace, out: Console, err: Console) -> int:

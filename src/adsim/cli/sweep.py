@@ -16,6 +16,7 @@ from .common import (
     SchedulerError,
     add_execution_arguments,
     announce_compile,
+    check_out_dir,
     dask_client,
     int_at_least,
     stop_if_signalled,
@@ -89,8 +90,8 @@ def command(args: argparse.Namespace, out: Console, err: Console) -> int:
         err.print(f"{args.spec}: scenario: {scenario_path}:", markup=False, highlight=False)
         err.print(str(exc), markup=False, highlight=False)
         return EXIT_BAD_INPUT
-    if args.out is not None and args.out.exists() and not args.out.is_dir():
-        err.print(f"--out {args.out}: exists and is not a folder", markup=False)
+    if args.out is not None and (problem := check_out_dir(args.out, args.force, False)):
+        err.print(problem, markup=False)
         return EXIT_BAD_INPUT
 
     from ..experiments import sweep_from_spec
