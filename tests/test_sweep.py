@@ -95,6 +95,40 @@ def test_store_writes_each_run_and_resumes_without_rerunning(small, serial, tmp_
         sweep(small, {"budget_scale": [2.0]}, replicates=2, workers=1, out=out)
 
 
+def test_damaged_run_files_are_run_again_and_force_leaves_no_old_tables(small, serial, tmp_path):
+    """A truncated, empty or garbage file in runs/ used to give a pyarrow traceback on every
+    resume, counted as finished; now it is removed, rerun, and named in a note. --force
+    (force=True) onto another sweep leaves none of that sweep's tables behind."""
+    from adsim.experiments.sweeps import sweep_notices
+
+    out = tmp_path / "s"
+    sweep(small, PARAMS, replicates=2, workers=1, out=out)
+    runs = sorted((out / "runs").glob("*.parquet"))
+    runs[0].write_bytes(runs[0].read_bytes()[:100])  # truncated
+    runs[1].write_bytes(b"")  # empty
+    runs[2].write_bytes(b"not parquet at all")
+    again = sweep(small, PARAMS, replicates=2, workers=1, out=out)
+    pd.testing.assert_frame_equal(again.rows, serial.rows)
+    assert again.damaged_runs == [f.name for f in runs[:3]]
+    assert any("3 stored run file(s) could not be read" in n for n in sweep_notices(again))
+    (out / "allocation.csv").write_text("old sweep's split")
+    (out / "budget_curves.csv").write_text("old sweep's curves")
+    sweep(small, {"strategies.broad.budget.daily_usd": [200]}, replicates=1, workers=1,
+          out=out, force=True)  # fmt: skip
+    assert not (out / "allocation.csv").exists() and not (out / "budget_curves.csv").exists()
+    assert len(list((out / "runs").glob("*.parquet"))) == 1
+
+
+def test_a_sweep_of_many_hours_is_refused_unless_forced(small):
+    """10,000 samples x 1,000 replicates: refused at once with the number of runs and a
+    rough time; nothing is built or run."""
+    from adsim.experiments.sweeps import SweepSizeError
+
+    huge = {"budget_scale": {"low": 0.5, "high": 2}}
+    with pytest.raises(SweepSizeError, match=r"10,000,000 runs, about [\d,]+ days"):
+        sweep(small, huge, design="random", samples=10_000, replicates=1000, workers=2)
+
+
 def _spec(tmp_path, points: int) -> tuple:
     data = scenario_dict(horizon_days=4)
     (tmp_path / "base.yaml").write_text(yaml.safe_dump(data))

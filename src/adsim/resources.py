@@ -254,3 +254,26 @@ def peak_resident_bytes() -> int:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+# One run's time in one process: measured 0.96-1.07 s per million agent-days on the reference
+# 2-core machine (quickstart and wazypark_spain, 2026-12-02; benchmarks/throughput.py has the
+# current figures). Only for telling a planner roughly how long a sweep would take.
+SECONDS_PER_MILLION_AGENT_DAYS = 1.0
+SECONDS_PER_RUN_OVERHEAD = 0.05
+
+
+def estimate_run_seconds(agents: int, horizon_days: int) -> float:
+    """Roughly how long one replicate of a scenario of this size takes in one process."""
+    return SECONDS_PER_RUN_OVERHEAD + SECONDS_PER_MILLION_AGENT_DAYS * agents * horizon_days / 1e6
+
+
+def format_duration(seconds: float) -> str:
+    """``45 s``, ``12 min``, ``3.5 h``, ``41 days``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:,.0f} days"

@@ -58,7 +58,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "the same command resumes an interrupted sweep",
     )
     p.add_argument(
-        "--force", action="store_true", help="discard another sweep's results in --out DIR"
+        "--force",
+        action="store_true",
+        help="discard another sweep's results in --out DIR; run a sweep expected to take "
+        "more than 12 h",
     )
     p.add_argument(
         "--replicates",
@@ -74,9 +77,6 @@ def command(args: argparse.Namespace, out: Console, err: Console) -> int:
     from ..scenario import ScenarioError, load_scenario
     from ..scenario.sweep import load_sweep_spec
 
-    if args.force and args.out is None:
-        err.print("--force: only applies with --out DIR", markup=False)
-        return EXIT_BAD_INPUT
     try:
         spec, scenario_path = load_sweep_spec(args.spec)
         if args.replicates is not None:
@@ -96,6 +96,7 @@ def command(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     from ..experiments import sweep_from_spec
     from ..experiments.store import SweepStoreError
+    from ..experiments.sweeps import SweepSizeError
     from ..resources import MemoryLimitError
 
     if not args.no_progress:
@@ -117,7 +118,7 @@ def command(args: argparse.Namespace, out: Console, err: Console) -> int:
                 spec, base, workers=args.workers, client=client, out=args.out, force=args.force,
                 progress=progress, command=shlex.join(["adsim", *sys.argv[1:]]),
             )  # fmt: skip
-    except (ScenarioError, MemoryLimitError, SweepStoreError) as exc:
+    except (ScenarioError, MemoryLimitError, SweepStoreError, SweepSizeError) as exc:
         err.print(str(exc), markup=False, highlight=False)
         return EXIT_BAD_INPUT
     except SchedulerError as exc:

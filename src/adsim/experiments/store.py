@@ -5,7 +5,11 @@ atomic on one file system): a file under ``runs/`` is always whole, so a sweep k
 moment loses no finished task, and re-running the same sweep skips the tasks whose file exists
 (none is run or written twice). The manifest holds the sweep's *fingerprint* (a hash of the
 base scenario, the points, the replicates and the seed): a folder holding another sweep is
-refused instead of being mixed with it.
+refused instead of being mixed with it. A run file that is not whole after all (a disk filled
+up, a copy cut short, an edit by hand) is not counted as finished: it is removed and the task
+runs again. The tables derived from the runs are removed when a sweep starts or resumes and
+written again when it finishes, so a folder never shows one sweep's runs beside another's
+tables.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import datetime
 import hashlib
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +29,12 @@ if TYPE_CHECKING:
 __all__ = ["SweepStore", "SweepStoreError", "fingerprint"]
 
 RUN_FILE = "p{point:05d}-r{replicate:04d}.parquet"
+_RUN_NAME = re.compile(r"^p(\d{5})-r(\d{4})\.parquet$")
+# Everything a sweep writes beside runs/: what --force clears and a new start rewrites.
+TABLES = (
+    "points.csv", "rows.parquet", "summary.csv", "winners.csv", "robustness.csv",
+    "budget_curves.csv", "allocation.csv", "allocation_outcomes.csv",
+)  # fmt: skip
 
 
 class SweepStoreError(ValueError):
@@ -45,6 +56,7 @@ class SweepStore:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self.runs = self.root / "runs"
+        self.damaged: list[str] = []  # run files found broken by open() (run again)
 
     def open(self, identity: dict[str, Any], manifest: dict[str, Any], force: bool = False) -> int:
         """Start or resume the sweep ``identity``; returns the number of finished tasks found.
@@ -73,6 +85,9 @@ class SweepStore:
         self.runs.mkdir(parents=True, exist_ok=True)
         for stale in self.runs.glob(".*.partial"):  # a write cut off by a kill
             stale.unlink(missing_ok=True)
+        self.damaged = self._drop_damaged()
+        for name in TABLES:  # derived from the runs: written again when the sweep finishes
+            (self.root / name).unlink(missing_ok=True)
         found = len(self.finished())
         started = json.loads(path.read_text()).get("started_utc") if found else None
         self._write_json(
@@ -83,8 +98,24 @@ class SweepStore:
 
     def _clear(self) -> None:
         shutil.rmtree(self.runs, ignore_errors=True)
-        for name in ("manifest.json", "points.csv", "rows.parquet", "summary.csv"):
+        for name in ("manifest.json", *TABLES):
             (self.root / name).unlink(missing_ok=True)
+
+    def _drop_damaged(self) -> list[str]:
+        """Remove run files that cannot be read whole (their Parquet footer is missing or
+        wrong, or they hold no rows); their tasks count as not run. Reads footers only."""
+        import pyarrow.parquet as pq
+
+        damaged = []
+        for f in sorted(self.runs.glob("*.parquet")):
+            try:
+                whole = _RUN_NAME.match(f.name) is not None and pq.read_metadata(f).num_rows > 0
+            except (OSError, ValueError):  # pyarrow's ArrowInvalid is a ValueError
+                whole = False
+            if not whole:
+                damaged.append(f.name)
+                f.unlink(missing_ok=True)
+        return damaged
 
     def _write_json(self, name: str, data: dict) -> None:
         tmp = self.root / f".{name}.partial"
@@ -95,8 +126,8 @@ class SweepStore:
         """(point, replicate) of every task whose rows are stored."""
         done = set()
         for f in self.runs.glob("p*-r*.parquet"):
-            p, r = f.stem.split("-")
-            done.add((int(p[1:]), int(r[1:])))
+            if m := _RUN_NAME.match(f.name):
+                done.add((int(m[1]), int(m[2])))
         return done
 
     def write(self, point: int, replicate: int, rows: pd.DataFrame) -> None:
@@ -110,10 +141,19 @@ class SweepStore:
         """Every stored row, in (point, replicate) order."""
         import pandas as pd
 
-        files = sorted(self.runs.glob("p*-r*.parquet"))
+        files = sorted(f for f in self.runs.glob("p*-r*.parquet") if _RUN_NAME.match(f.name))
         if not files:
             return pd.DataFrame()
-        return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+        frames = []
+        for f in files:
+            try:
+                frames.append(pd.read_parquet(f))
+            except (OSError, ValueError) as exc:  # changed after open() checked it
+                raise SweepStoreError(
+                    f"{f}: cannot be read ({type(exc).__name__}); delete it and run the same "
+                    "command again to rerun that task"
+                ) from None
+        return pd.concat(frames, ignore_index=True)
 
     def write_tables(self, files: dict[str, pd.DataFrame]) -> None:
         """Write tables into the folder (CSV, or Parquet by suffix), each atomically."""

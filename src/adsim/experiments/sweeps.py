@@ -21,9 +21,9 @@ import numpy as np
 
 from ..confidence import Confidence, confidence_from_metrics
 from ..engine import RunRecord
-from ..parallel import Executor
+from ..parallel import Executor, available_cores
 from ..params import Params, to_params
-from ..resources import check_memory
+from ..resources import check_memory, estimate_run_seconds, format_duration
 from ..result import METRICS, record_metrics, summary_frame, versions
 from ..runner import as_scenario, default_workers, run_replicate
 from ..scenario import Scenario, ScenarioError
@@ -41,7 +41,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FEW_REPLICATES",
+    "MAX_UNASKED_S",
     "SweepResult",
+    "SweepSizeError",
     "apply_point",
     "sweep",
     "sweep_from_spec",
@@ -49,6 +51,13 @@ __all__ = [
 ]
 
 ProgressFn = Callable[[int, int], None]  # (tasks done, tasks in all)
+MAX_UNASKED_S = 12 * 3600  # a sweep expected to take longer runs only when asked (force)
+
+
+class SweepSizeError(ValueError):
+    """The sweep would take far longer than anyone would start by accident."""
+
+
 KEYS = ("point", "replicate", "strategy")
 
 
@@ -103,6 +112,7 @@ class SweepResult:
     rank_by: str = "cpi_usd"
     spec: dict[str, Any] = field(default_factory=dict)
     paid_strategies: list[str] = field(default_factory=list)  # the rest are organic tactics
+    damaged_runs: list[str] = field(default_factory=list)  # store files found broken, rerun
 
     @property
     def strategies(self) -> list[str]:
@@ -186,6 +196,12 @@ def sweep_notices(result: SweepResult) -> list[str]:
     """What a planner must know before reading a sweep's winners: too few replicates per
     point, and winners that did not spend their budget (a low cost on little volume)."""
     notes = []
+    if result.damaged_runs:
+        notes.append(
+            f"note: {len(result.damaged_runs)} stored run file(s) could not be read (cut "
+            f"short or not Parquet: {', '.join(result.damaged_runs[:3])}"
+            f"{', ...' if len(result.damaged_runs) > 3 else ''}) and were run again."
+        )
     if result.replicates < FEW_REPLICATES:
         notes.append(
             f"warning: {result.replicates} replicate(s) per point: a winner at one point is "
@@ -283,6 +299,8 @@ def sweep_from_spec(
 
     seed = base.seed if spec.seed is None else spec.seed
     pts = design_points(spec.design, spec.parameters, spec.points, spec.samples, seed)
+    if not force:
+        _check_size(len(pts), spec.replicates, base, workers, client)
     names = list(dict.fromkeys(k for p in pts for k in p))
     params: list[Params] = []
     for k, point in enumerate(pts):
@@ -342,10 +360,33 @@ def sweep_from_spec(
         rank_by=spec.rank_by,
         spec=spec.model_dump(mode="json"),
         paid_strategies=[s.name for s in base.strategies],
+        damaged_runs=[] if store is None else store.damaged,
     )
     if store is not None:
         store.finish({"rows.parquet": rows, "summary.csv": _for_csv(result.summary())})
     return result
+
+
+def _check_size(
+    n_points: int, replicates: int, base: Scenario, workers: int | None, client: Any | None
+) -> None:
+    """Refuse (SweepSizeError) a sweep that would run longer than MAX_UNASKED_S, saying how
+    long: before any point is built, so a 10^7-run typo costs nothing. The time is rough (the
+    base scenario's size; points may change it)."""
+    runs = n_points * replicates
+    if client is not None:
+        lanes = max(1, sum(client.nthreads().values()))
+    else:
+        lanes = max(1, workers or available_cores())
+    each_s = estimate_run_seconds(base.population.agents, base.horizon_days)
+    total_s = runs * each_s / lanes
+    if total_s > MAX_UNASKED_S:
+        raise SweepSizeError(
+            f"{n_points:,} points x {replicates:,} replicates = {runs:,} runs, about "
+            f"{format_duration(total_s)} on {lanes} worker(s) (~{each_s:.2g} s a run): more "
+            f"than {format_duration(MAX_UNASKED_S)}; use fewer points or replicates, or add "
+            "--force (force=True) to run it"
+        )
 
 
 def _for_csv(frame: pd.DataFrame) -> pd.DataFrame:
