@@ -337,21 +337,21 @@ CASES: list[tuple[str, str, bytes, dict[str, bytes], str, str]] = [
         "s.json",
         *_audience_file("ids.csv", b"id\n1\n2\nthree\n"),
         "strategies[a].audience",
-        "'three' is not an agent id",
+        "line 4 is not an agent id",
     ),
     (
         "csv negative id",
         "s.json",
         *_audience_file("ids.csv", b"1\n-3\n"),
         "strategies[a].audience",
-        "'-3' is not an agent id",
+        "line 2 is not an agent id",
     ),
     (
         "csv float id",
         "s.json",
         *_audience_file("ids.csv", b"1\n2.5\n"),
         "strategies[a].audience",
-        "'2.5' is not an agent id",
+        "line 2 is not an agent id",
     ),
     (
         "csv unicode digit",
@@ -386,7 +386,7 @@ CASES: list[tuple[str, str, bytes, dict[str, bytes], str, str]] = [
         "s.json",
         *_audience_file("ids.csv/", b""),
         "strategies[a].audience",
-        "cannot read custom audience file",
+        "it is a folder, not a file",
     ),
     # ---- names and handles, in words (not pydantic's regex), quoted back escaped and short
     (
@@ -487,3 +487,37 @@ def test_missing_and_unreadable_paths(tmp_path, capsys):
         err = capsys.readouterr().err
         assert "cannot read file" in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_custom_audience_paths_that_are_not_plain_files(tmp_path, capsys, monkeypatch):
+    """/dev/zero used to be read without limit and a FIFO hung `adsim validate` forever; a
+    file of other content was quoted back line by line; an empty one validated silently."""
+    import os
+
+    import adsim.scenario.segments as segments
+
+    fifo = tmp_path / "ids.fifo"
+    os.mkfifo(fifo)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0\nhunter2-password\n")
+    big = tmp_path / "big.csv"
+    big.write_text("1\n" * 600)
+    monkeypatch.setattr(segments, "MAX_AUDIENCE_FILE_BYTES", 1000)  # a 1.2 kB file is too big
+    cases = {
+        "/dev/zero": "a device, pipe or socket, not a file",
+        str(fifo): "a device, pipe or socket, not a file",
+        str(secret): "line 2 is not an agent id",
+        str(big): "larger than",
+    }
+    for path, words in cases.items():
+        scenario = tmp_path / "s.json"
+        scenario.write_bytes(_with_strategy(audience={"custom_audience": {"path": path}}))
+        assert main(["validate", str(scenario)]) == 2
+        err = capsys.readouterr().err
+        assert "strategies[a].audience" in err and words in err, (path, err)
+        assert "hunter2" not in err and "Traceback" not in err
+    empty = tmp_path / "empty.csv"
+    empty.write_text("agent_id\n")
+    scenario.write_bytes(_with_strategy(audience={"custom_audience": {"path": str(empty)}}))
+    assert main(["validate", str(scenario)]) == 0
+    assert "holds no agent ids, so it reaches nobody" in capsys.readouterr().err

@@ -4,6 +4,7 @@ probably does not say what its author meant."""
 from __future__ import annotations
 
 from .model import Scenario
+from .segments import CustomAudience, iter_segment
 
 __all__ = ["scenario_warnings"]
 
@@ -30,4 +31,12 @@ def scenario_warnings(scenario: Scenario) -> list[str]:
             f"population.scale is not set, so each agent is one person and the platform has "
             f"only {people:,} users; set scale to (real users / agents)"
         )
+    for strat in scenario.strategies:
+        for path, node in iter_segment(strat.audience, f"strategies[{strat.name}].audience"):
+            if isinstance(node, CustomAudience) and not node.custom_audience.agent_ids:
+                source = node.custom_audience.path or "agent_ids"
+                warnings.append(
+                    f"{path}: the custom audience {source!r} holds no agent ids, so it "
+                    "reaches nobody"
+                )
     return warnings

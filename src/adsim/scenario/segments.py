@@ -125,6 +125,49 @@ class LanguageIn(Model):
     """People speaking one of these languages (codes from the regions' language mixes)."""
 
 
+MAX_AUDIENCE_FILE_BYTES = 256 * 2**20  # 20M agents' ids, one per line, fit in 180 MB
+
+
+def read_agent_ids(path: Path) -> list[int]:
+    """The agent ids in a CSV file (first column; a header row is allowed). Only a regular
+    file is opened (a device or pipe could be read forever), at most MAX_AUDIENCE_FILE_BYTES
+    of it, and no message quotes its content: the path may name any file on the machine."""
+    import stat
+
+    where = f"custom audience file {str(path)!r}"
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise ValueError(f"cannot read {where}: {exc.strerror}") from None
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "a device, pipe or socket"
+        raise ValueError(f"cannot read {where}: it is {kind}, not a file")
+    try:
+        with path.open("rb") as f:
+            raw = f.read(MAX_AUDIENCE_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ValueError(f"cannot read {where}: {exc.strerror}") from None
+    if len(raw) > MAX_AUDIENCE_FILE_BYTES:
+        raise ValueError(f"{where}: larger than {MAX_AUDIENCE_FILE_BYTES // 2**20} MiB")
+    try:
+        lines = raw.decode("utf-8").splitlines()
+        rows = [(n, r[0].strip()) for n, r in enumerate(csv.reader(lines), 1) if r and r[0].strip()]
+    except UnicodeDecodeError:
+        raise ValueError(f"{where}: not UTF-8 text") from None
+    except csv.Error:
+        raise ValueError(f"{where}: not CSV") from None
+
+    def is_id(row: str) -> bool:  # ASCII digits only: '²'.isdigit() is True
+        return row.isascii() and row.isdigit()
+
+    if rows and not is_id(rows[0][1]):
+        rows = rows[1:]  # header
+    bad = next((n for n, r in rows if not is_id(r)), None)
+    if bad is not None:
+        raise ValueError(f"{where}: line {bad} is not an agent id (a whole number from 0)")
+    return [int(r) for _, r in rows]
+
+
 class CustomAudienceSpec(Model):
     """Agent ids, inline or from a CSV file (one id per row; a header row is allowed)."""
 
@@ -141,25 +184,7 @@ class CustomAudienceSpec(Model):
         base = Path((info.context or {}).get("base_dir", "."))
         path = Path(str(data["path"]))
         path = path if path.is_absolute() else base / path
-        try:
-            with path.open(newline="", encoding="utf-8") as f:
-                rows = [r[0].strip() for r in csv.reader(f) if r and r[0].strip()]
-        except OSError as exc:
-            msg = f"cannot read custom audience file {str(path)!r}: {exc.strerror}"
-            raise ValueError(msg) from None
-        except (UnicodeDecodeError, csv.Error) as exc:
-            why = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else f"not CSV ({exc})"
-            raise ValueError(f"custom audience file {str(path)!r}: {why}") from None
-
-        def is_id(row: str) -> bool:  # ASCII digits only: '²'.isdigit() is True
-            return row.isascii() and row.isdigit()
-
-        if rows and not is_id(rows[0]):
-            rows = rows[1:]  # header
-        bad = next((r for r in rows if not is_id(r)), None)
-        if bad is not None:
-            raise ValueError(f"custom audience file {str(path)!r}: {bad!r} is not an agent id")
-        return {**data, "agent_ids": [int(r) for r in rows]}
+        return {**data, "agent_ids": read_agent_ids(path)}
 
     @model_validator(mode="after")
     def _one(self) -> CustomAudienceSpec:
