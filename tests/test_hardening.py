@@ -316,3 +316,80 @@ def test_memory_estimate_is_within_a_quarter_of_the_measured_peak():
     est = estimate_memory(to_params(scenario_from_dict(data))).peak
     peak = peaks[-1]
     assert 0.75 <= est / peak <= 1.25, (est, peak)
+
+
+def _cgroup_tree(tmp_path: Path, cgroup_lines: str, files: dict[str, str]) -> tuple[Path, Path]:
+    proc, cgroup = tmp_path / "proc", tmp_path / "cgroup"
+    (proc / "self").mkdir(parents=True)
+    (proc / "self" / "cgroup").write_text(cgroup_lines)
+    for name, text in files.items():
+        (cgroup / name).parent.mkdir(parents=True, exist_ok=True)
+        (cgroup / name).write_text(text)
+    return proc, cgroup
+
+
+@pytest.mark.parametrize(
+    ("lines", "files", "room"),
+    [
+        # v2: a limit on the parent binds its child group (4 GiB - 1 GiB used).
+        ("0::/box/job\n", {"box/memory.max": f"{4 * 2**30}\n", "box/memory.current": f"{2**30}",
+                           "box/job/memory.max": "max\n", "box/job/memory.current": "5"},
+         3 * 2**30),
+        # v2 inside a container: the listed (host) path is absent, its own group is the root.
+        ("0::/host/path\n", {"memory.max": "2000", "memory.current": "500"}, 1500),
+        ("0::/\n", {"memory.max": "max"}, None),  # no limit
+        # v1: the memory controller's line; "unlimited" is a number near 2^63.
+        ("4:memory:/c\n0::/\n", {"memory/c/memory.limit_in_bytes": "1000",
+                                 "memory/c/memory.usage_in_bytes": "400"}, 600),
+        ("4:memory:/c\n", {"memory/c/memory.limit_in_bytes": "9223372036854771712",
+                           "memory/c/memory.usage_in_bytes": "400"}, None),
+    ],
+)  # fmt: skip
+def test_container_memory_limits_are_read_from_cgroup_v1_and_v2(tmp_path, lines, files, room):
+    from adsim.resources import cgroup_room_bytes
+
+    assert cgroup_room_bytes(*_cgroup_tree(tmp_path, lines, files)) == room
+
+
+def test_an_address_space_limit_refuses_a_run_up_front(tmp_path):
+    """`ulimit -v 3G`: a legal 20M-agent scenario used to die mid-build with numpy's
+    _ArrayMemoryError traceback; the estimate now compares against the room left."""
+    import resource
+
+    data = scenario_dict(horizon_days=1, accounts=[])
+    data["population"] = {**data["population"], "agents": 20_000_000, "scale": 1}
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(data))
+    limit = 3 * 2**30
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    cmd = [sys.executable, "-m", "adsim", "run", str(path), "--no-progress", "--out", "o"]
+    done = subprocess.run(
+        cmd, preexec_fn=cap, capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert done.returncode == 2, done.stderr
+    assert "address space left under `ulimit -v`" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "o").exists()
+
+
+def test_running_out_of_memory_anywhere_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch):
+    """A MemoryError the estimate did not foresee (here: raised by the run itself), or a
+    worker the system killed, is one line naming the cause, exit 2, nothing written."""
+    import concurrent.futures.process
+
+    import adsim.runner
+
+    for error in (MemoryError(), concurrent.futures.process.BrokenProcessPool("killed")):
+
+        def fail(*args, error=error, **kwargs):
+            raise error
+
+        monkeypatch.setattr(adsim.runner, "run", fail)
+        out = tmp_path / "o"
+        code = cli_main(["run", str(SCENARIOS / "quickstart.yaml"), "--no-progress",
+                         "--out", str(out)])  # fmt: skip
+        err = capsys.readouterr().err
+        assert code == 2 and "out of memory" in err and "Traceback" not in err
+        assert len(err.strip().splitlines()) == 1 and not out.exists()

@@ -15,6 +15,7 @@ import math
 import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from .params import Params
 
@@ -173,15 +174,88 @@ def _proc_kib(path: str, key: str) -> int | None:
     return None
 
 
-def available_memory_bytes() -> int | None:
-    """Memory the system can give a new process now (Linux ``MemAvailable``), or None."""
-    available = _proc_kib("/proc/meminfo", "MemAvailable")
-    if available is not None:
-        return available
+def _read_int(path: Path) -> int | None:
+    """The number in a one-line file (cgroup ``memory.max``), None for "max" or no file."""
     try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
+        text = path.read_text().strip()
+    except (OSError, UnicodeDecodeError):
         return None
+    return int(text) if text.isdigit() else None
+
+
+def cgroup_room_bytes(
+    proc: Path = Path("/proc"), cgroup: Path = Path("/sys/fs/cgroup")
+) -> int | None:
+    """Memory this process's control group (a container's limit) has left, or None.
+
+    cgroup v2 (a ``0::/path`` line in /proc/self/cgroup): ``memory.max - memory.current`` at
+    the group and each ancestor, the smallest; v1 (a ``memory`` controller line):
+    ``memory.limit_in_bytes - memory.usage_in_bytes``. Unlimited groups give None. Inside a
+    container the listed path is often the host's, and the container's own group is mounted
+    at the root: where the path does not exist, the root is read instead.
+    """
+    try:
+        lines = (proc / "self" / "cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    rooms = []
+    for line in lines:
+        hierarchy, controllers, rel = [*line.split(":", 2), "", ""][:3]
+        rel = rel.lstrip("/")
+        if hierarchy == "0" and controllers == "":  # v2
+            level = cgroup / rel if rel and (cgroup / rel).is_dir() else cgroup
+            while True:
+                limit = _read_int(level / "memory.max")
+                used = _read_int(level / "memory.current")
+                if limit is not None:
+                    rooms.append(limit - (used or 0))
+                if level == cgroup or cgroup not in level.parents:
+                    break
+                level = level.parent
+        elif "memory" in controllers.split(","):  # v1
+            base = cgroup / "memory" / rel
+            base = base if base.is_dir() else cgroup / "memory"
+            limit = _read_int(base / "memory.limit_in_bytes")
+            used = _read_int(base / "memory.usage_in_bytes")
+            if limit is not None and limit < 2**60:  # v1 says "unlimited" with ~2^63
+                rooms.append(limit - (used or 0))
+    return max(0, min(rooms)) if rooms else None
+
+
+def address_space_room_bytes(proc: Path = Path("/proc")) -> int | None:
+    """Address space left under ``ulimit -v`` (RLIMIT_AS), or None without a limit."""
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        return None
+    used = _proc_kib(str(proc / "self" / "status"), "VmSize") or 0
+    return max(0, soft - used)
+
+
+def memory_room() -> tuple[int, str] | None:
+    """Memory a run may still use here and what sets it, or None when unknown: the smallest
+    of the system's ``MemAvailable``, the room left in this process's cgroup (a container's
+    limit) and the address space left under RLIMIT_AS."""
+    system = _proc_kib("/proc/meminfo", "MemAvailable")
+    if system is None:
+        try:
+            system = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):
+            system = None
+    rooms = [
+        (system, "the memory available"),
+        (cgroup_room_bytes(), "the room left under the container's memory limit (cgroup)"),
+        (address_space_room_bytes(), "the address space left under `ulimit -v`"),
+    ]
+    known = [(v, what) for v, what in rooms if v is not None]
+    return min(known, key=lambda room: room[0]) if known else None
+
+
+def available_memory_bytes() -> int | None:
+    """Memory a run may still use here (see memory_room), or None when unknown."""
+    room = memory_room()
+    return None if room is None else room[0]
 
 
 def format_bytes(n: float) -> str:
@@ -217,9 +291,14 @@ def check_memory(p: Params, limit_bytes: int | None = None, *, building_only: bo
     need = est.base + est.population + est.follow_graph + est.graph_build
     if not building_only:
         need = est.peak
-    what = "the limit" if limit_bytes is not None else "the memory available"
-    limit = limit_bytes if limit_bytes is not None else available_memory_bytes()
-    if limit is None or need <= limit:
+    if limit_bytes is not None:
+        limit, what = limit_bytes, "the limit"
+    else:
+        room = memory_room()
+        if room is None:
+            return need
+        limit, what = room
+    if need <= limit:
         return need
     # Everything but the base grows with the number of agents: keep real people constant.
     room = max(0, limit - est.base) * 0.9

@@ -11,11 +11,12 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 
 from rich.console import Console
 
 from . import author, inspect, run, sweep
-from .common import Parser, Terminated, install_signal_handlers
+from .common import EXIT_BAD_INPUT, Parser, Terminated, install_signal_handlers
 
 __all__ = ["main"]
 
@@ -88,6 +89,17 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("interrupted: nothing written")
         return 130
+    except (MemoryError, BrokenProcessPool) as exc:
+        # Beyond the up-front estimate (check_memory): the run outgrew what the machine, its
+        # container (cgroup) or `ulimit -v` allows, here or in a worker the system killed.
+        where = "a worker process was killed" if isinstance(exc, BrokenProcessPool) else "ran"
+        err.print(
+            f"out of memory: {where} (more than the machine, its container or `ulimit -v` "
+            "allows); nothing written. Use fewer agents with a larger scale (the same real "
+            "people), fewer strategies per run, or --workers 1; --max-memory SIZE checks "
+            "the estimate against a limit before running",
+        )
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":
