@@ -6,12 +6,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
-from conftest import scenario_dict
+from conftest import scenario_dict, strategy
 
 import adsim
 from adsim import Scenario
 from adsim.confidence import AUTO_MAX_REPLICATES, MIN_REPLICATES, ranking_confidence
+from adsim.parallel import Executor
 
 
 def test_a_strategy_cheaper_in_every_replicate_is_surely_best():
@@ -81,3 +83,52 @@ def test_auto_stops_at_the_minimum_when_nothing_can_be_ranked():
     result = adsim.run(Scenario.model_validate(data), replicates="auto", workers=1)
     assert result.replicates == MIN_REPLICATES
     assert result.stopping["leader"] is None and not result.stopping["settled"]
+
+
+def test_identical_strategies_share_p_best_and_never_settle():
+    """Two strategies that deliver identically (the same draws) tie in every bootstrap
+    draw: each gets half the credit. argmin used to give all of it to the first listed, so
+    the adaptive run called a tie settled at 5 replicates."""
+    spend = np.full((6, 2), 100.0)
+    units = np.stack([np.arange(6) + 10.0] * 2, axis=1)
+    conf = ranking_confidence(spend, units, ["a", "b"], "cpi_usd")
+    assert conf.p_best.tolist() == [0.5, 0.5] and not conf.settled(0.9)
+
+
+class _FakeLanes(Executor):
+    """Runs tasks in this process, last submitted first, while claiming ``lanes`` workers:
+    the batch sizes of a many-core machine without starting its processes."""
+
+    lanes = 8
+
+    def __init__(self, workers: int = 1, client=None) -> None:
+        super().__init__(self.lanes, client)
+
+    def map_unordered(self, fn, tasks):
+        for k in reversed(range(len(tasks))):
+            yield k, fn(*tasks[k])
+
+
+@pytest.mark.parametrize("lanes", [2, 8])
+def test_auto_stops_at_the_same_replicate_whatever_runs_it(monkeypatch, lanes):
+    """Replaying the stopping rule used to stop at 5 replicates with 1-4 workers, 8 with 8
+    and 16 with 16: batches were max(2, workers). The rule is now checked at fixed counts
+    (5, 7, 9, ...), so 1 and `lanes` workers give the same records and answer. b's budget
+    is 3% above a's: close enough that the run goes past the first check."""
+    import adsim.runner
+
+    data = scenario_dict(horizon_days=1)
+    data["strategies"] = [
+        strategy("a", budget={"daily_usd": 300}),
+        strategy("b", budget={"daily_usd": 310}),
+    ]
+    scenario = Scenario.model_validate(data)
+    one = adsim.run(scenario, replicates="auto", workers=1)
+    assert one.replicates > MIN_REPLICATES  # the case is only a test if it runs on
+    monkeypatch.setattr(_FakeLanes, "lanes", lanes)
+    monkeypatch.setattr(adsim.runner, "Executor", _FakeLanes)
+    seen: list[int] = []
+    many = adsim.run(scenario, replicates="auto", on_batch=lambda c: seen.append(c.replicates))
+    assert many.replicates == one.replicates and many.stopping == one.stopping
+    assert seen == list(range(MIN_REPLICATES, one.replicates + 1, 2))
+    pd.testing.assert_frame_equal(many.summary(), one.summary())

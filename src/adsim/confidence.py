@@ -157,8 +157,11 @@ def ranking_confidence(
         np.divide(num, den, out=draws, where=den > 0)
         draws[:, ~(spend.sum(axis=0) > 0)] = np.inf  # no spend: never "cheapest"
         ranked = np.isfinite(draws).any(axis=1)
-        best = np.argmin(draws, axis=1)[ranked]
-        p_best = np.bincount(best, minlength=s) / BOOTSTRAP_DRAWS
+        # Exact ties (strategies that delivered identically) share a draw's credit: a tie is
+        # not a win for whichever is listed first.
+        cheapest = (draws == draws.min(axis=1, keepdims=True)) & ranked[:, None]
+        share = cheapest / np.maximum(cheapest.sum(axis=1, keepdims=True), 1)
+        p_best = share.sum(axis=0) / BOOTSTRAP_DRAWS
     return Confidence(
         metric=metric,
         replicates=r,

@@ -23,7 +23,14 @@ from .result import Result
 from .rng import Streams
 from .scenario import Scenario, load_scenario, scenario_from_dict
 
-__all__ = ["AUTO_MAX_REPLICATES", "AUTO_THRESHOLD", "as_scenario", "run", "run_replicate"]
+__all__ = [
+    "AUTO_MAX_REPLICATES",
+    "AUTO_THRESHOLD",
+    "as_scenario",
+    "auto_check_points",
+    "run",
+    "run_replicate",
+]
 
 ProgressFn = Callable[[int, int, int], None]  # (replicate, slots done, slots total)
 # Below this many agent-days a replicate takes about a second: starting worker processes
@@ -63,6 +70,14 @@ def _raise_interrupt(exc: BaseException) -> None:
         if isinstance(cause, KeyboardInterrupt):
             raise cause.with_traceback(None) from None
         cause = cause.__cause__ or cause.__context__
+
+
+AUTO_STEP = 2  # replicates between two checks of an adaptive run's stopping rule
+
+
+def auto_check_points() -> list[int]:
+    """The replicate counts at which ``replicates="auto"`` checks its stopping rule."""
+    return [*range(MIN_REPLICATES, AUTO_MAX_REPLICATES, AUTO_STEP), AUTO_MAX_REPLICATES]
 
 
 def default_workers(p: Params, tasks: int, max_memory_bytes: int | None = None) -> int:
@@ -143,17 +158,30 @@ def run(
         if not auto:
             batches.add(int(replicates))
         else:
-            batch = max(2, workers if client is None else len(client.nthreads()))
-            batches.add(max(MIN_REPLICATES, batch))
+            # The rule is checked at fixed counts (5, 7, 9, ... 30) whatever runs the
+            # replicates, so a scenario and seed stop at the same count on any machine. Many
+            # workers run ahead in larger batches; replicates past the stopping count are
+            # dropped.
+            lanes = workers if client is None else len(client.nthreads())
+            checks = iter(auto_check_points())
+            check = next(checks)
             while True:
-                conf = Result(scenario=scenario, seed=p.seed, records=records).confidence(rank_by)
+                if len(records) < check:
+                    batches.add(
+                        min(max(lanes, check - len(records)), AUTO_MAX_REPLICATES - len(records))
+                    )
+                conf = Result(scenario=scenario, seed=p.seed, records=records[:check]).confidence(
+                    rank_by
+                )
                 if on_batch is not None:
                     on_batch(conf)
-                if conf.settled(AUTO_THRESHOLD) or len(records) >= AUTO_MAX_REPLICATES:
+                # Stop when settled, at the maximum, or when no strategy has a finite cost
+                # (nothing to settle).
+                if conf.settled(AUTO_THRESHOLD) or conf.leader is None:
                     break
-                if conf.leader is None:  # no strategy has a finite cost: nothing to settle
+                if (check := next(checks, None)) is None:
                     break
-                batches.add(min(batch, AUTO_MAX_REPLICATES - len(records)))
+            del records[conf.replicates :]
             stopping = {
                 "rule": f"P(best by {rank_by}) >= {AUTO_THRESHOLD} or {AUTO_MAX_REPLICATES} "
                 "replicates",
