@@ -49,7 +49,7 @@ def _tiny_feed(follows_account, follows_agent, share_rate, n_sessions_each=3):
     run_feed_slot(
         key=7, slot_key=9, t0=0.0, day=0, sess_agent=agents, sess_time=times,
         sess_local_hour=np.zeros(agents.shape[0], dtype=np.int64), feed_items_mean=20.0,
-        ad_every=5, cfg=np.array([cfg[k] for k in FEED_SETTINGS]), n_posts=1, post_f=post_f,
+        ad_load=0.2, cfg=np.array([cfg[k] for k in FEED_SETTINGS]), n_posts=1, post_f=post_f,
         post_i=post_i, acc_ptr=acc_ptr, acc_idx=acc_idx, fol_ptr=fol_ptr, fol_idx=fol_idx,
         interests=np.zeros((n, 2), dtype=np.uint64), x_tactic=np.full(1, -1),
         x_paid_world=np.full(1, -1), rows_ptr=np.array([0, 1]), rows=np.array([-1]),

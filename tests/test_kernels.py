@@ -337,3 +337,32 @@ def test_normal_quantile_table():
     assert z.std() == pytest.approx(1.0, abs=1e-3)  # discretisation trims only the far tails
     assert lognormal_table(0.5, mean_one=True).mean() == pytest.approx(1.0, abs=1e-3)
     assert np.median(lognormal_table(0.5)) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_ad_load_is_the_exact_share_of_feed_items():
+    """A session of n items holds floor(n x ad_load) ads, for any share: ad_load used to be
+    rounded to 1/round(1/ad_load), so 0.4, 0.45 and 0.5 all behaved as 0.5. Checked against
+    exact rational arithmetic (the decimal the planner wrote) for 1-2,000 items."""
+    from fractions import Fraction
+    from math import floor
+
+    from adsim.kernels.sessions import ads_among
+
+    for load in (0.05, 0.1, 0.2, 0.33, 0.4, 0.45, 0.5):
+        exact = Fraction(str(load))
+        assert all(ads_among(n, load) == floor(n * exact) for n in range(1, 2001)), load
+
+
+def test_a_higher_ad_load_opens_more_auctions():
+    from conftest import scenario_dict
+
+    import adsim
+    from adsim import Scenario
+
+    auctions = []
+    for load in (0.4, 0.45, 0.5):
+        data = scenario_dict(horizon_days=1)
+        data["platform"] = {**data["platform"], "ad_load": load}
+        result = adsim.run(Scenario.model_validate(data), workers=1)
+        auctions.append(result.summary().loc["broad", "auctions"])
+    assert auctions[0] < auctions[1] < auctions[2], auctions

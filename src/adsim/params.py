@@ -173,7 +173,7 @@ class Params:
     accounts: tuple[AccountParams, ...]
     # platform
     feed_items_mean: float
-    ad_every: int
+    ad_load: float  # share of feed items that are ads
     first_price: bool
     reserve_cpm_usd: float
     market_cpm_median_usd: float
@@ -397,7 +397,7 @@ def to_params(sc: Scenario) -> Params:
         graph_interest_homophily=pop.graph.interest_homophily,
         accounts=accounts,
         feed_items_mean=plat.feed_items_per_session,
-        ad_every=round(1.0 / plat.ad_load),
+        ad_load=plat.ad_load,
         first_price=plat.auction == "first_price",
         reserve_cpm_usd=plat.reserve_cpm_usd,
         market_cpm_median_usd=plat.market.cpm_median_usd,

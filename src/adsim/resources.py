@@ -127,7 +127,7 @@ def estimate_memory(p: Params) -> MemoryEstimate:
     )
     # The busiest slot: sessions at the diurnal peak, each with its geometric number of ads.
     sessions = n * _mean_sessions_per_day(p) * p.slot_h / 24.0 * float(p.diurnal.max())
-    ads_per_session = p.feed_items_mean / p.ad_every
+    ads_per_session = p.feed_items_mean * p.ad_load
     slot = 4 * n + sessions * SESSION_BYTES + sessions * ads_per_session * AD_SLOT_BYTES
     # Other temporaries: the feature table's (agent, id) pairs while it is sorted into CSR
     # (2 x 8 bytes per pair), attribution's credit table (2 bytes per agent and world), and

@@ -272,7 +272,7 @@ class OrganicFeed:
         stats = run_feed_slot(
             self.streams.key("feed", slot), inputs["key"], t0, int(t0 // 24.0),
             inputs["sess_agent"], inputs["sess_time"], inputs["sess_local_hour"],
-            p.feed_items_mean, p.ad_every, self.settings(t0), n, self.post_f[:n],
+            p.feed_items_mean, p.ad_load, self.settings(t0), n, self.post_f[:n],
             self.post_i[:n], self.acc_ptr, self.acc_idx, self.fol_ptr, self.fol_idx,
             pop.interests, self.x_tactic, self.x_paid_world, self.rows_ptr, self.rows,
             self.world_ptr, self.inst_account, inputs["wear"], inputs["freq_total"],

@@ -195,7 +195,7 @@ class Engine:
         # session rate per region x the diurnal curve x its daypart, at the region's local hour.
         # A frequency cap of c a day limits what a person can take: their opportunities count
         # up to c / FORECAST_WIN_SHARE a day.
-        ads_per_session = (p.feed_items_mean / p.ad_every) if p.ad_every > 0 else 0.0
+        ads_per_session = p.feed_items_mean * p.ad_load
         opportunities = pop.sessions_per_day * max(ads_per_session, 1e-9)
         seg_rate = np.stack(
             [
@@ -349,7 +349,7 @@ class Engine:
         if self._day_sessions is None or self._day_sessions[0] != day:
             self._day_sessions = (day, *draw_day_sessions(
                 self.streams.key("sessions", day), day * 24.0, p.slot_h, pop.sessions_per_day,
-                pop.region, self.slot_diurnal, p.feed_items_mean, p.ad_every,
+                pop.region, self.slot_diurnal, p.feed_items_mean, p.ad_load,
             ))  # fmt: skip
         _, slot_ptr, day_agent, day_time, day_ads = self._day_sessions
         agents, times, local_hour, ad_ptr, comp_cpm = slot_sessions(

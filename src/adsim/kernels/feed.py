@@ -38,7 +38,7 @@ from numba import njit, prange
 
 from .auction import _install_prob
 from .hashing import hash_uniform
-from .sessions import SALT, normal
+from .sessions import SALT, ads_among, normal
 
 __all__ = [
     "FEED_SETTINGS",
@@ -221,7 +221,7 @@ def _apply_install(
 
 @njit(cache=True)
 def _feed_world(
-    x, key, slot_key, t0, day, sess_agent, sess_time, sess_local_hour, feed_items_mean, ad_every,
+    x, key, slot_key, t0, day, sess_agent, sess_time, sess_local_hour, feed_items_mean, ad_load,
     cfg, n_posts, post_f, post_i, acc_ptr, acc_idx, fol_ptr, fol_idx, interests,
     x_tactic, x_paid_world, rows_ptr, rows, world_ptr, inst_account, wear, freq_total,
     seen, counters, inbox_post, inbox_time, inbox_depth, relation, brand_fade, followers_daily,
@@ -260,7 +260,7 @@ def _feed_world(
                 continue  # no brand post can be a candidate (draws are keyed: skipping is exact)
         # The session's organic positions: its feed items (the sessions kernel's draw) less ads.
         items = 1 + int(math.log(1.0 - hash_uniform(slot_key, i, _ITEMS + e)) / log_continue)
-        n_organic = items - items // ad_every
+        n_organic = items - ads_among(items, ad_load)
         if n_organic <= 0:
             continue
         for p in range(first_live, n_posts):
@@ -347,7 +347,7 @@ def _feed_world(
 @njit(cache=True, parallel=True)
 def run_feed_slot(
     # this slot's sessions and the draws' keys
-    key, slot_key, t0, day, sess_agent, sess_time, sess_local_hour, feed_items_mean, ad_every,
+    key, slot_key, t0, day, sess_agent, sess_time, sess_local_hour, feed_items_mean, ad_load,
     # feed settings (FEED_SETTINGS) and the posts [0, n_posts), in time order
     cfg, n_posts, post_f, post_i,
     # people: follows of accounts, followers in the agent graph, interests
@@ -381,7 +381,7 @@ def run_feed_slot(
     for x in prange(n_worlds):
         edges, dropped, ranked = _feed_world(
             x, key, slot_key, t0, day, sess_agent, sess_time, sess_local_hour, feed_items_mean,
-            ad_every, cfg, n_posts, post_f, post_i, acc_ptr, acc_idx, fol_ptr, fol_idx,
+            ad_load, cfg, n_posts, post_f, post_i, acc_ptr, acc_idx, fol_ptr, fol_idx,
             interests, x_tactic, x_paid_world, rows_ptr, rows, world_ptr, inst_account, wear,
             freq_total, seen[x], counters[x], inbox_post[x], inbox_time[x], inbox_depth[x],
             relation[x], brand_fade[x], followers_daily[x], app_available, install_odds,

@@ -64,22 +64,30 @@ def _poisson(lam, u):
 
 
 @njit(cache=True, inline="always")
-def _ads_in_session(key, i, e, log_continue, ad_every):
-    """Feed items seen ~ geometric (scroll depth); one ad every ``ad_every`` items."""
+def ads_among(items, ad_load):
+    """Ad slots among a session's ``items`` feed items: ``floor(items x ad_load)``, the share
+    exactly (0.45 is not 0.5). The epsilon keeps a product like 35 x 0.2 = 7.000000000000001
+    or 6.999999999999999 on the whole number it means."""
+    return int(items * ad_load + 1e-9)
+
+
+@njit(cache=True, inline="always")
+def _ads_in_session(key, i, e, log_continue, ad_load):
+    """Feed items seen ~ geometric (scroll depth), ``ad_load`` of them ads."""
     items = 1 + int(math.log(1.0 - hash_uniform(key, i, _ITEMS + e)) / log_continue)
-    return items // ad_every
+    return ads_among(items, ad_load)
 
 
 @njit(cache=True, parallel=True)
 def draw_day_sessions(
-    key, day_t0, slot_h, sessions_per_day, region, slot_diurnal, feed_items_mean, ad_every
+    key, day_t0, slot_h, sessions_per_day, region, slot_diurnal, feed_items_mean, ad_load
 ):  # fmt: skip
     """Every session of one day starting at hour ``day_t0``; ``slot_diurnal[q, r]`` is region
     r's activity multiplier in slot q of the day.
 
     Returns ``(slot_ptr, agent, time_h, n_ads)``: slot q's sessions are
     ``slot_ptr[q]:slot_ptr[q+1]``, in agent-id order, an agent's own in time order, each with
-    its number of ad slots (feed items ~ geometric scroll depth, one ad every ``ad_every``).
+    its number of ad slots (feed items ~ geometric scroll depth, ``ad_load`` of them ads).
     """
     n = sessions_per_day.shape[0]
     n_q, n_r = slot_diurnal.shape
@@ -121,7 +129,7 @@ def draw_day_sessions(
             for e in range(counts[i]):
                 q = _pick_slot(prob[r], alias[r], hash_uniform(key, i, _SLOT + e))
                 t = day_t0 + slot_h * (q + hash_uniform(key, i, _TIME + e))
-                ads = _ads_in_session(key, i, e, log_continue, ad_every)
+                ads = _ads_in_session(key, i, e, log_continue, ad_load)
                 m = cursor[q]
                 cursor[q] += 1
                 # Insertion sort among this agent's sessions in the slot (never before the

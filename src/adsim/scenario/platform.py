@@ -226,7 +226,11 @@ class Platform(Model):
         description="Mean feed items seen per session (geometric scroll depth), at most 500.",
     )
     ad_load: float = Field(
-        default=0.2, gt=0, le=0.5, description="Share of feed items that are ads."
+        default=0.2,
+        gt=0,
+        le=0.5,
+        description="Share of feed items that are ads, exactly: a session of n items holds "
+        "floor(n x ad_load) ads (at most every second item).",
     )
     auction: Literal["second_price", "first_price"] = "second_price"
     """What the winner pays: the runner-up's price (second_price) or its own bid (first_price)."""
@@ -259,12 +263,6 @@ class Platform(Model):
                  1.05, 1.05, 1.0, 1.0, 1.0, 1.05, 1.1, 1.1, 1.1, 1.1, 1.05, 0.95],
         description="Click propensity by the viewer's local hour 0..23.",
     )  # fmt: skip
-
-    @model_validator(mode="after")
-    def _ad_every_n(self) -> Platform:
-        if round(1.0 / self.ad_load) < 2:
-            raise ValueError("ad_load leaves no organic items between ads")
-        return self
 
 
 class InstallDelay(Model):
