@@ -13,7 +13,7 @@ import yaml
 from conftest import SCENARIOS, scenario_dict
 
 from adsim.cli import main
-from adsim.result import OUTPUT_FILES
+from adsim.outputs import OUTPUT_FILES
 
 
 @pytest.fixture
@@ -134,7 +134,7 @@ def test_out_that_is_a_file_is_bad_input(small_file, tmp_path, capsys):
     assert "not a folder" in capsys.readouterr().err
     assert target.read_text() == "keep"
     assert main(["run", str(small_file), "--out", str(target / "sub")]) == 2
-    assert "is not a folder" in capsys.readouterr().err
+    assert "is a file, not a folder" in capsys.readouterr().err
 
 
 def test_new_out_folder_has_normal_permissions(small_file, tmp_path):

@@ -13,9 +13,9 @@ from conftest import scenario_dict, strategy
 import adsim
 from adsim import Scenario
 from adsim.engine import Engine
+from adsim.outputs import OUTPUT_FILES
 from adsim.params import to_params
 from adsim.population import build_population
-from adsim.result import OUTPUT_FILES
 from adsim.rng import Streams
 
 

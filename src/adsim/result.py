@@ -1,15 +1,12 @@
-"""Run results: per-strategy metrics, replicate intervals and daily time series.
+"""Run results: a run's replicate records as tables (summary with intervals, per replicate,
+daily series, breakdowns, organic posts and followers), its ranking and verdict.
 
-Counts in a record are in simulated agents; reported counts and spend are multiplied by the
-population's ``scale`` (real people per agent), rates and unit costs are scale-free.
+The numbers come from :mod:`adsim.metrics`; files are written by :mod:`adsim.outputs`.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import shutil
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +17,9 @@ import numpy as np
 from .breakdown import BREAKDOWN_METRICS, DIMENSIONS
 from .columns import COUNT_COLUMNS, FILES
 from .engine import RunRecord
+from .metrics import INTERVAL, METRICS, ratio, record_metrics, summary_frame, unbounded_costs
+from .outputs import for_output, save_result, versions
 from .scenario import Scenario
-from .segments import platform_round
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,189 +28,9 @@ if TYPE_CHECKING:
     from .confidence import Confidence
     from .verdict import Verdict
 
-__all__ = [
-    "INTERVAL",
-    "METRICS",
-    "OUTPUT_FILES",
-    "Result",
-    "for_output",
-    "record_metrics",
-    "summary_frame",
-]
+__all__ = ["Result"]
 
-OUTPUT_FILES = (
-    "summary.csv",
-    "timeseries.parquet",
-    "breakdown.csv",
-    "win_matrix.csv",
-    "audience_overlap.csv",
-    "posts.csv",
-    "install_sources.csv",
-    "followers.csv",
-    "scenario.json",
-    "manifest.json",
-)  # manifest last
 POST_COLUMNS = tuple(FILES["posts.csv"][1])
-INTERVAL = (0.05, 0.95)  # a 90% interval: the 5th and 95th percentiles across replicates
-# Summary rates and unit costs: (numerator, denominator, factor) over replicate means.
-RATIO_OF_MEANS = {
-    "win_rate": ("impressions", "auctions", 1.0),
-    "frequency": ("impressions", "reach", 1.0),
-    "ctr": ("clicks", "impressions", 1.0),
-    "cvr": ("installs_click", "clicks", 1.0),
-    "cpm_usd": ("spend_usd", "impressions", 1000.0),
-    "cpc_usd": ("spend_usd", "clicks", 1.0),
-    "cpi_usd": ("spend_usd", "installs", 1.0),
-    "icpi_usd": ("spend_usd", "incremental_installs", 1.0),
-}
-COSTS_PER_UNIT = ("cpm_usd", "cpc_usd", "cpi_usd", "icpi_usd")
-METRICS = (
-    "audience_size", "spend_usd", "auctions", "win_rate", "impressions", "reach", "frequency",
-    "clicks", "ctr", "installs", "installs_click", "installs_view", "cvr", "cpm_usd", "cpc_usd",
-    "cpi_usd", "incremental_installs", "icpi_usd", "budget_used", "learning_exit_day",
-    "followers_gained", "engagements",
-)  # fmt: skip
-
-
-def _quantiles(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The INTERVAL percentiles over replicates (axis 0), ignoring NaN; an interpolation that
-    touches an unbounded (+inf) value is unbounded (numpy would give NaN: inf - inf)."""
-    huge = 1e300
-    q = np.nanquantile(np.where(np.isposinf(values), huge, values), INTERVAL, axis=0)
-    q = np.where(q > 1e200, np.inf, q)  # no real cost comes near; any weight on huge does
-    return q[0], q[1]
-
-
-def _ratio(num: np.ndarray, den: np.ndarray, times: float = 1.0) -> np.ndarray:
-    """num / den, NaN where the denominator is zero (e.g. CPI with no installs)."""
-    num, den = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
-    return np.divide(num * times, den, out=np.full(num.shape, np.nan), where=den > 0)
-
-
-def learning_exit_day(rec: RunRecord) -> np.ndarray:
-    """Per strategy, the first day (0-based) by whose end the platform had received
-    ``learning_installs`` real installs within the last ``learning_days`` days (the learning
-    phase as Meta defines it, on what the platform is told); NaN if it never left it."""
-    if rec.platform_installs is not None:
-        daily = rec.platform_installs  # (D, S) real installs received
-    else:
-        daily = (rec.daily["installs_click"] + rec.daily["installs_view"]) * rec.scale
-    cum = np.vstack([np.zeros((1, daily.shape[1])), np.cumsum(daily, axis=0)])
-    days = np.arange(daily.shape[0])
-    window = cum[days + 1] - cum[np.maximum(0, days + 1 - rec.learning_days)]
-    done = window >= rec.learning_installs
-    day = np.where(done.any(axis=0), done.argmax(axis=0), np.nan)
-    day[rec.n_paid :] = np.nan  # organic tactics have no learning phase
-    return day
-
-
-def record_metrics(rec: RunRecord) -> dict[str, np.ndarray]:
-    """Per-strategy metrics of one replicate, in real-world units."""
-    k = rec.scale
-    d = rec.daily
-    spend = d["spend_sim_usd"].sum(axis=0) * k
-    auctions = d["auctions"].sum(axis=0) * k
-    impressions = d["impressions"].sum(axis=0) * k
-    clicks = d["clicks"].sum(axis=0) * k
-    inst_click = d["installs_click"].sum(axis=0) * k
-    inst_view = d["installs_view"].sum(axis=0) * k
-    installs = inst_click + inst_view
-    reach = rec.reach_cum[-1] * k
-    incremental = (rec.installs_with - rec.installs_without).sum(axis=0) * k
-    return {
-        "audience_size": np.array(
-            [platform_round(a * k) for a in rec.audience_agents], dtype=float
-        ),
-        "spend_usd": spend,
-        "auctions": auctions,
-        "win_rate": _ratio(impressions, auctions),
-        "impressions": impressions,
-        "reach": reach,
-        "frequency": _ratio(impressions, reach),
-        "clicks": clicks,
-        "ctr": _ratio(clicks, impressions),
-        "installs": installs,
-        "installs_click": inst_click,
-        "installs_view": inst_view,
-        "cvr": _ratio(inst_click, clicks),
-        "cpm_usd": _ratio(spend, impressions, 1000.0),
-        "cpc_usd": _ratio(spend, clicks),
-        "cpi_usd": _ratio(spend, installs),
-        "incremental_installs": incremental,
-        "icpi_usd": np.where(incremental > 0, _ratio(spend, incremental), np.nan),
-        "budget_used": _ratio(spend, rec.budget_total_usd),
-        "learning_exit_day": learning_exit_day(rec),
-        "followers_gained": _organic(rec.followers_gained, spend) * k,
-        "engagements": _organic(rec.engagements, spend) * k,
-    }
-
-
-def _organic(values: np.ndarray | None, like: np.ndarray) -> np.ndarray:
-    """An organic effect per strategy, zero without the feed."""
-    return np.zeros_like(like) if values is None else values
-
-
-def versions() -> dict[str, str]:
-    """Versions of adsim and the libraries that decide its numbers, for manifests."""
-    import platform
-
-    import numba
-    import pandas as pd
-
-    from . import __version__
-
-    return {
-        "adsim": __version__,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "numba": numba.__version__,
-        "pandas": pd.__version__,
-    }
-
-
-def unbounded_costs(metric: str, stacked: dict[str, np.ndarray]) -> np.ndarray:
-    """Per-replicate values of ``metric`` where a cost per unit with spend but no units is
-    +inf (unbounded), not missing: it ranks last, as it should."""
-    v = stacked[metric]
-    if metric not in COSTS_PER_UNIT:
-        return np.where(np.isfinite(v), v, np.nan)
-    spent = stacked["spend_usd"] > 0
-    return np.where(np.isnan(v) & spent, np.inf, v)
-
-
-def summary_frame(stacked: dict[str, np.ndarray], strategies: list[str]) -> pd.DataFrame:
-    """One row per strategy from per-replicate metrics (metric -> (replicates, strategies)),
-    with ``<metric>_lo``/``_hi`` (the 5th and 95th percentiles) when there are several.
-
-    Counts are replicate means. Rates and unit costs are ratios of those means (CPI = mean
-    spend / mean installs): a mean of per-replicate CPIs would drop the replicates without
-    installs and make a tactic that rarely converts look cheap. In the ranges such a
-    replicate's cost per install is unbounded (shown as ∞).
-    """
-    import pandas as pd
-
-    replicates = next(iter(stacked.values())).shape[0]
-    means: dict[str, np.ndarray] = {}
-    cols: dict[str, np.ndarray] = {}
-    # All-NaN columns (a strategy with no installs in any replicate) stay NaN, quietly.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        for m, v in stacked.items():
-            finite = np.where(np.isfinite(v), v, np.nan)
-            means[m] = np.nanmean(finite, axis=0)
-        for m in stacked:
-            if m in RATIO_OF_MEANS:
-                num, den, times = RATIO_OF_MEANS[m]
-                cols[m] = _ratio(means[num], means[den], times)
-                if m == "icpi_usd":
-                    cols[m] = np.where(means[den] > 0, cols[m], np.nan)
-            else:
-                cols[m] = means[m]
-            if m == "audience_size":  # report the mean as a platform would: rounded
-                cols[m] = np.array([platform_round(x) for x in np.nan_to_num(cols[m])], dtype=float)
-            if replicates > 1:
-                cols[f"{m}_lo"], cols[f"{m}_hi"] = _quantiles(unbounded_costs(m, stacked))
-    return pd.DataFrame(cols, index=pd.Index(strategies, name="strategy"))
 
 
 @dataclass
@@ -350,7 +168,7 @@ class Result:
             m: np.stack([r.breakdowns[by][1][m] * r.scale for r in self.records])
             for m in BREAKDOWN_METRICS
         }
-        per["cpi_usd"] = _ratio(per["spend_sim_usd"], per["installs"])
+        per["cpi_usd"] = ratio(per["spend_sim_usd"], per["installs"])
         names = {"spend_sim_usd": "spend_usd"}
         cols: dict[str, np.ndarray] = {
             "strategy": np.repeat(self.strategies, len(labels)),
@@ -361,7 +179,7 @@ class Result:
             for m, v in per.items():
                 name = names.get(m, m)
                 if m == "cpi_usd":
-                    mean = _ratio(per["spend_sim_usd"].mean(axis=0), per["installs"].mean(axis=0))
+                    mean = ratio(per["spend_sim_usd"].mean(axis=0), per["installs"].mean(axis=0))
                 else:
                     mean = v.mean(axis=0)
                 cols[name] = mean.ravel()
@@ -429,13 +247,13 @@ class Result:
                         "reach": f.post_reach * k,
                         # Only posts whose first 24 h lie inside the run have a full window
                         # (post_followers_24h is -1 for the others).
-                        "reach_share_24h": _ratio(c["follower_views_24h"], f.post_followers_24h),
+                        "reach_share_24h": ratio(c["follower_views_24h"], f.post_followers_24h),
                         "likes": c["likes"] * k,
                         "shares": c["shares"] * k,
                         "cascade_depth": c["max_depth"],
                         "link_clicks": c["link_clicks"] * k,
                         "installs": c["installs"] * k,
-                        "engagement_rate": _ratio(c["likes"] + c["shares"], c["views"]),
+                        "engagement_rate": ratio(c["likes"] + c["shares"], c["views"]),
                         "follows": c["follows"] * k,
                         "hides": c["hides"] * k,
                     }
@@ -549,6 +367,13 @@ class Result:
             "stopping": self.stopping,
         }
 
+    def save(
+        self, out_dir: str | Path, overwrite: bool = False, command: str | None = None
+    ) -> Path:
+        """Write the files of ``OUTPUT_FILES`` to ``out_dir`` (see :func:`outputs.save_result`:
+        a new or empty folder unless ``overwrite``; whole results or none)."""
+        return save_result(self, out_dir, overwrite, command)
+
     def summary_csv(self) -> str:
         """summary.csv's text, at the precision of :func:`for_output`."""
         return for_output(self.summary()).to_csv()
@@ -557,84 +382,3 @@ class Result:
         """The summary as JSON-ready data: ``{"metadata": manifest, "summary": [rows]}``."""
         rows = json.loads(for_output(self.summary()).reset_index().to_json(orient="records"))
         return {"metadata": self.manifest(command), "summary": rows}
-
-    def save(
-        self, out_dir: str | Path, overwrite: bool = False, command: str | None = None
-    ) -> Path:
-        """Write the files of ``OUTPUT_FILES`` to ``out_dir`` (docs/outputs.md describes each
-        column); ``command`` is recorded in the manifest.
-
-        ``out_dir`` must be new or empty unless ``overwrite``; then adsim's files there are
-        replaced and nothing else is touched. Everything is written to a temporary folder
-        first: a new ``out_dir`` appears whole, an existing one gets its files one by one with
-        the manifest last. Raises ``FileExistsError`` if ``out_dir`` is a file or, without
-        ``overwrite``, a non-empty folder.
-        """
-        out = Path(out_dir)
-        if out.exists() and not out.is_dir():
-            raise FileExistsError(f"{out} exists and is not a directory")
-        if out.is_dir() and not overwrite and any(out.iterdir()):
-            raise FileExistsError(f"{out} is not empty (pass overwrite=True to replace files)")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        # mkdir, not mkdtemp: the folder gets the user's normal permissions (umask), not 0700.
-        tmp = out.parent / f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}.partial"
-        tmp.mkdir()
-        try:
-            (tmp / "summary.csv").write_text(self.summary_csv())
-            self.timeseries().to_parquet(tmp / "timeseries.parquet", index=False)
-            breakdowns = self.breakdowns().reset_index()
-            order = [
-                "dimension",
-                "strategy",
-                *[c for c in breakdowns if c not in ("dimension", "strategy")],
-            ]
-            for_output(breakdowns[order]).to_csv(tmp / "breakdown.csv", index=False)
-            self.cpi_win_matrix().to_csv(
-                tmp / "win_matrix.csv", index_label="strategy", float_format="%.4g"
-            )
-            self.audience_overlap().to_csv(
-                tmp / "audience_overlap.csv", index_label="strategy", float_format="%.4g"
-            )
-            for_output(self.posts()).to_csv(tmp / "posts.csv", index=False)
-            for_output(self.install_sources()).to_csv(tmp / "install_sources.csv")
-            for_output(self.followers()).to_csv(tmp / "followers.csv", index=False)
-            scenario = self.scenario.model_dump(mode="json", by_alias=True)
-            (tmp / "scenario.json").write_text(json.dumps(scenario, indent=2) + "\n")
-            manifest = self.manifest(command)
-            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-            if out.exists():
-                for name in OUTPUT_FILES:
-                    os.replace(tmp / name, out / name)
-                tmp.rmdir()
-            else:
-                os.replace(tmp, out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return out
-
-
-def for_output(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` at the precision files show: counts of real people and events (means over
-    replicates) as whole numbers, money in cents, other values to 6 significant digits.
-    Empty values (a CPI without installs) stay empty."""
-    frame = frame.copy()
-    for col in frame.columns:
-        base = col.removesuffix("_lo").removesuffix("_hi")
-        if base in COUNT_COLUMNS:
-            frame[col] = frame[col].round().astype("Int64")
-        elif base.endswith("_usd"):
-            frame[col] = frame[col].round(2)
-        elif frame[col].dtype.kind == "f":
-            frame[col] = _significant(frame[col].to_numpy(), 6)
-    return frame
-
-
-def _significant(values: np.ndarray, digits: int) -> np.ndarray:
-    """``values`` rounded to ``digits`` significant digits (zeros and NaN unchanged)."""
-    out = values.astype(np.float64).copy()
-    ok = np.isfinite(out) & (out != 0)
-    magnitude = np.floor(np.log10(np.abs(out[ok])))
-    factor = 10.0 ** (digits - 1 - magnitude)
-    out[ok] = np.round(out[ok] * factor) / factor
-    return out

@@ -111,9 +111,9 @@ def command(args: argparse.Namespace, out: Console, err: Console) -> int:
     if scenario is None:
         return EXIT_BAD_INPUT
 
+    from ..outputs import OUTPUT_FILES
     from ..report import breakdown_table, result_tables
     from ..resources import MemoryLimitError
-    from ..result import OUTPUT_FILES
     from ..runner import run
 
     if not args.no_progress:

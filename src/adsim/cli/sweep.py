@@ -143,8 +143,8 @@ def print_and_write(result: SweepResult, spec, console: Console, out_dir: Path |
     """Print the sweep's decision tables and write them to ``out_dir``; returns file names."""
     from ..confidence import metric_label
     from ..experiments.sweeps import sweep_notices
+    from ..outputs import for_output
     from ..report.tables import fmt, print_fitting
-    from ..result import for_output
     from ..scenario.sweep import BUDGET_SCALE
 
     files: dict[str, pd.DataFrame] = {}

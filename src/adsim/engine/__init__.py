@@ -1,5 +1,6 @@
 """The simpy engine, its pacing controller, world layout and columnar recorder."""
 
-from .sim import Engine, RunRecord
+from .records import FeedRecord, RunRecord
+from .sim import Engine
 
-__all__ = ["Engine", "RunRecord"]
+__all__ = ["Engine", "FeedRecord", "RunRecord"]

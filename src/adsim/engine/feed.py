@@ -17,8 +17,8 @@ seen bits, inboxes, follows and hides.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import simpy
@@ -37,12 +37,10 @@ from ..population import Population
 from ..rng import Streams
 from ..segments import overlap_matrix
 from .recorder import install_sources
+from .records import FeedRecord, RunRecord
 from .worlds import WorldLayout
 
-if TYPE_CHECKING:
-    from .sim import RunRecord
-
-__all__ = ["FeedRecord", "OrganicFeed", "with_tactics"]
+__all__ = ["OrganicFeed", "with_tactics"]
 
 # Shared posts a person's inbox holds at once, per world (a share to a full inbox is dropped,
 # and counted). ASSUMPTION: a feed rarely surfaces more than a few shared brand posts at once.
@@ -54,43 +52,6 @@ REFERENCE_PAGE_FOLLOWERS = 1000.0
 _C = {name: k for k, name in enumerate(POST_COUNTERS)}
 _F = {name: k for k, name in enumerate(POST_FLOATS)}
 _I = {name: k for k, name in enumerate(POST_INTS)}
-
-
-@dataclass
-class FeedRecord:
-    """What the feed produced in one replicate (simulated units; Result scales them)."""
-
-    tactic_names: list[str]
-    post_time_h: np.ndarray  # (P,)
-    post_account: list[str]  # (P,) handles
-    post_tactic: np.ndarray  # (P,) -1: the standing posting
-    post_counters: np.ndarray  # (P, len(POST_COUNTERS)) int64, in the post's own world
-    post_reach: np.ndarray  # (P,) distinct viewers, in the post's own world
-    post_page_followers: np.ndarray  # (P,) the author's followers (agents) when it was posted
-    # (P,) people who followed the author at posting or within the next 24 h (agents): the
-    # denominator of its 24 h reach share, -1 where the window outlasts the run.
-    post_followers_24h: np.ndarray
-    tactic_daily: dict[str, np.ndarray]  # each (D, T): spend_sim_usd, impressions, clicks
-    tactic_installs_daily: np.ndarray  # (D, T) installs the tactic's posts drove
-    tactic_reach_cum: np.ndarray  # (D, T) distinct people its posts reached by each day's end
-    world_installs_daily: np.ndarray  # (1 + T, D) installs in the baseline and tactic worlds
-    tactic_budget_usd: np.ndarray  # (T,) real USD the tactic costs over the run
-    tactic_account: np.ndarray  # (T,) the posting account, -1 for none
-    tactic_audience_agents: np.ndarray  # (T,) followers of the posting account
-    tactic_install_sources: np.ndarray  # (T, len(INSTALL_SOURCES)): causes in its world
-    tactic_views: np.ndarray  # (T, N) views per person, for breakdowns
-    tactic_driven: np.ndarray  # (T, N) bool, the person's install came from the tactic
-    share_edges_tried: int
-    shares_dropped: int  # shares that met a full inbox (see INBOX_SIZE)
-    # Followers gained and lost per exposure world, day and account (agents), and which
-    # exposure world each paid world sees (0 is the organic baseline, 1 + t tactic t's).
-    followers_daily: np.ndarray  # (X, D, A, 2)
-    paid_exposure_world: np.ndarray  # (W,)
-    boosted_views: int  # first views of a post through a boosted ad, in every world
-    world_engagements: np.ndarray  # (X,) likes and shares of every post in each world
-    brand_accounts: np.ndarray  # (A,) bool: accounts of kind brand
-    account_handles: list[str]  # (A,)
-    account_followers: np.ndarray  # (A,) followers (agents) at the start
 
 
 def post_times(plan: Any, horizon_h: float) -> list[float]:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,10 +33,11 @@ from ..params import BID_AUTO, Params, calendar_days
 from ..population import Population
 from ..rng import Streams, lognormal_table
 from ..segments import audience_masks, overlap_matrix
-from .feed import FeedRecord, OrganicFeed, with_tactics
+from .feed import OrganicFeed, with_tactics
 from .optimiser import PlatformOptimiser
 from .pacing import PacingController
 from .recorder import SlotRecorder, install_sources
+from .records import RunRecord
 from .worlds import WorldLayout
 
 __all__ = ["Engine", "RunRecord"]
@@ -50,39 +50,6 @@ FORECAST_WIN_SHARE = 0.5
 # A cost cap judges its recent expected CPI shrunk towards its target by this many real
 # installs, so the first few installs (or none yet) do not swing the bid.
 COST_CAP_PRIOR = 10.0
-
-
-@dataclass
-class RunRecord:
-    """Everything one replicate produced, as plain arrays (turned into DataFrames by Result)."""
-
-    strategy_names: list[str]
-    scale: float
-    audience_agents: np.ndarray  # (S,)
-    audience_overlap: np.ndarray  # (S, S) share of row's audience also in column's
-    budget_total_usd: np.ndarray  # (S,) real USD a strategy may spend over its flight
-    daily: dict[str, np.ndarray]  # each (D, S), simulated units, reported instances
-    reach_cum: np.ndarray  # (D, S) unique agents reached by the end of each day
-    installs_with: np.ndarray  # (D, S) installs in the strategy's world
-    installs_without: np.ndarray  # (D, S) installs in the world without it
-    max_price_sim_usd: float  # dearest single charge any instance paid
-    learning_installs: int  # real installs received that end the learning phase ...
-    learning_days: int  # ... within this many days
-    # {dimension: (group labels, {metric: (S, G)})}, see adsim.breakdown
-    breakdowns: dict[str, tuple[tuple[str, ...], dict[str, np.ndarray]]]
-    # (S, len(INSTALL_SOURCES)) agents: what caused the installs in each strategy's world
-    install_sources: np.ndarray | None = None
-    # (D, S) real installs the platform received for each strategy, by the day they arrived
-    platform_installs: np.ndarray | None = None
-    # Columns [0, n_paid) are paid strategies, the rest organic tactics (with the feed on).
-    n_paid: int = 0
-    feed: FeedRecord | None = None
-    # With the feed: each column's exposure world (see engine.feed), and the brand accounts'
-    # net followers and the posts' likes and shares its world gained over the world without it
-    # (agents and events; zero without the feed).
-    exposure_world: np.ndarray | None = None  # (S,)
-    followers_gained: np.ndarray | None = None  # (S,)
-    engagements: np.ndarray | None = None  # (S,)
 
 
 class Engine:

@@ -17,12 +17,13 @@ replicate's own curve at the chosen split.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..result import INTERVAL
+from ..metrics import INTERVAL
 from ..scenario.sweep import BUDGET_SCALE
 
 if TYPE_CHECKING:
@@ -31,9 +32,18 @@ if TYPE_CHECKING:
     from ..scenario import Scenario
     from .sweeps import SweepResult
 
-__all__ = ["Allocation", "BudgetCurves", "allocate", "concave_envelope"]
+__all__ = ["Allocation", "BudgetCurves", "allocate", "concave_envelope", "scale_budget"]
 
 MIN_DAILY_USD = 0.01  # a split below a cent funds nothing: the strategy is left out
+
+
+def scale_budget(multiplier: float) -> Callable[[dict], dict]:
+    """A with_changes function: every amount of a budget mapping times ``multiplier``."""
+
+    def scaled(budget: dict) -> dict:
+        return {k: (None if v is None else v * multiplier) for k, v in budget.items()}
+
+    return scaled
 
 
 def concave_envelope(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -196,7 +206,6 @@ class Allocation:
         """``base`` with the recommended budgets, to run and check the allocation. A strategy
         the split funds with nothing is removed (it would otherwise still spend)."""
         from ..scenario import scenario_from_dict
-        from .sweeps import _scale_budget
 
         funded = {
             name: float(scale)
@@ -212,7 +221,7 @@ class Allocation:
         label = f"{base.name}, allocated"
         kept = scenario_from_dict(data, source=label)
         changes = {
-            f"strategies.{name}.budget": _scale_budget(scale) for name, scale in funded.items()
+            f"strategies.{name}.budget": scale_budget(scale) for name, scale in funded.items()
         }
         return kept.with_changes(changes, source=label)
 

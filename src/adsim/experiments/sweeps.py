@@ -21,23 +21,24 @@ import numpy as np
 
 from ..confidence import Confidence, confidence_from_metrics
 from ..engine import RunRecord
+from ..metrics import METRICS, record_metrics, summary_frame
+from ..outputs import versions
 from ..parallel import Executor, available_cores
 from ..params import Params, to_params
 from ..resources import check_memory, estimate_run_seconds, format_duration
-from ..result import METRICS, record_metrics, summary_frame, versions
 from ..runner import as_scenario, default_workers, run_replicate
 from ..scenario import Scenario, ScenarioError
 from ..scenario.edit import plain_value
 from ..scenario.sweep import BUDGET_SCALE, SweepSpec
 from ..verdict import UNDERSPENT
+from .budget import BudgetCurves, scale_budget
 from .design import design_points
+from .robustness import Robustness
 from .store import SweepStore
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .budget import BudgetCurves
-    from .robustness import Robustness
 
 __all__ = [
     "FEW_REPLICATES",
@@ -61,20 +62,13 @@ class SweepSizeError(ValueError):
 KEYS = ("point", "replicate", "strategy")
 
 
-def _scale_budget(multiplier: float) -> Callable[[dict], dict]:
-    def scaled(budget: dict) -> dict:
-        return {k: (None if v is None else v * multiplier) for k, v in budget.items()}
-
-    return scaled
-
-
 def apply_point(base: Scenario, point: Mapping[str, Any], label: str = "") -> Scenario:
     """``base`` with one point's values set (``budget_scale`` multiplies every strategy's
     daily and lifetime budgets), validated."""
     changes: dict[str, Any] = {}
     for path, value in point.items():
         if path == BUDGET_SCALE:
-            changes["strategies.*.budget"] = _scale_budget(float(value))
+            changes["strategies.*.budget"] = scale_budget(float(value))
         else:
             changes[path] = value
     return base.with_changes(changes, source=label or f"{base.name} at {point}")
@@ -178,14 +172,10 @@ class SweepResult:
 
     def budget_curves(self) -> BudgetCurves:
         """Spend -> installs and incremental installs per strategy (needs ``budget_scale``)."""
-        from .budget import BudgetCurves
-
         return BudgetCurves.from_sweep(self)
 
     def robustness(self) -> Robustness:
         """How often each strategy wins across the points, and which parameters move it."""
-        from .robustness import Robustness
-
         return Robustness.from_sweep(self)
 
 
@@ -390,7 +380,7 @@ def _check_size(
 
 
 def _for_csv(frame: pd.DataFrame) -> pd.DataFrame:
-    from ..result import for_output
+    from ..outputs import for_output
 
     return for_output(frame)
 

@@ -1,0 +1,137 @@
+"""Writing a run's results: the files of an ``--out`` folder, at the precision files show.
+
+Everything is written to a temporary folder first, so a folder holds whole results or none.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .columns import COUNT_COLUMNS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .result import Result
+
+__all__ = ["OUTPUT_FILES", "for_output", "save_result", "versions"]
+
+OUTPUT_FILES = (
+    "summary.csv",
+    "timeseries.parquet",
+    "breakdown.csv",
+    "win_matrix.csv",
+    "audience_overlap.csv",
+    "posts.csv",
+    "install_sources.csv",
+    "followers.csv",
+    "scenario.json",
+    "manifest.json",
+)  # manifest last
+
+
+def versions() -> dict[str, str]:
+    """Versions of adsim and the libraries that decide its numbers, for manifests."""
+    import platform
+
+    import numba
+    import pandas as pd
+
+    from . import __version__
+
+    return {
+        "adsim": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "pandas": pd.__version__,
+    }
+
+
+def save_result(
+    result: Result, out_dir: str | Path, overwrite: bool = False, command: str | None = None
+) -> Path:
+    """Write ``result``'s files of ``OUTPUT_FILES`` to ``out_dir`` (docs/outputs.md describes each
+    column); ``command`` is recorded in the manifest.
+
+    ``out_dir`` must be new or empty unless ``overwrite``; then adsim's files there are
+    replaced and nothing else is touched. Everything is written to a temporary folder
+    first: a new ``out_dir`` appears whole, an existing one gets its files one by one with
+    the manifest last. Raises ``FileExistsError`` if ``out_dir`` is a file or, without
+    ``overwrite``, a non-empty folder.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{out} exists and is not a directory")
+    if out.is_dir() and not overwrite and any(out.iterdir()):
+        raise FileExistsError(f"{out} is not empty (pass overwrite=True to replace files)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # mkdir, not mkdtemp: the folder gets the user's normal permissions (umask), not 0700.
+    tmp = out.parent / f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}.partial"
+    tmp.mkdir()
+    try:
+        (tmp / "summary.csv").write_text(result.summary_csv())
+        result.timeseries().to_parquet(tmp / "timeseries.parquet", index=False)
+        breakdowns = result.breakdowns().reset_index()
+        order = [
+            "dimension",
+            "strategy",
+            *[c for c in breakdowns if c not in ("dimension", "strategy")],
+        ]
+        for_output(breakdowns[order]).to_csv(tmp / "breakdown.csv", index=False)
+        result.cpi_win_matrix().to_csv(
+            tmp / "win_matrix.csv", index_label="strategy", float_format="%.4g"
+        )
+        result.audience_overlap().to_csv(
+            tmp / "audience_overlap.csv", index_label="strategy", float_format="%.4g"
+        )
+        for_output(result.posts()).to_csv(tmp / "posts.csv", index=False)
+        for_output(result.install_sources()).to_csv(tmp / "install_sources.csv")
+        for_output(result.followers()).to_csv(tmp / "followers.csv", index=False)
+        scenario = result.scenario.model_dump(mode="json", by_alias=True)
+        (tmp / "scenario.json").write_text(json.dumps(scenario, indent=2) + "\n")
+        manifest = result.manifest(command)
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        if out.exists():
+            for name in OUTPUT_FILES:
+                os.replace(tmp / name, out / name)
+            tmp.rmdir()
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def for_output(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` at the precision files show: counts of real people and events (means over
+    replicates) as whole numbers, money in cents, other values to 6 significant digits.
+    Empty values (a CPI without installs) stay empty."""
+    frame = frame.copy()
+    for col in frame.columns:
+        base = col.removesuffix("_lo").removesuffix("_hi")
+        if base in COUNT_COLUMNS:
+            frame[col] = frame[col].round().astype("Int64")
+        elif base.endswith("_usd"):
+            frame[col] = frame[col].round(2)
+        elif frame[col].dtype.kind == "f":
+            frame[col] = _significant(frame[col].to_numpy(), 6)
+    return frame
+
+
+def _significant(values: np.ndarray, digits: int) -> np.ndarray:
+    """``values`` rounded to ``digits`` significant digits (zeros and NaN unchanged)."""
+    out = values.astype(np.float64).copy()
+    ok = np.isfinite(out) & (out != 0)
+    magnitude = np.floor(np.log10(np.abs(out[ok])))
+    factor = 10.0 ** (digits - 1 - magnitude)
+    out[ok] = np.round(out[ok] * factor) / factor
+    return out
