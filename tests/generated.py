@@ -13,6 +13,7 @@ from adsim.kernels.auction import run_slot
 from adsim.params import Params
 from adsim.population import Population
 from adsim.scenario.model import SLOT_LENGTHS_H
+from adsim.scenario.organic import FEED_PRESETS
 
 __all__ = ["SlotAudit", "scenarios"]
 
@@ -228,6 +229,82 @@ def scenarios(draw) -> dict[str, Any]:
         },
         "strategies": strategies,
     }
+
+
+@st.composite
+def _posting(draw, handle: str, horizon: int) -> dict[str, Any]:
+    plan: dict[str, Any] = {
+        "account": handle,
+        "posts_per_day": draw(_typical([0.7, 2.0], 0.2, 6)),
+        "hours": draw(st.lists(st.integers(0, 23), min_size=1, max_size=4, unique=True)),
+        "topic": draw(st.sampled_from([None, *TOPICS])),
+        "quality": draw(_typical([1.0], 0.2, 5)),
+        "app_link": draw(st.floats(0, 0.05)),
+        "share_mult": draw(_typical([1.0, 8.0], 0, 20)),
+        "follow_mult": draw(_typical([1.0, 5.0], 0, 20)),
+    }
+    if plan["topic"] is not None:
+        plan["hashtags"] = draw(st.booleans())
+    if draw(st.booleans()):
+        plan["start_day"] = draw(st.floats(0, horizon - 0.25))
+        if draw(st.booleans()):
+            plan["end_day"] = plan["start_day"] + draw(st.floats(0.25, horizon))
+    return plan
+
+
+@st.composite
+def feed_scenarios(draw) -> dict[str, Any]:
+    """A valid scenario with the organic feed: brand and influencer accounts, standing posts,
+    organic tactics of every kind, algorithm changes, and paid strategies that run as the
+    brand (fatigue, halo) or boost its posts."""
+    data = draw(scenarios())
+    agents, scale = data["population"]["agents"], data["population"]["scale"]
+    horizon = data["horizon_days"]
+    # The generated accounts (audiences may name them), or one brand page if there are none.
+    accounts = data["accounts"] or [
+        {"handle": "@acc0", "followers": int(draw(st.floats(0, 0.5)) * agents * scale)}
+    ]
+    for k, account in enumerate(accounts):
+        account["kind"] = "brand" if k == 0 else draw(st.sampled_from(["influencer", "media"]))
+    data["accounts"] = accounts
+    handles = [a["handle"] for a in data["accounts"]]
+    feed: dict[str, Any] = {"preset": draw(st.sampled_from(sorted(FEED_PRESETS)))}
+    for key, high in (("follow_rate", 0.05), ("hide_rate", 0.05), ("share_rate", 0.05)):
+        if draw(st.booleans()):
+            feed[key] = draw(st.floats(0, high))
+    feed["paid_halo"] = draw(st.floats(0, 3))
+    feed["hashtag_browse_share"] = draw(st.floats(0, 0.2))
+    if draw(st.booleans()):
+        days = sorted(draw(st.lists(st.integers(0, horizon - 1), min_size=1, max_size=2)))
+        feed["changes"] = [{"day": d, "page_weight_mult": draw(st.floats(0.1, 3))} for d in days]
+    data["platform"]["feed"] = feed
+    data["posting"] = [
+        draw(_posting(draw(st.sampled_from(handles)), horizon))
+        for _ in range(draw(st.integers(0, 2)))
+    ]
+    tactics = []
+    for t in range(draw(st.integers(0, 2))):
+        kind = draw(st.sampled_from(["posting", "hashtags", "contest", "influencer"]))
+        plan = draw(_posting(draw(st.sampled_from(handles)), horizon))
+        if kind == "hashtags":
+            plan["topic"], plan["hashtags"] = plan["topic"] or TOPICS[0], True
+        tactics.append(
+            {
+                "name": f"t{t}",
+                "kind": kind,
+                "posting": plan,
+                "cost_per_post_usd": draw(st.floats(0, 500)),
+                "fixed_cost_usd": draw(st.sampled_from([0.0, 1500.0])),
+            }
+        )
+    data["organic_tactics"] = tactics
+    for strat in data["strategies"]:
+        if draw(st.booleans()):
+            strat["account"] = draw(st.sampled_from(handles))
+            strat["boost"] = draw(st.booleans())
+    if data["strategies"][-1]["name"] == "duplicate":  # still identical to s0
+        data["strategies"][-1] = {**data["strategies"][0], "name": "duplicate"}
+    return data
 
 
 class SlotAudit:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from generated import SlotAudit, scenarios
-from hypothesis import given
+from generated import SlotAudit, feed_scenarios, scenarios
+from hypothesis import given, settings
 
 import adsim
 from adsim import Scenario
@@ -68,7 +68,11 @@ def check_invariants(scenario: Scenario, result: Result) -> int:
     clicks = d["clicks"].sum(axis=0)
     reach = rec.reach_cum
     assert (np.diff(reach, axis=0) >= 0).all()
-    assert (reach[-1] <= impressions).all() and (reach[-1] <= rec.audience_agents).all()
+    assert (reach[-1] <= impressions).all()
+    # A paid audience bounds its reach; an organic tactic's "audience" is its account's
+    # followers, and hashtags and shares reach beyond them.
+    paid = slice(0, rec.n_paid or len(p.strategies))
+    assert (reach[-1][paid] <= rec.audience_agents[paid]).all()
     assert (clicks <= impressions).all()
     assert (d["installs_click"].sum(axis=0) <= clicks).all()
     assert (d["installs_view"].sum(axis=0) <= impressions).all()
@@ -113,3 +117,59 @@ def test_generated_scenarios_keep_the_invariants(data):
     again = adsim.run(scenario)
     pd.testing.assert_frame_equal(result.summary(), again.summary(), check_exact=True)
     pd.testing.assert_frame_equal(result.timeseries(), again.timeseries(), check_exact=True)
+
+
+def check_organic_invariants(result: Result) -> int:
+    """Assert the organic feed's invariants on every post and follower count; returns how
+    many checks were made."""
+    checks = 0
+    posts = result.posts()
+    if len(posts):
+        # Each person sees a post at most once and reacts to it at most once.
+        assert (posts["views"] >= posts["reach"]).all()
+        for col in ("likes", "shares", "follows", "hides"):
+            assert (posts["reach"] >= posts[col]).all(), col
+        assert (posts["link_clicks"] <= posts["views"]).all()
+        shares = posts["reach_share_24h"].dropna()
+        assert shares.between(0.0, 1.0).all()
+        assert (posts["page_followers"] >= 0).all()
+        checks += 8 * len(posts)
+    followers = result.followers()
+    if len(followers):
+        # Never below zero; every world starts from the same followers; a standing post's
+        # page_followers (counted when it was posted) lies within the baseline world's range
+        # of follower counts over the run.
+        assert (followers[["gained", "lost", "followers"]] >= -1e-9).all().all()
+        start = followers["followers"] - followers["gained"] + followers["lost"]
+        first = followers.assign(start=start)[followers["day"] == 0]
+        assert (first.groupby(["replicate", "account"])["start"].nunique() == 1).all()
+        base = followers[followers["world"] == "(baseline)"].assign(start=start)
+        standing = posts[posts["tactic"] == "(standing)"] if len(posts) else posts
+        for (r, account), rows in base.groupby(["replicate", "account"]):
+            counts = np.concatenate([rows["start"].iloc[:1], rows["followers"]])
+            mine = standing[(standing["replicate"] == r) & (standing["account"] == account)]
+            low, high = counts.min() - 1e-6, counts.max() + 1e-6
+            assert mine["page_followers"].between(low, high).all(), account
+            checks += 1 + len(mine)
+    return checks
+
+
+# A third of the profile's examples: each runs three times (with and without its tactics,
+# and again for bit-identity).
+@settings(max_examples=max(6, settings.default.max_examples // 3))
+@given(data=feed_scenarios())
+def test_generated_feed_scenarios_keep_the_organic_invariants(data):
+    scenario = Scenario.model_validate(data)
+    result = adsim.run(scenario)
+    check_invariants(scenario, result)
+    check_organic_invariants(result)
+    # Bit-identical reruns, posts included.
+    again = adsim.run(scenario)
+    pd.testing.assert_frame_equal(result.summary(), again.summary(), check_exact=True)
+    pd.testing.assert_frame_equal(result.posts(), again.posts(), check_exact=True)
+    # Removing the organic tactics leaves every paid strategy's row identical: tactics live
+    # in worlds of their own.
+    if data["organic_tactics"]:
+        plain = adsim.run(Scenario.model_validate({**data, "organic_tactics": []}))
+        paid = list(plain.summary().index)
+        pd.testing.assert_frame_equal(result.summary().loc[paid], plain.summary(), check_exact=True)

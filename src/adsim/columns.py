@@ -9,7 +9,8 @@ __all__ = ["COUNT_COLUMNS", "FILES", "METRIC_DOCS", "SWEEP_FILES", "outputs_refe
 METRIC_DOCS: dict[str, tuple[str, str]] = {
     "audience_size": (
         "people",
-        "People in the strategy's audience, rounded as platforms show it",
+        "People in the strategy's audience, rounded as platforms show it (an organic "
+        "tactic: its account's followers at the start; shares and hashtags reach beyond)",
     ),
     "spend_usd": ("USD", "Money spent over the run"),
     "auctions": ("count", "Auctions the strategy entered"),
