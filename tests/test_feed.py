@@ -267,7 +267,7 @@ def test_organic_scenarios_run_from_the_cli(file, names, capsys):
 
     from adsim.cli import main
 
-    assert main(["run", str(SCENARIOS / file), "--no-progress"]) == 0
+    assert main(["run", str(SCENARIOS / file), "--no-progress", "--replicates", "1"]) == 0
     text = capsys.readouterr().out
     assert all(name in text for name in names)
 
