@@ -137,20 +137,23 @@ def check_organic_invariants(result: Result) -> int:
     followers = result.followers()
     if len(followers):
         # Never below zero; every world starts from the same followers; a standing post's
-        # page_followers (counted when it was posted) lies within the baseline world's range
-        # of follower counts over the run.
+        # page_followers (counted when it was posted) lies between the start less every
+        # unfollow and the start plus every follow in the baseline world by the post's day.
         assert (followers[["gained", "lost", "followers"]] >= -1e-9).all().all()
         start = followers["followers"] - followers["gained"] + followers["lost"]
         first = followers.assign(start=start)[followers["day"] == 0]
         assert (first.groupby(["replicate", "account"])["start"].nunique() == 1).all()
-        base = followers[followers["world"] == "(baseline)"].assign(start=start)
+        base = followers[followers["world"] == "(baseline)"]
         standing = posts[posts["tactic"] == "(standing)"] if len(posts) else posts
         for (r, account), rows in base.groupby(["replicate", "account"]):
-            counts = np.concatenate([rows["start"].iloc[:1], rows["followers"]])
+            begin = rows["followers"].iloc[0] - rows["gained"].iloc[0] + rows["lost"].iloc[0]
+            low = begin - np.cumsum(rows["lost"].to_numpy()) - 1e-6
+            high = begin + np.cumsum(rows["gained"].to_numpy()) + 1e-6
             mine = standing[(standing["replicate"] == r) & (standing["account"] == account)]
-            low, high = counts.min() - 1e-6, counts.max() + 1e-6
-            assert mine["page_followers"].between(low, high).all(), account
-            checks += 1 + len(mine)
+            day = np.minimum((mine["time_h"] // 24).astype(int), len(rows) - 1)
+            assert (mine["page_followers"] >= low[day]).all(), account
+            assert (mine["page_followers"] <= high[day]).all(), account
+            checks += 1 + 2 * len(mine)
     return checks
 
 

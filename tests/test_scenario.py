@@ -182,7 +182,8 @@ def test_custom_audience_bad_rows(tmp_path):
     (tmp_path / "ids.csv").write_text("1\nabc\n")
     s = strategy("a", audience={"custom_audience": {"path": "ids.csv"}})
     (path, msg), *_ = _problems(scenario_dict(strategies=[s]), tmp_path)
-    assert path == "strategies[a].audience.custom_audience" and "'abc'" in msg
+    assert path == "strategies[a].audience.custom_audience" and "line 2 is not an agent id" in msg
+    assert "abc" not in msg  # the file's content is never echoed
 
 
 def test_custom_audience_id_out_of_range():
