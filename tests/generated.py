@@ -181,6 +181,14 @@ def scenarios(draw) -> dict[str, Any]:
     if market_mode == "isolated" and draw(st.booleans()):
         strategies.append({**strategies[0], "name": "duplicate"})
     update_every = slot_h * draw(st.integers(1, max(1, round(12 / slot_h))))
+    privacy = None
+    if draw(st.booleans()):
+        privacy = {
+            "social_app_opt_in": draw(st.floats(0, 1)),
+            "advertised_app_opt_in": draw(st.floats(0, 1)),
+            "skan_threshold_installs_per_day": draw(st.sampled_from([0.0, 1.0, 88.0])),
+            "platform_models_missing": draw(st.booleans()),
+        }
     return {
         "name": "generated",
         "seed": draw(st.integers(0, 2**32)),
@@ -228,6 +236,7 @@ def scenarios(draw) -> dict[str, Any]:
             "fit": {"interests": {"cars": draw(st.floats(0, 5))}},
         },
         "strategies": strategies,
+        **({"privacy": privacy} if privacy is not None else {}),
     }
 
 

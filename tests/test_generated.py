@@ -29,6 +29,7 @@ RATIOS = {
     "win_rate": "auctions", "frequency": "reach", "ctr": "impressions", "cvr": "clicks",
     "cpm_usd": "impressions", "cpc_usd": "clicks", "cpi_usd": "installs",
     "icpi_usd": "incremental_installs", "budget_used": None,
+    "cpi_platform_usd": "installs_platform", "cpi_mmp_usd": "installs_mmp",
 }  # fmt: skip
 
 
@@ -81,7 +82,10 @@ def check_invariants(scenario: Scenario, result: Result) -> int:
         # organic-only world. Not so in a shared market: a strategy can displace a
         # better-converting one (README, "What a run reports").
         assert (rec.installs_with.sum(axis=0) >= rec.installs_without.sum(axis=0)).all()
-    checks += 7
+    # What the MMP counts is part of the truth; the ad manager adds modelled installs to it.
+    assert (s["installs_mmp"] <= s["installs"] + eps).all()
+    assert (s["installs_platform"] >= s["installs_mmp"] - eps).all()
+    checks += 9
     # Every output finite; ratios NaN only where undefined.
     for name, arr in d.items():
         assert np.isfinite(arr).all(), name

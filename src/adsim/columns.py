@@ -56,6 +56,19 @@ METRIC_DOCS: dict[str, tuple[str, str]] = {
         "Likes and shares of every organic post in the strategy's world minus the world "
         "without it (boosted views and paid halo included; fatigue can make it negative)",
     ),
+    "installs_platform": (
+        "count",
+        "Installs the ad manager reports: tracked ones, SKAN postbacks at or above the "
+        "privacy threshold, and its modelled installs (scenario privacy; equals installs "
+        "without it)",
+    ),
+    "cpi_platform_usd": ("USD", "spend_usd / installs_platform: the CPI the ad manager shows"),
+    "installs_mmp": (
+        "count",
+        "Installs the advertiser's measurement partner credits to the strategy: tracked ones "
+        "and SKAN postbacks; other non-consented installs count as organic",
+    ),
+    "cpi_mmp_usd": ("USD", "spend_usd / installs_mmp: the CPI the advertiser's own tools show"),
 }
 # Columns that count people or events: written as whole numbers.
 COUNT_COLUMNS = frozenset(

@@ -41,13 +41,16 @@ RATIO_OF_MEANS = {
     "cpc_usd": ("spend_usd", "clicks", 1.0),
     "cpi_usd": ("spend_usd", "installs", 1.0),
     "icpi_usd": ("spend_usd", "incremental_installs", 1.0),
+    "cpi_platform_usd": ("spend_usd", "installs_platform", 1.0),
+    "cpi_mmp_usd": ("spend_usd", "installs_mmp", 1.0),
 }
-COSTS_PER_UNIT = ("cpm_usd", "cpc_usd", "cpi_usd", "icpi_usd")
+COSTS_PER_UNIT = ("cpm_usd", "cpc_usd", "cpi_usd", "icpi_usd", "cpi_platform_usd", "cpi_mmp_usd")
 METRICS = (
     "audience_size", "spend_usd", "auctions", "win_rate", "impressions", "reach", "frequency",
     "clicks", "ctr", "installs", "installs_click", "installs_view", "cvr", "cpm_usd", "cpc_usd",
     "cpi_usd", "incremental_installs", "icpi_usd", "budget_used", "learning_exit_day",
-    "followers_gained", "engagements",
+    "followers_gained", "engagements", "installs_platform", "cpi_platform_usd", "installs_mmp",
+    "cpi_mmp_usd",
 )  # fmt: skip
 
 
@@ -96,6 +99,12 @@ def record_metrics(rec: RunRecord) -> dict[str, np.ndarray]:
     installs = inst_click + inst_view
     reach = rec.reach_cum[-1] * k
     incremental = (rec.installs_with - rec.installs_without).sum(axis=0) * k
+    # What the ad manager and the MMP count (engine.measurement); all of it without privacy.
+    if rec.installs_tracked is None:
+        on_platform = on_mmp = installs
+    else:
+        on_mmp = (rec.installs_tracked + rec.installs_skan) * k
+        on_platform = on_mmp + rec.installs_modelled * k
     return {
         "audience_size": np.array(
             [platform_round(a * k) for a in rec.audience_agents], dtype=float
@@ -121,6 +130,10 @@ def record_metrics(rec: RunRecord) -> dict[str, np.ndarray]:
         "learning_exit_day": learning_exit_day(rec),
         "followers_gained": _organic(rec.followers_gained, spend) * k,
         "engagements": _organic(rec.engagements, spend) * k,
+        "installs_platform": on_platform,
+        "cpi_platform_usd": ratio(spend, on_platform),
+        "installs_mmp": on_mmp,
+        "cpi_mmp_usd": ratio(spend, on_mmp),
     }
 
 

@@ -106,6 +106,16 @@ class PostingParams:
 
 
 @dataclass(frozen=True)
+class PrivacyParams:
+    """iOS tracking consent and SKAdNetwork counting (see adsim.scenario.privacy)."""
+
+    social_opt_in: np.ndarray  # (C,) by country: allows tracking in the app showing the ads
+    app_opt_in: np.ndarray  # (C,) ... and in the advertised app
+    skan_threshold_installs_per_day: float  # real installs
+    models_missing: bool
+
+
+@dataclass(frozen=True)
 class FeedParams:
     """The organic feed (see adsim.scenario.organic.Feed), with preset defaults resolved."""
 
@@ -232,6 +242,7 @@ class Params:
     install_delay_sigma: float
     strategies: tuple[StrategyParams, ...]
     feed: FeedParams | None = None
+    privacy: PrivacyParams | None = None
 
     @property
     def n_slots(self) -> int:
@@ -327,6 +338,19 @@ def _strategy(s: Any, sc: Scenario, topics: tuple[str, ...]) -> StrategyParams:
         quality=s.creative.quality,
         account=-1 if s.account is None else handles.index(s.account.lower()),
         boost=s.boost,
+    )
+
+
+def _privacy(sc: Scenario, country_codes: tuple[str, ...]) -> PrivacyParams | None:
+    pr = sc.privacy
+    if pr is None:
+        return None
+    mult = np.array([pr.country_opt_in_mult.get(c, 1.0) for c in country_codes])
+    return PrivacyParams(
+        social_opt_in=np.minimum(1.0, pr.social_app_opt_in * mult),
+        app_opt_in=np.minimum(1.0, pr.advertised_app_opt_in * mult),
+        skan_threshold_installs_per_day=pr.skan_threshold_installs_per_day,
+        models_missing=pr.platform_models_missing,
     )
 
 
@@ -457,6 +481,7 @@ def to_params(sc: Scenario) -> Params:
         install_delay_sigma=app.install_delay.sigma,
         strategies=tuple(_strategy(s, sc, topics) for s in sc.strategies),
         feed=_feed(sc, topics),
+        privacy=_privacy(sc, country_codes),
     )
 
 

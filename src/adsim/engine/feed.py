@@ -392,6 +392,11 @@ class OrganicFeed:
         )
 
 
+def _pad(values: np.ndarray | None, n: int) -> np.ndarray | None:
+    """Per-strategy values followed by zeros for ``n`` organic tactics."""
+    return None if values is None else np.concatenate([values, np.zeros(n)])
+
+
 def with_tactics(
     rec: RunRecord, feed: FeedRecord, p: Params, pop: Population, masks: np.ndarray,
     paid_with_x: np.ndarray, paid_without_x: np.ndarray,
@@ -448,6 +453,13 @@ def with_tactics(
         platform_installs=None
         if rec.platform_installs is None
         else cat(rec.platform_installs, np.zeros((rec.platform_installs.shape[0], n_tactics))),
+        # A tactic's installs come through its own links: the brand counts each one.
+        installs_tracked=None
+        if rec.installs_tracked is None
+        else np.concatenate([rec.installs_tracked, feed.tactic_installs_daily.sum(axis=0)]),
+        installs_skan=_pad(rec.installs_skan, n_tactics),
+        installs_skan_withheld=_pad(rec.installs_skan_withheld, n_tactics),
+        installs_modelled=_pad(rec.installs_modelled, n_tactics),
         install_sources=np.concatenate([rec.install_sources, feed.tactic_install_sources]),
         feed=feed,
         exposure_world=with_x,

@@ -79,5 +79,12 @@ class RunRecord:
     # net followers and the posts' likes and shares its world gained over the world without it
     # (agents and events; zero without the feed).
     exposure_world: np.ndarray | None = None  # (S,)
+    # Credited installs as the ad manager and the MMP can count them (engine.measurement),
+    # agents: person by person (tracked), through SKAN postbacks, below SKAN's threshold
+    # (look organic), and the ad manager's modelled installs. None: every install tracked.
+    installs_tracked: np.ndarray | None = None  # (S,)
+    installs_skan: np.ndarray | None = None  # (S,)
+    installs_skan_withheld: np.ndarray | None = None  # (S,)
+    installs_modelled: np.ndarray | None = None  # (S,)
     followers_gained: np.ndarray | None = None  # (S,)
     engagements: np.ndarray | None = None  # (S,)

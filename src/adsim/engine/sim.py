@@ -34,6 +34,7 @@ from ..population import Population
 from ..rng import Streams, lognormal_table
 from ..segments import audience_masks, overlap_matrix
 from .feed import OrganicFeed, with_tactics
+from .measurement import install_views
 from .optimiser import PlatformOptimiser
 from .pacing import PacingController
 from .recorder import SlotRecorder, install_sources
@@ -431,6 +432,7 @@ class Engine:
             [organic_daily if w < 0 else world_installs[w] for w in lay.without], axis=1
         )
         rows = world_of[rep]  # each strategy's world
+        views = install_views(p, pop, rep, rows, credit, self.install_time, self.freq_total)
         record = RunRecord(
             strategy_names=p.strategy_names,
             scale=p.scale,
@@ -449,6 +451,10 @@ class Engine:
                 p, pop, rep, rows, self.freq_total, self.spend_agent, credit
             ),
             n_paid=len(p.strategies),
+            installs_tracked=views["tracked"],
+            installs_skan=views["skan"],
+            installs_skan_withheld=views["skan_withheld"],
+            installs_modelled=views["modelled"],
             install_sources=install_sources(
                 self.install_time[rows], pop.organic_install_h, p.horizon_h,
                 None if self.feed is None else self.feed.paid_feed_time[rows],

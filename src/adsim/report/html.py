@@ -304,7 +304,9 @@ def _img(fig, alt: str) -> str:
 SUMMARY_COLUMNS_PER_TABLE = 5  # wider summaries are split, so a printed page never cuts one
 
 
-def _summary_table(summary: pd.DataFrame, replicates: int, feed: bool) -> str:
+def _summary_table(
+    summary: pd.DataFrame, replicates: int, feed: bool, privacy: bool = False
+) -> str:
     names = list(summary.index)
     parts = [
         names[i : i + SUMMARY_COLUMNS_PER_TABLE]
@@ -314,7 +316,7 @@ def _summary_table(summary: pd.DataFrame, replicates: int, feed: bool) -> str:
     for part in parts:
         head = "".join(f"<th>{html.escape(str(n))}</th>" for n in part)
         rows = []
-        for col, header, kind in summary_rows(feed):
+        for col, header, kind in summary_rows(feed, privacy):
             if col not in summary:
                 continue
             cells = []
@@ -413,7 +415,8 @@ def render_html(data: ReportData) -> str:
     created = html.escape(str(m.get("created_utc", "")))
     body: dict[str, str] = {}
     feed = bool(data.scenario.get("platform", {}).get("feed"))
-    body["summary"] = _summary_table(data.summary, reps, feed) + (
+    privacy = bool(data.scenario.get("privacy"))
+    body["summary"] = _summary_table(data.summary, reps, feed, privacy) + (
         "<p class='note'>Mean over replicates, and under it the 5th-95th percentile.</p>"
         if reps > 1
         else "<p class='note'>One replicate: no ranges. One draw cannot rank strategies; "

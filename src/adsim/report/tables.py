@@ -52,11 +52,19 @@ FEED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("engagements", "incr. engagements", "int"),
     ("followers_gained", "incr. followers", "int"),
 )
+# Rows shown only when the scenario models iOS privacy: what the ad manager and the MMP count.
+PRIVACY_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("installs_platform", "installs (ad manager)", "int"),
+    ("cpi_platform_usd", "CPI $ (ad manager)", "money2"),
+    ("installs_mmp", "installs (MMP)", "int"),
+    ("cpi_mmp_usd", "CPI $ (MMP)", "money2"),
+)
 
 
-def summary_rows(feed: bool) -> tuple[tuple[str, str, str], ...]:
-    """The summary table's rows: the organic ones only when the scenario has the feed."""
-    return TABLE_COLUMNS + (FEED_COLUMNS if feed else ())
+def summary_rows(feed: bool, privacy: bool = False) -> tuple[tuple[str, str, str], ...]:
+    """The summary table's rows: the organic ones only when the scenario has the feed, the
+    ad manager's and the MMP's counts only when it models iOS privacy."""
+    return TABLE_COLUMNS + (FEED_COLUMNS if feed else ()) + (PRIVACY_COLUMNS if privacy else ())
 
 
 def fmt(value: float, kind: str) -> str:
@@ -145,7 +153,8 @@ def result_tables(result: Result, console: Console) -> None:
     title = f"{result.scenario.name}: seed {result.seed}"
     title += f", {reps} replicates: mean and [5%-95%]" if reps > 1 else ""
     rows = []
-    for col, header, kind in summary_rows(result.scenario.platform.feed is not None):
+    sc = result.scenario
+    for col, header, kind in summary_rows(sc.platform.feed is not None, sc.privacy is not None):
         cells = []
         for _, row in summary.iterrows():
             cell = fmt(row[col], kind)

@@ -15,6 +15,7 @@ from .errors import did_you_mean
 from .organic import OrganicTactic, PostingPlan
 from .platform import App, Optimiser, Platform
 from .population import Account, Population
+from .privacy import Privacy
 from .segments import (
     CountryIn,
     CustomAudience,
@@ -63,6 +64,9 @@ class Scenario(Model):
     """The platform: feed, auction, competing market, optimiser, attribution."""
     app: App = Field(default_factory=App)
     """The app being promoted: how it converts and who it appeals to."""
+    privacy: Privacy | None = None
+    """iOS tracking consent (ATT) and what the ad manager and the MMP count (SKAdNetwork);
+    none by default: every install is attributable, as before iOS 14.5."""
     strategies: list[Strategy] = Field(min_length=1, max_length=64)
     """The paid strategies to compare (1 to 64, unique names)."""
     posting: list[PostingPlan] = Field(default_factory=list, max_length=64)
@@ -168,6 +172,13 @@ class Scenario(Model):
                     listed = ", ".join(sorted(known)) or "none"
                     yield path, f"unknown {kind} {name!r}{hint} (known: {listed})"
 
+        if self.privacy is not None:
+            yield from unknown(
+                "country",
+                list(self.privacy.country_opt_in_mult),
+                countries,
+                "privacy.country_opt_in_mult",
+            )
         for i, acc in enumerate(self.accounts):
             p = f"accounts.{i}"
             yield from unknown(

@@ -1,0 +1,105 @@
+"""iOS privacy (scenario.privacy): who can be tracked, and the installs the ad manager and
+the advertiser's measurement partner (MMP) count next to the truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import scenario_dict
+
+import adsim
+from adsim import Scenario, ScenarioError
+from adsim.params import to_params
+from adsim.population import build_population
+from adsim.rng import Streams
+from adsim.scenario.load import scenario_from_dict
+
+VIEWS = ["installs", "installs_platform", "installs_mmp"]
+
+
+def _scenario(privacy: dict | None = None, **changes) -> Scenario:
+    data = scenario_dict(horizon_days=2, **changes)
+    data["population"] = {**data["population"], "devices": {"ios": 0.6, "android": 0.4}}
+    if privacy is not None:
+        data["privacy"] = privacy
+    return Scenario.model_validate(data)
+
+
+@pytest.fixture(scope="module")
+def plain():
+    return adsim.run(_scenario(), replicates=2, workers=1)
+
+
+@pytest.fixture(scope="module")
+def private():
+    return adsim.run(_scenario({}), replicates=2, workers=1)
+
+
+def test_without_privacy_every_view_is_the_truth(plain):
+    s = plain.summary()
+    for view in ("installs_platform", "installs_mmp"):
+        np.testing.assert_array_equal(s[view], s["installs"])
+    np.testing.assert_array_equal(s["cpi_mmp_usd"], s["cpi_usd"])
+
+
+def test_consent_draws_leave_every_other_draw_alone(plain, private):
+    """Consent comes from its own stream, and (in this version) the platform still learns
+    from every install: the delivered campaign and its true installs are bit-identical."""
+    cols = ["spend_usd", "impressions", "clicks", "installs", "incremental_installs"]
+    pd.testing.assert_frame_equal(plain.summary()[cols], private.summary()[cols])
+
+
+def test_who_can_be_tracked():
+    """iOS people are tracked only with both consents: 0.25 x 0.46 = 11.5% by default. With
+    6,000 agents x 0.6 iOS the share's binomial sd is sqrt(0.115 x 0.885 / 3600) = 0.53%:
+    2 points is about 4 sd. Everyone else is tracked."""
+    p = to_params(_scenario({}))
+    pop = build_population(p, Streams(p.seed, 0))
+    ios = pop.device == 0
+    assert pop.tracked[~ios].all()
+    assert pop.tracked[ios].mean() == pytest.approx(0.25 * 0.46, abs=0.02)
+
+
+def test_mmp_counts_less_than_the_truth_and_the_ad_manager_more_than_the_mmp(private):
+    for rec in private.records:
+        credited = rec.daily["installs_click"].sum(axis=0) + rec.daily["installs_view"].sum(axis=0)
+        parts = rec.installs_tracked + rec.installs_skan + rec.installs_skan_withheld
+        np.testing.assert_array_equal(parts, credited)  # every credited install, once
+    s = private.summary()
+    assert (s["installs_mmp"] <= s["installs"]).all()
+    assert (s["installs_mmp"] < s["installs"]).any()  # 60% iOS, ~12% of them tracked
+    assert (s["installs_platform"] >= s["installs_mmp"]).all()
+    assert (s["cpi_mmp_usd"] >= s["cpi_usd"]).all()
+
+
+@pytest.mark.parametrize(
+    ("privacy", "check"),
+    [
+        # No threshold: every untracked credited install comes back through SKAN.
+        ({"skan_threshold_installs_per_day": 0}, lambda r: (r.installs_skan_withheld == 0).all()),
+        # A threshold no campaign-day reaches: SKAN credits nothing, the MMP sees tracked only.
+        ({"skan_threshold_installs_per_day": 1e6}, lambda r: (r.installs_skan == 0).all()),
+        # Everyone consents: nothing is hidden.
+        ({"social_app_opt_in": 1, "advertised_app_opt_in": 1},
+         lambda r: (r.installs_skan + r.installs_skan_withheld == 0).all()),
+        # The ad manager that models nothing reports what the MMP reports.
+        ({"platform_models_missing": False}, lambda r: (r.installs_modelled == 0).all()),
+    ],
+)  # fmt: skip
+def test_privacy_settings_move_the_views_as_documented(privacy, check):
+    result = adsim.run(_scenario(privacy), workers=1)
+    assert check(result.records[0])
+
+
+def test_an_android_only_app_is_unaffected():
+    data = {"app": {**scenario_dict()["app"], "os": ["android"]}}
+    s = adsim.run(_scenario({}, **data), workers=1).summary()
+    np.testing.assert_array_equal(s["installs_mmp"], s["installs"])
+
+
+def test_an_unknown_country_is_named():
+    data = scenario_dict()
+    data["privacy"] = {"country_opt_in_mult": {"ZZ": 2.0}}
+    with pytest.raises(ScenarioError, match=r"privacy\.country_opt_in_mult: unknown country 'ZZ'"):
+        scenario_from_dict(data)
