@@ -24,7 +24,7 @@ def reference_slot(**kw):
     counters = [[0] * 5 for _ in range(n_inst)]
     spend = [0.0] * n_inst
     max_price = [0.0] * n_inst
-    feedback = np.zeros((n_inst, kw["n_features"] + 1))
+    feedback = np.zeros((n_inst, kw["n_features"] + 2))
     key = kw["key"]
     ad_ptr = kw["ad_ptr"].tolist()
     agents, times, hours = (
@@ -136,7 +136,8 @@ def reference_slot(**kw):
                 wm = wear_mult(float(wear[j, i]))
                 wear[j, i] += 1.0
                 if signalled:  # teaches the intent lift, not the person's features
-                    kw["signal_exposure"][j] += est_ctr * float(cvr_hat[j, i])
+                    if kw["observable"][i]:
+                        kw["signal_exposure"][j] += est_ctr * float(cvr_hat[j, i])
                     kw["expected_installs"][j] += (
                         est_ctr * float(cvr_hat[j, i]) * kw["intent_lift"][j]
                     )
@@ -162,7 +163,9 @@ def reference_slot(**kw):
                         + max(0.0, 1 - p_any) * max(0.0, min(t + vw, ep_end[ep]) - start)
                     )
                 got = poisson_at(kw["scale"] * due, key, a, SALT["feedback"])
-                if got > 0 and signalled:
+                if got > 0 and not kw["tracked"][i]:
+                    feedback[j, kw["n_features"] + 1] += got
+                elif got > 0 and signalled:
                     feedback[j, kw["n_features"]] += got
                 elif got > 0:
                     feedback[j, 0] += got

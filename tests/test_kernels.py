@@ -96,6 +96,7 @@ def _slot_inputs(
         install_odds=np.zeros(n, dtype=np.float32), ctr_error=np.ones(n, dtype=np.float32),
         ep_ptr=np.zeros(n + 1, dtype=np.int64), ep_start=np.zeros(0), ep_end=np.zeros(0),
         ep_seen=np.zeros(0, dtype=np.bool_), organic_hazard_h=0.0,
+        tracked=np.ones(n, dtype=np.bool_), observable=np.ones(n, dtype=np.bool_),
         click_window_h=168.0, view_window_h=24.0, scale=1.0,
         feat_ptr=np.zeros(n + 1, dtype=np.int64), feat_id=np.zeros(0, dtype=np.int32),
         n_features=1,

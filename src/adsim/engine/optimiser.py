@@ -152,6 +152,11 @@ class PlatformOptimiser:
         """Installs reported to the platform (I, F + 1), real units, from kernels.auction."""
         self.received += installs
 
+    def receive_campaign(self, instance: int, installs: float) -> None:
+        """A SKAN postback: ``installs`` for the campaign, no person, so no cell: they teach
+        the intercept only (scenario.privacy)."""
+        self.received[instance, 0] += installs
+
     def refit(self, exposure: np.ndarray) -> None:
         """Refit every learning instance from the installs received so far."""
         if self.p.optimiser_oracle:
@@ -161,7 +166,7 @@ class PlatformOptimiser:
         shown = shown_agents(exposure)
         expected = expected_by_cell(
             shown, self.feat_ptr, self.feat_id, self.n_features, self.cvr_hat, exposure,
-            self.learns,
+            self.learns, self.pop.observable,
         )  # fmt: skip
         expected *= self.p.scale  # real installs: the prior's strength is in real installs
         observed = self.received[:, : self.n_features]

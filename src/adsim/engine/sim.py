@@ -17,6 +17,7 @@ they run in this order too (simpy fires simultaneous events first-in, first-out)
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import deque
 from collections.abc import Callable
@@ -51,6 +52,10 @@ FORECAST_WIN_SHARE = 0.5
 # A cost cap judges its recent expected CPI shrunk towards its target by this many real
 # installs, so the first few installs (or none yet) do not swing the bid.
 COST_CAP_PRIOR = 10.0
+# SKAdNetwork 4: an install's first postback covers days 0-2 after the install and is sent on
+# a random timer of 24-48 h after that window closes (Apple's SKAdNetwork documentation).
+SKAN_WINDOW_H = 48.0
+SKAN_TIMER_H = (24.0, 48.0)
 
 
 class Engine:
@@ -280,12 +285,34 @@ class Engine:
 
     def _deliver_feedback(self, now_h: float) -> None:
         """Hand the platform the installs reported by ``now_h`` (each slot's arrive
-        ``report_delay_h`` after it ends), and count them by the day they arrived."""
+        ``report_delay_h`` after it ends) and the SKAN postbacks sent by then, and count them
+        by the day they arrived."""
         while self._feedback and self._feedback[0][0] <= now_h + 1e-9:
             at_h, installs = self._feedback.popleft()
             self.optimiser.receive(installs)
             day = min(int(at_h // 24.0), self.p.horizon_days - 1)
             self.platform_installs[day] += installs[:, 0] + installs[:, -1]
+        while self._postbacks and self._postbacks[0][0] <= now_h + 1e-9:
+            at_h, j, installs = heapq.heappop(self._postbacks)
+            self.optimiser.receive_campaign(j, installs)
+            self.platform_installs[min(int(at_h // 24.0), self.p.horizon_days - 1), j] += installs
+
+    def _send_skan(self, day: int) -> None:
+        """At the end of ``day``: each campaign's installs of people it cannot track that
+        day become one SKAN postback, sent after the install window (days 0-2 after the
+        install) closes plus Apple's random timer (24-48 h), unless they fall below the
+        privacy threshold (then they never reach the platform as the campaign's). A campaign
+        is an instance; counts are real installs (the feedback's real-scale noise)."""
+        counts, self._skan_day = self._skan_day, np.zeros_like(self._skan_day)
+        if self.p.privacy is None or not counts.any():
+            return
+        timer_h = self.streams.get("skan", day).uniform(*SKAN_TIMER_H, counts.shape[0])
+        sent = (counts > 0) & (counts >= self.p.privacy.skan_threshold_installs_per_day)
+        for j in np.flatnonzero(sent):
+            at_h = (day + 1) * 24.0 + SKAN_WINDOW_H + timer_h[j]
+            heapq.heappush(self._postbacks, (at_h, int(j), float(counts[j])))
+            self.skan_sent.append((day, int(j), at_h, float(counts[j])))
+        self.skan_withheld += np.where(sent, 0.0, counts)
 
     def _pacing_clock(self, env: simpy.Environment):
         while True:
@@ -342,7 +369,8 @@ class Engine:
             delay_median_h=p.install_delay_median_h, delay_sigma=p.install_delay_sigma,
             install_odds=pop.install_odds, ctr_error=pop.ctr_error, ep_ptr=pop.episode_ptr,
             ep_start=pop.episode_start_h, ep_end=pop.episode_end_h, ep_seen=pop.episode_seen,
-            organic_hazard_h=pop.organic_hazard_h,
+            organic_hazard_h=pop.organic_hazard_h, tracked=pop.tracked,
+            observable=pop.observable,
             click_window_h=p.click_window_h, view_window_h=p.view_window_h, scale=p.scale,
             feat_ptr=self.optimiser.feat_ptr, feat_id=self.optimiser.feat_id,
             n_features=self.optimiser.n_features,
@@ -371,8 +399,12 @@ class Engine:
             self.feed.run_slot(slot, t0, inputs, self.install_time)
             before = self.feed.boost_snapshot(inputs)
         counters, spend, max_price, feedback = self.slot_kernel(**inputs)
-        if feedback.any():
-            self._feedback.append((t0 + self.p.slot_h + self.p.report_delay_h, feedback))
+        person, skan = feedback[:, :-1], feedback[:, -1]
+        if person.any():
+            self._feedback.append((t0 + self.p.slot_h + self.p.report_delay_h, person))
+        self._skan_day += skan
+        if (slot + 1) % self.slots_per_day == 0:
+            self._send_skan(slot // self.slots_per_day)
         if self.feed is not None:  # boosted ads shown in the slot are views of their post
             self.feed.boost_views(slot, t0, inputs, before)
         self.max_price = max(self.max_price, float(max_price.max(initial=0.0)))
@@ -392,6 +424,12 @@ class Engine:
         self.recorder = SlotRecorder(p.n_slots, lay.n_instances)
         self.reach_cum = np.zeros((p.horizon_days, len(p.strategies)), dtype=np.int64)
         self._feedback: deque[tuple[float, np.ndarray]] = deque()
+        self._postbacks: list[tuple[float, int, float]] = []  # SKAN: (arrival h, instance, n)
+        self._skan_day = np.zeros(lay.n_instances)
+        # What SKAN did during the run (for inspection): postbacks sent as (install day,
+        # instance, arrival h, real installs), and the installs below the threshold.
+        self.skan_sent: list[tuple[int, int, float, float]] = []
+        self.skan_withheld = np.zeros(lay.n_instances)
         self.platform_installs = np.zeros((p.horizon_days, lay.n_instances))
         env = simpy.Environment()
         env.process(self._day_clock(env))

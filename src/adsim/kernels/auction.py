@@ -118,6 +118,9 @@ def run_slot(
     # per agent i (episodes in CSR), and the platform's view: features in CSR, intent signals
     install_odds, ctr_error, ep_ptr, ep_start, ep_end, ep_seen, organic_hazard_h,
     click_window_h, view_window_h, scale, feat_ptr, feat_id, n_features,
+    # per agent i under iOS privacy: installs attributable to i, and i allows tracking in the
+    # platform's own app (so it counts i's impressions in its person-level model)
+    tracked, observable,
     # per strategy s (rows) and agent i (columns)
     segment, ctr0, daypart, exclude_installed, freq_cap, bid_kind, quality, bills_click,
     flight_start_h, flight_end_h,
@@ -134,16 +137,17 @@ def run_slot(
     Draws shared by every world: the competing eCPM per ad slot (from fill_sessions), and
     counter-based uniforms ``f(key, ad index, salt)`` drawn when needed. Returns counters
     (I, 5), spend (I,), the dearest single charge (I,), and the installs the platform will
-    receive from this slot's impressions (I, F + 1), real installs: of impressions to people
+    receive from this slot's impressions (I, F + 2), real installs: of impressions to people
     showing no in-market signal, column 0 all and column f those of people with feature f;
-    column F those of impressions to people showing one (see the module docstring).
+    column F those of impressions to people showing one (see the module docstring); column
+    F + 1 those of people it cannot track, which reach it only as SKAN counts per campaign.
     """
     n_inst = inst_strategy.shape[0]
     n_worlds = world_ptr.shape[0] - 1
     counters = np.zeros((n_inst, 5), dtype=np.int64)
     slot_spend = np.zeros(n_inst, dtype=np.float64)
     max_price = np.zeros(n_inst, dtype=np.float64)
-    feedback = np.zeros((n_inst, n_features + 1), dtype=np.float64)
+    feedback = np.zeros((n_inst, n_features + 2), dtype=np.float64)
     for w in prange(n_worlds):
         j_lo, j_hi = world_ptr[w], world_ptr[w + 1]
         m = j_hi - j_lo
@@ -258,7 +262,8 @@ def run_slot(
                 # The platform's expected clicks, kept apart for signalled impressions (which
                 # teach it the intent lift, not the person's features).
                 if signalled:
-                    signal_exposure[j] += est_ctr[q] * cvr_hat[j, i]
+                    if observable[i]:  # what the intent lift is learnt against
+                        signal_exposure[j] += est_ctr[q] * cvr_hat[j, i]
                     expected_installs[j] += est_ctr[q] * cvr_hat[j, i] * intent_lift[j]
                 else:
                     exposure[j, i] += est_ctr[q]
@@ -293,7 +298,9 @@ def run_slot(
                         + max(0.0, 1.0 - p_any) * max(0.0, end_v - start)
                     )
                 got = poisson_at(scale * due, key, a, _FEEDBACK)
-                if got > 0.0 and signalled:
+                if got > 0.0 and not tracked[i]:
+                    feedback[j, n_features + 1] += got  # SKAN: a count for the campaign
+                elif got > 0.0 and signalled:
                     feedback[j, n_features] += got
                 elif got > 0.0:
                     feedback[j, 0] += got

@@ -49,12 +49,13 @@ def shown_agents(exposure):
 
 
 @njit(cache=True, parallel=True)
-def expected_by_cell(agents, feat_ptr, feat_id, n_features, cvr_hat, exposure, learns):
+def expected_by_cell(agents, feat_ptr, feat_id, n_features, cvr_hat, exposure, learns, observable):
     """Per learning instance j and feature f: the installs j's current model expects from
     everyone it has shown an ad to (``exposure[j, i]``: the platform's expected clicks of i on
     j's ads, ``cvr_hat[j, i]``: its installs per click). Column 0 is the intercept (all of
-    j's people). Only ``agents`` (ascending ids: everyone shown an ad so far) are read.
-    Simulated units."""
+    j's people: their installs reach it person by person or as SKAN counts); feature columns
+    count only ``observable`` people (whose installs it can place in a cell). Only ``agents``
+    (ascending ids: everyone shown an ad so far) are read. Simulated units."""
     n_inst = exposure.shape[0]
     n = agents.shape[0]
     # Agents in fixed chunks, each summing into its own slice (deterministic for any number
@@ -71,6 +72,8 @@ def expected_by_cell(agents, feat_ptr, feat_id, n_features, cvr_hat, exposure, l
                     continue
                 pred = x * cvr_hat[j, i]
                 exp[j, 0] += pred
+                if not observable[i]:
+                    continue
                 for e in range(feat_ptr[i], feat_ptr[i + 1]):
                     exp[j, feat_id[e]] += pred
     expected = np.zeros((n_inst, n_features), dtype=np.float64)

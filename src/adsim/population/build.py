@@ -63,8 +63,10 @@ class Population:
     install_error: np.ndarray  # float32 persistent error of its install-rate estimate
     propensity_seen: np.ndarray  # float32 the platform's estimate of app_propensity (x error)
     # bool: the person's installs are attributable to them (not iOS, or iOS with tracking
-    # allowed in both the app showing the ads and the advertised app; see scenario.privacy)
+    # allowed in both the app showing the ads and the advertised app; see scenario.privacy),
+    # and the person allows tracking in the app showing the ads (the platform knows this)
     tracked: np.ndarray
+    observable: np.ndarray
     market_mult: np.ndarray  # float32 competing-bid multiplier (what every advertiser sees)
     account_ptr: np.ndarray  # int64 (A+1,) CSR: followers of account a
     account_followers: np.ndarray  # int32 sorted agent ids
@@ -227,18 +229,23 @@ def _market_mult(
     return mult
 
 
-def _tracked(p: Params, streams: Streams, d: dict[str, np.ndarray]) -> np.ndarray:
-    """Who can be tracked: everyone without scenario.privacy; with it, non-iOS people and
-    iOS people who allowed tracking in both apps (two independent consents, each at its
-    country's rate). Its own stream: turning privacy on changes no other draw."""
+def _tracked(
+    p: Params, streams: Streams, d: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(tracked, observable): everyone without scenario.privacy; with it, non-iOS people and
+    iOS people who allowed tracking in both apps are tracked, and those who allowed it in the
+    app showing the ads are observable (two independent consents, each at its country's
+    rate). Its own stream: turning privacy on changes no other draw."""
     n = p.n_agents
     if p.privacy is None:
-        return np.ones(n, dtype=np.bool_)
+        everyone = np.ones(n, dtype=np.bool_)
+        return everyone, everyone
     country = p.region_country[d["region"]]
     rng = streams.get("privacy")
     social = rng.random(n) < p.privacy.social_opt_in[country]
     app = rng.random(n) < p.privacy.app_opt_in[country]
-    return (d["device"] != OS_NAMES.index("ios")) | (social & app)
+    not_ios = d["device"] != OS_NAMES.index("ios")
+    return not_ios | (social & app), not_ios | social
 
 
 def build_population(p: Params, streams: Streams) -> Population:
@@ -285,7 +292,7 @@ def build_population(p: Params, streams: Streams) -> Population:
     # Every advertiser's installs tell the platform who installs apps, with error.
     propensity_seen = propensity * install_error
     market_mult = _market_mult(p, d, interests, propensity_seen)
-    tracked = _tracked(p, streams, d)
+    tracked, observable = _tracked(p, streams, d)
     return Population(
         scale=p.scale,
         interests=interests,
@@ -306,6 +313,7 @@ def build_population(p: Params, streams: Streams) -> Population:
         propensity_seen=propensity_seen.astype(np.float32),
         market_mult=market_mult.astype(np.float32),
         tracked=tracked,
+        observable=observable,
         account_ptr=account_ptr,
         account_followers=account_followers,
         follow_ptr=follow_ptr,
