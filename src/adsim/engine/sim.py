@@ -42,7 +42,7 @@ from .recorder import SlotRecorder, install_sources
 from .records import RunRecord
 from .worlds import WorldLayout
 
-__all__ = ["Engine", "RunRecord"]
+__all__ = ["Engine"]
 
 
 UNCAPPED = np.inf
