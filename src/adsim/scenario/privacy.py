@@ -26,7 +26,11 @@ __all__ = ["Privacy"]
 
 
 class Privacy(Model):
-    """Who can be tracked on iOS, and what the ad manager and the MMP count of the installs.
+    """Who can be tracked on iOS, what the platform learns from, and what the ad manager and
+    the MMP count of the installs. The platform's model learns person by person only from
+    people who allow tracking in its own app; other installs reach it as SKAN counts per
+    campaign and day, 3-4 days later, which move only its overall level (ASSUMPTION: it does
+    not correct its cells for the advertised app's consent, which it cannot see).
 
     Absent (the default), every install is attributable to a person, as before iOS 14.5."""
 
@@ -41,8 +45,8 @@ class Privacy(Model):
     developing countries); rates are capped at 1."""
     skan_threshold_installs_per_day: float = Field(default=88.0, ge=0, le=1e6)
     """Real installs a day below which a campaign-day's SKAN postbacks carry no campaign
-    (Apple's privacy threshold; networks advise ~88-90 a day): those installs count as
-    organic for everyone."""
+    (Apple's privacy threshold; networks advise ~88-90 a day): those installs never reach the
+    platform's learning and count as organic for the MMP."""
     platform_models_missing: bool = True
     """The ad manager adds modelled installs for the non-consented iOS installs SKAN did not
     credit, estimated from the install rate of the iOS people it can track (Meta reports
