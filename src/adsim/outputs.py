@@ -5,6 +5,7 @@ Everything is written to a temporary folder first, so a folder holds whole resul
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import secrets
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
     from .result import Result
 
-__all__ = ["OUTPUT_FILES", "for_output", "save_result", "versions"]
+__all__ = ["OUTPUT_FILES", "export_past_report", "for_output", "save_result", "versions"]
 
 OUTPUT_FILES = (
     "summary.csv",
@@ -134,4 +135,47 @@ def _significant(values: np.ndarray, digits: int) -> np.ndarray:
     magnitude = np.floor(np.log10(np.abs(out[ok])))
     factor = 10.0 ** (digits - 1 - magnitude)
     out[ok] = np.round(out[ok] * factor) / factor
+    return out
+
+
+def export_past_report(
+    run_dir: str | Path,
+    out: str | Path,
+    replicate: int = 0,
+    start_date: datetime.date | None = None,
+) -> Path:
+    """Write replicate ``replicate`` of a saved run (an ``--out`` folder) as a past
+    campaign's report (docs/past_report.md): one row per day x strategy with spend,
+    impressions, clicks and attributed installs, plus the truth no real report has,
+    ``incremental_installs_true``. Days are numbers from 0, or dates from ``start_date``.
+    A known-truth dataset for testing an attribution or calibration method; it reads back
+    with :func:`adsim.scenario.past_report.read_past_report`."""
+    import pandas as pd
+
+    run_dir = Path(run_dir)
+    series = pd.read_parquet(run_dir / "timeseries.parquet")
+    replicates = sorted(series["replicate"].unique().tolist())
+    if replicate not in replicates:
+        raise ValueError(f"replicate {replicate} is not in the run (it has {len(replicates)})")
+    mine = series[series["replicate"] == replicate]
+    days = mine["day"].astype(int)
+    when = days if start_date is None else [start_date + datetime.timedelta(d) for d in days]
+    table = pd.DataFrame(
+        {
+            "date": list(when),
+            "ad_set": mine["strategy"].to_numpy(),
+            "spend_usd": mine["spend_usd"].round(2).to_numpy(),
+            "impressions": mine["impressions"].to_numpy(),
+            "clicks": mine["clicks"].to_numpy(),
+            "installs": mine["installs"].to_numpy(),
+            "incremental_installs_true": mine["incremental_installs"].to_numpy(),
+        }
+    )
+    out = Path(out)
+    tmp = out.parent / f".{out.name}.{os.getpid()}.partial"
+    try:
+        table.to_csv(tmp, index=False)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
     return out

@@ -15,7 +15,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from rich.console import Console
 
-from . import author, inspect, run, sweep
+from . import author, inspect, past, run, sweep
 from .common import EXIT_BAD_INPUT, Parser, Terminated, install_signal_handlers
 
 __all__ = ["main"]
@@ -47,6 +47,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     sweep.add_parser(sub)
     inspect.add_parsers(sub)
     author.add_parsers(sub)
+    past.add_parsers(sub)
     commands: dict[str, Command] = {
         "run": run.command,
         "sweep": sweep.command,
@@ -57,6 +58,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
         "show": author.show,
         "schema": author.schema,
         "docs": author.docs,
+        "export": past.export,
+        "check-report": past.check_report,
     }
     return parser, commands
 
