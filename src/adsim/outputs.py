@@ -172,6 +172,7 @@ def export_past_report(
         }
     )
     out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.{os.getpid()}.partial"
     try:
         table.to_csv(tmp, index=False)

@@ -57,8 +57,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def export(args: argparse.Namespace, out: Console, err: Console) -> int:
     from ..outputs import export_past_report
 
-    if args.out.is_dir() or (problem := check_out_dir(args.out.parent, True, False)):
-        err.print(problem if not args.out.is_dir() else f"--out {args.out}: is a folder")
+    if args.out.is_dir():
+        problem = f"--out {args.out}: is a folder, not a file"
+    else:  # the folder it goes in (created if missing) must be writable
+        problem = check_out_dir(args.out.parent, force=True, must_be_empty=False)
+    if problem:
+        err.print(problem)
         return EXIT_BAD_INPUT
     try:
         path = export_past_report(args.run_dir, args.out, args.replicate, args.start_date)

@@ -111,12 +111,12 @@ def _read_table(path: Path) -> pd.DataFrame:
 
     where = f"cannot read report {str(path)!r}"
     try:
-        mode = path.stat().st_mode
+        info = path.stat()
     except OSError as exc:
         raise _problem(path, "<file>", f"{where}: {exc.strerror}") from None
-    if not stat.S_ISREG(mode):
+    if not stat.S_ISREG(info.st_mode):
         raise _problem(path, "<file>", f"{where}: it is not a file")
-    if path.stat().st_size > MAX_REPORT_BYTES:
+    if info.st_size > MAX_REPORT_BYTES:
         raise _problem(path, "<file>", f"larger than {MAX_REPORT_BYTES // 2**20} MiB")
     try:
         if path.suffix.lower() == ".parquet":
