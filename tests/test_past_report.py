@@ -117,3 +117,37 @@ def test_export_refuses_a_replicate_the_run_does_not_have(saved, tmp_path, capsy
     assert main(["export", str(out), "--out", str(tmp_path / "r.csv"), "--replicate", "5"]) == 2
     assert "replicate 5 is not in the run" in capsys.readouterr().err
     assert not (tmp_path / "r.csv").exists()
+
+
+@pytest.mark.parametrize("market_mode", ["isolated", "shared"])
+def test_the_mmm_table_carries_the_kpi_spend_and_the_truth(tmp_path, market_mode):
+    """The daily table MMM tools read. Isolated strategies share one organic baseline world
+    (the same installs_without for every strategy) and the KPI adds their incremental
+    installs to it; in a shared market every strategy's world is the market, whose installs
+    are the KPI. Either way the spend columns are the report's."""
+    import pandas as pd
+
+    from adsim.outputs import export_mmm_table
+
+    result = adsim.run(scenario_dict(horizon_days=3, market_mode=market_mode), workers=1)
+    result.save(tmp_path / "run")
+    series = result.timeseries()
+    by_day = series.pivot(index="day", columns="strategy")
+    table = pd.read_csv(export_mmm_table(tmp_path / "run", tmp_path / "mmm.csv"))
+    incremental = by_day["incremental_installs"].sum(axis=1).to_numpy()
+    if market_mode == "isolated":
+        baseline = by_day["installs_without"]
+        assert (baseline.nunique(axis=1) == 1).all()  # one baseline world
+        np.testing.assert_array_equal(table["baseline_installs_true"], baseline.iloc[:, 0])
+        np.testing.assert_array_equal(table["installs"], baseline.iloc[:, 0] + incremental)
+    else:
+        market = by_day["installs_world"]
+        assert (market.nunique(axis=1) == 1).all()  # one world for everyone
+        np.testing.assert_array_equal(table["installs"], market.iloc[:, 0])
+    for name in result.strategies:
+        np.testing.assert_allclose(
+            table[f"{name}_spend_usd"], by_day["spend_usd"][name], atol=0.005
+        )
+        np.testing.assert_array_equal(
+            table[f"{name}_incremental_installs_true"], by_day["incremental_installs"][name]
+        )

@@ -84,6 +84,8 @@ COUNT_COLUMNS = frozenset(
     "brand_posts",
     "gained",
     "lost",
+    "installs_world",
+    "installs_without",
     "followers",
     "follows",
     "hides",
@@ -119,6 +121,16 @@ FILES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
                 "count",
                 "Installs that day with the strategy minus without it; a day can be negative "
                 "(an ad can pull an install forward)",
+            ),
+            "installs_world": (
+                "count",
+                "Every install that day in the strategy's world, attributed or organic (in a "
+                "shared market: the whole market's, the same for every strategy)",
+            ),
+            "installs_without": (
+                "count",
+                "Every install that day in the same world without the strategy (isolated: the "
+                "organic baseline, the same for every strategy)",
             ),
             "reach_cum": ("people", "Distinct people reached up to the end of that day"),
         },

@@ -22,7 +22,14 @@ if TYPE_CHECKING:
 
     from .result import Result
 
-__all__ = ["OUTPUT_FILES", "export_past_report", "for_output", "save_result", "versions"]
+__all__ = [
+    "OUTPUT_FILES",
+    "export_mmm_table",
+    "export_past_report",
+    "for_output",
+    "save_result",
+    "versions",
+]
 
 OUTPUT_FILES = (
     "summary.csv",
@@ -152,12 +159,7 @@ def export_past_report(
     with :func:`adsim.scenario.past_report.read_past_report`."""
     import pandas as pd
 
-    run_dir = Path(run_dir)
-    series = pd.read_parquet(run_dir / "timeseries.parquet")
-    replicates = sorted(series["replicate"].unique().tolist())
-    if replicate not in replicates:
-        raise ValueError(f"replicate {replicate} is not in the run (it has {len(replicates)})")
-    mine = series[series["replicate"] == replicate]
+    mine = _replicate_series(run_dir, replicate)
     days = mine["day"].astype(int)
     when = days if start_date is None else [start_date + datetime.timedelta(d) for d in days]
     table = pd.DataFrame(
@@ -171,6 +173,64 @@ def export_past_report(
             "incremental_installs_true": mine["incremental_installs"].to_numpy(),
         }
     )
+    return _write_csv(table, out)
+
+
+def export_mmm_table(
+    run_dir: str | Path,
+    out: str | Path,
+    replicate: int = 0,
+    start_date: datetime.date | None = None,
+) -> Path:
+    """Write replicate ``replicate`` of a saved run as the daily table marketing-mix models
+    read (Robyn, Meridian): one row per day with the KPI ``installs`` (every install, paid
+    and organic), each strategy's ``<name>_spend_usd`` and ``<name>_impressions``, and the
+    truth beside them: ``<name>_incremental_installs_true`` and ``baseline_installs_true``.
+
+    In a shared market every strategy ran in one world, so the KPI is that world's installs.
+    With isolated strategies each ran alone: the KPI is the organic baseline plus every
+    strategy's incremental installs, as if their effects added up (they do not compete)."""
+    import json
+
+    import pandas as pd
+
+    run_dir = Path(run_dir)
+    mine = _replicate_series(run_dir, replicate)
+    scenario = json.loads((run_dir / "scenario.json").read_text())
+    wide = mine.pivot(index="day", columns="strategy")
+    names = list(dict.fromkeys(mine["strategy"]))
+    first = names[0]
+    if scenario.get("market_mode") == "shared":
+        kpi = wide["installs_world"][first]
+        baseline = kpi - wide["incremental_installs"].sum(axis=1)  # not observed in one world
+    else:
+        baseline = wide["installs_without"][first]
+        kpi = baseline + wide["incremental_installs"].sum(axis=1)
+    days = [int(d) for d in wide.index]
+    dates = days if start_date is None else [start_date + datetime.timedelta(d) for d in days]
+    table = pd.DataFrame({"date": dates, "installs": kpi.to_numpy()})
+    for name in names:
+        table[f"{name}_spend_usd"] = wide["spend_usd"][name].round(2).to_numpy()
+        table[f"{name}_impressions"] = wide["impressions"][name].to_numpy()
+    for name in names:
+        table[f"{name}_incremental_installs_true"] = wide["incremental_installs"][name].to_numpy()
+    table["baseline_installs_true"] = baseline.to_numpy()
+    return _write_csv(table, out)
+
+
+def _replicate_series(run_dir: str | Path, replicate: int) -> pd.DataFrame:
+    """The saved run's daily series of one replicate."""
+    import pandas as pd
+
+    series = pd.read_parquet(Path(run_dir) / "timeseries.parquet")
+    replicates = sorted(series["replicate"].unique().tolist())
+    if replicate not in replicates:
+        raise ValueError(f"replicate {replicate} is not in the run (it has {len(replicates)})")
+    return series[series["replicate"] == replicate]
+
+
+def _write_csv(table: pd.DataFrame, out: str | Path) -> Path:
+    """``table`` to ``out`` as CSV, whole or not at all (a temporary file renamed)."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.{os.getpid()}.partial"

@@ -146,6 +146,8 @@ class Result:
                 "clicks": (d["clicks"] * k).ravel(),
                 "installs": ((d["installs_click"] + d["installs_view"]) * k).ravel(),
                 "incremental_installs": ((rec.installs_with - rec.installs_without) * k).ravel(),
+                "installs_world": (rec.installs_with * k).ravel(),
+                "installs_without": (rec.installs_without * k).ravel(),
                 "reach_cum": (rec.reach_cum * k).ravel(),
             }
             frames.append(pd.DataFrame(cols))

@@ -40,6 +40,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     exp.add_argument(
         "--start-date", type=_date, metavar="DATE", help="date of day 0 (default: day numbers)"
     )
+    exp.add_argument(
+        "--mmm",
+        type=Path,
+        metavar="FILE",
+        help="also write the daily table marketing-mix models read (Robyn, Meridian): the KPI "
+        "installs, spend and impressions per strategy, and the true incremental installs",
+    )
     chk = sub.add_parser(
         "check-report",
         help="check a past campaign's report against a scenario and print its totals",
@@ -55,21 +62,27 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def export(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from ..outputs import export_past_report
+    from ..outputs import export_mmm_table, export_past_report
 
-    if args.out.is_dir():
-        problem = f"--out {args.out}: is a folder, not a file"
-    else:  # the folder it goes in (created if missing) must be writable
-        problem = check_out_dir(args.out.parent, force=True, must_be_empty=False)
-    if problem:
-        err.print(problem)
-        return EXIT_BAD_INPUT
+    targets = [("--out", args.out)] + ([("--mmm", args.mmm)] if args.mmm else [])
+    for flag, target in targets:
+        if target.is_dir():
+            problem = f"{flag} {target}: is a folder, not a file"
+        else:  # the folder it goes in (created if missing) must be writable
+            problem = check_out_dir(target.parent, force=True, must_be_empty=False)
+        if problem:
+            err.print(problem)
+            return EXIT_BAD_INPUT
     try:
-        path = export_past_report(args.run_dir, args.out, args.replicate, args.start_date)
+        written = [export_past_report(args.run_dir, args.out, args.replicate, args.start_date)]
+        if args.mmm:
+            written.append(
+                export_mmm_table(args.run_dir, args.mmm, args.replicate, args.start_date)
+            )
     except (OSError, ValueError, KeyError) as exc:
         err.print(f"{args.run_dir}: cannot export the run: {exc}")
         return EXIT_BAD_INPUT
-    out.print(f"wrote {path}")
+    out.print(f"wrote {', '.join(map(str, written))}")
     return 0
 
 
