@@ -60,6 +60,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
         "docs": author.docs,
         "export": past.export,
         "check-report": past.check_report,
+        "calibrate": past.calibrate,
     }
     return parser, commands
 

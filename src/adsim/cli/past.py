@@ -1,17 +1,55 @@
-"""``adsim export`` and ``adsim check-report``: a run written as a past campaign's report, and
-a past report checked against a scenario (the input of calibration)."""
+"""``adsim export``, ``adsim check-report`` and ``adsim calibrate``: a run written as a past
+campaign's report, a past report checked against a scenario, and a scenario's unknowns
+inferred from one."""
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import math
 from pathlib import Path
 
 from rich.console import Console
 
-from .common import EXIT_BAD_INPUT, check_out_dir, load
+from .common import (
+    EXIT_BAD_INPUT,
+    SchedulerError,
+    add_execution_arguments,
+    announce_compile,
+    check_out_dir,
+    dask_client,
+    int_at_least,
+    load,
+    stop_if_signalled,
+)
 
-__all__ = ["add_parsers", "check_report", "export"]
+__all__ = ["add_parsers", "calibrate", "check_report", "export"]
+
+
+def _fit(text: str) -> tuple[str, dict]:
+    """``PATH=LOW:HIGH`` or ``PATH=LOW:HIGH:log`` -> (path, a sweep range)."""
+    path, sep, spec = text.partition("=")
+    parts = spec.split(":")
+    if not sep or not path or len(parts) not in (2, 3) or parts[2:] not in ([], ["log"]):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: write PATH=LOW:HIGH or PATH=LOW:HIGH:log "
+            "(e.g. app.fit.interests.cars=0.5:8)"
+        )
+    try:
+        low, high = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: LOW and HIGH must be numbers") from None
+    return path, {"low": low, "high": high, "log": parts[2:] == ["log"]}
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share in (0, 1]")
+    return value
 
 
 def _date(text: str) -> datetime.date:
@@ -59,6 +97,34 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     chk.add_argument("scenario", type=Path, help="the scenario whose strategies the ad sets are")
     chk.add_argument("report", type=Path, help="the report (.csv or .parquet)")
+    cal = sub.add_parser(
+        "calibrate",
+        help="infer a scenario's unknowns from a past campaign's report (a posterior)",
+        description="Draw the unknowns from their ranges (Latin hypercube), simulate the "
+        "report's campaigns at each draw and keep the draws closest to the report (rejection "
+        "ABC on the totals of spend, impressions, clicks and installs per ad set). Prints each "
+        "unknown's posterior median and 90%% interval and writes DIR/calibrated.yaml (the "
+        "scenario at the medians), intervals.csv, posterior.csv and draws.csv. The runs are "
+        "stored in DIR/runs: the same command resumes.",
+        epilog="example:\n  adsim calibrate scenarios/quickstart.yaml past.csv --out out/cal "
+        "--fit app.fit.interests.food=1:8 --fit 'strategies.*.creative.ctr=0.002:0.02:log'\n",
+    )
+    cal.add_argument("scenario", type=Path, help="the scenario (horizon_days = the report's days)")
+    cal.add_argument("report", type=Path, help="the past report (.csv or .parquet)")
+    cal.add_argument(
+        "--fit", type=_fit, action="append", required=True, metavar="PATH=LOW:HIGH[:log]",
+        help="an unknown to infer, as a scenario path and its prior range (repeat)",
+    )  # fmt: skip
+    cal.add_argument("--out", type=Path, required=True, metavar="DIR", help="where to write")
+    cal.add_argument("--samples", type=int_at_least(10), default=200, metavar="N",
+                     help="draws to simulate (default 200)")  # fmt: skip
+    cal.add_argument("--accept", type=_share, default=0.1, metavar="SHARE",
+                     help="share of draws kept as the posterior (default 0.1)")  # fmt: skip
+    cal.add_argument("--replicates", type=int_at_least(1), default=1, metavar="N",
+                     help="runs per draw (default 1)")  # fmt: skip
+    cal.add_argument("--force", action="store_true", help="discard another calibration in DIR")
+    add_execution_arguments(cal)
+    cal.add_argument("--no-progress", action="store_true", help="show no progress")
 
 
 def export(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -114,4 +180,66 @@ def check_report(args: argparse.Namespace, out: Console, err: Console) -> int:
         out, "The report's totals per ad set", "metric", list(totals.index),
         [(label, [fmt(v, kind) for v in totals[col]]) for col, label, kind in rows],
     )  # fmt: skip
+    return 0
+
+
+def _ranges(lo, hi) -> list[str]:
+    return [f"{a:.4g}-{b:.4g}" for a, b in zip(lo, hi, strict=True)]
+
+
+def calibrate(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from ..experiments.calibrate import calibrate as run_calibration
+    from ..experiments.store import SweepStoreError
+    from ..experiments.sweeps import SweepSizeError
+    from ..report.tables import print_fitting
+    from ..resources import MemoryLimitError
+    from ..scenario import ScenarioError
+    from ..scenario.past_report import read_past_report
+
+    scenario = load(args.scenario, err)
+    if scenario is None:
+        return EXIT_BAD_INPUT
+    if problem := check_out_dir(args.out, args.force, must_be_empty=False):
+        err.print(problem)
+        return EXIT_BAD_INPUT
+    if not args.no_progress:
+        announce_compile(err)
+
+    def progress(done: int, total: int) -> None:
+        stop_if_signalled()
+        if not args.no_progress and (done == total or done % 10 == 0):
+            err.print(f"calibration: {done}/{total} runs")
+
+    try:
+        report = read_past_report(args.report, [s.name for s in scenario.strategies])
+        with dask_client(args.scheduler) as client:
+            result = run_calibration(
+                scenario, report, dict(args.fit), samples=args.samples, accept=args.accept,
+                replicates=args.replicates, workers=args.workers, client=client, out=args.out,
+                force=args.force, progress=progress,
+            )  # fmt: skip
+    except (ScenarioError, MemoryLimitError, SweepStoreError, SweepSizeError) as exc:
+        err.print(str(exc))
+        return EXIT_BAD_INPUT
+    except SchedulerError as exc:
+        err.print(f"--scheduler: {exc}")
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        err.print(f"interrupted: finished runs are kept in {args.out}/runs; run the same "
+                  "command to resume")  # fmt: skip
+        return 130
+    table = result.intervals()
+    print_fitting(
+        out,
+        f"Posterior of {len(table)} unknown(s): {len(result.posterior)} of "
+        f"{len(result.tried)} draws kept",
+        "",
+        list(table.index),
+        [
+            ("median", [f"{v:.4g}" for v in table["median"]]),
+            ("90% interval", _ranges(table["lo"], table["hi"])),
+            ("prior range", _ranges(table["prior_lo"], table["prior_hi"])),
+        ],
+    )
+    out.print(f"wrote calibrated.yaml, intervals.csv, posterior.csv and draws.csv to {args.out}")
     return 0
