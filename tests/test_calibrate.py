@@ -66,6 +66,8 @@ def test_the_command_writes_a_calibrated_scenario_and_resumes(tmp_path, capsys):
     assert "90% interval" in capsys.readouterr().out
     calibrated = adsim.load_scenario(out / "calibrated.yaml")
     assert 0.005 <= calibrated.strategies[0].creative.ctr <= 0.05
+    assert len(calibrated.posterior.draws) == 2  # 10% of 20 draws kept
+    assert main(["run", str(out / "calibrated.yaml"), "--replicates", "2", "--no-progress"]) == 0
     runs = sorted((out / "runs" / "runs").glob("*.parquet"))
     stamps = [f.stat().st_mtime_ns for f in runs]
     assert len(runs) == 20 and main(argv) == 0  # resumed: nothing ran again
@@ -81,3 +83,31 @@ def test_a_report_of_another_length_or_a_bad_fit_is_refused(tmp_path, capsys):
         main(["calibrate", "x.yaml", "r.csv", "--out", "o", "--fit", "ctr=a:b"])
     assert exited.value.code == 2
     assert "LOW and HIGH must be numbers" in capsys.readouterr().err
+
+
+def test_a_run_draws_each_replicate_from_the_posterior():
+    """Replicate r of a scenario with posterior draws is exactly replicate r of the scenario
+    with draw r mod K applied (same seed, same other draws): here two draws of broad's CTR a
+    factor 10 apart, so replicates 0 and 2 click like each other and unlike replicate 1."""
+    data = scenario_dict(horizon_days=2)
+    data["posterior"] = {
+        "parameters": ["strategies.broad.creative.ctr"],
+        "draws": [[0.004], [0.04]],
+    }
+    scenario = Scenario.model_validate(data)
+    rows = adsim.run(scenario, replicates=3, workers=1).per_replicate()
+    for r in range(3):
+        alone = adsim.run(scenario.for_replicate(r), replicates=3, workers=1).per_replicate()
+        assert rows.loc[r].equals(alone.loc[r]), r
+    clicks = rows.xs("broad", level="strategy")["clicks"]
+    assert clicks[1] > 3 * max(clicks[0], clicks[2])
+
+
+def test_bad_posterior_draws_are_refused_by_draw_and_field():
+    data = scenario_dict()
+    data["posterior"] = {"parameters": ["app.fit.interests.cars"], "draws": [[2.0], [-1.0]]}
+    with pytest.raises(ScenarioError, match=r"posterior\.draws\[1\]: app\.fit\.interests\.cars"):
+        adsim.scenario.load.scenario_from_dict(data)
+    data["posterior"] = {"parameters": ["app.fit.interests.cars"], "draws": [[2.0, 3.0]]}
+    with pytest.raises(ScenarioError, match="2 value"):
+        adsim.scenario.load.scenario_from_dict(data)

@@ -93,25 +93,46 @@ def default_workers(p: Params, tasks: int, max_memory_bytes: int | None = None) 
 
 @dataclass
 class _Batches:
-    """Replicates in batches through one executor, keeping their records in replicate order."""
+    """Replicates in batches through one executor, keeping their records in replicate order.
+    ``params_of(r)`` is replicate r's parameters (the same for every replicate, unless the
+    scenario carries posterior draws)."""
 
-    p: Params
+    params_of: Callable[[int], Params]
     executor: Executor
     progress: ProgressFn | None
     records: list[RunRecord]
 
     def add(self, count: int) -> None:
         start = len(self.records)
-        tasks = [(self.p, r) for r in range(start, start + count)]
+        replicates = range(start, start + count)
+        tasks: list[tuple] = [(self.params_of(r), r) for r in replicates]
         serial = self.executor.client is None and self.executor.workers == 1
         if serial:  # in this process: slot-level progress
-            tasks = [(self.p, r, self.progress) for r in range(start, start + count)]
+            tasks = [(p, r, self.progress) for p, r in tasks]
         done: dict[int, RunRecord] = {}
         for k, record in self.executor.map_unordered(run_replicate, tasks):
             done[k] = record
             if self.progress is not None and not serial:
-                self.progress(start + k, self.p.n_slots, self.p.n_slots)
+                slots = tasks[k][0].n_slots
+                self.progress(start + k, slots, slots)
         self.records.extend(done[k] for k in range(count))
+
+
+def _params_by_replicate(scenario: Scenario, p: Params) -> Callable[[int], Params]:
+    """Replicate r's parameters: ``p``, or with a posterior, its draw r mod K (each compiled
+    once), with ``p``'s seed (common random numbers: only the drawn values differ)."""
+    if scenario.posterior is None:
+        return lambda r: p
+    compiled: dict[int, Params] = {}
+    n_draws = len(scenario.posterior.draws)
+
+    def params_of(r: int) -> Params:
+        k = r % n_draws
+        if k not in compiled:
+            compiled[k] = replace(to_params(scenario.for_replicate(k)), seed=p.seed)
+        return compiled[k]
+
+    return params_of
 
 
 def run(
@@ -154,7 +175,7 @@ def run(
     records: list[RunRecord] = []
     stopping: dict[str, Any] | None = None
     with Executor(workers, client) as ex:
-        batches = _Batches(p, ex, progress, records)
+        batches = _Batches(_params_by_replicate(scenario, p), ex, progress, records)
         if not auto:
             batches.add(int(replicates))
         else:

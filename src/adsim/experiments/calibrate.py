@@ -72,11 +72,22 @@ class Calibration:
             }
         return pd.DataFrame.from_dict(rows, orient="index").rename_axis("parameter")
 
-    def scenario(self) -> Scenario:
-        """The base scenario with every unknown at its posterior median."""
+    def scenario(self, with_posterior: bool = True) -> Scenario:
+        """The base scenario with every unknown at its posterior median and, with
+        ``with_posterior``, the kept draws as its ``posterior`` section: a run then draws
+        replicate r's values from draw r mod K, so its ranges carry what the report left
+        uncertain."""
         medians = self.intervals()["median"]
         point = {name: _as_field(self.tried[name], medians[name]) for name in self.parameters}
-        return apply_point(self.base, point, label="calibrated")
+        calibrated = apply_point(self.base, point, label="calibrated")
+        if not with_posterior:
+            return calibrated
+        draws = [
+            [_as_field(self.tried[name], row[name]) for name in self.parameters]
+            for _, row in self.posterior.iterrows()
+        ]
+        posterior = {"parameters": list(self.parameters), "draws": draws}
+        return calibrated.with_changes({"posterior": posterior}, source="calibrated")
 
 
 def _as_field(tried: pd.Series, value: float) -> float | int:
@@ -157,7 +168,8 @@ def _write(calibration: Calibration, out: Path) -> None:
     calibration.intervals().to_csv(out / "intervals.csv")
     data = calibration.scenario().model_dump(mode="json", by_alias=True, exclude_unset=True)
     header = (
-        "# Calibrated by adsim calibrate: the unknowns at their posterior medians; their 90%\n"
-        "# intervals are in intervals.csv, the kept draws in posterior.csv.\n"
+        "# Calibrated by adsim calibrate: the unknowns at their posterior medians, and the kept\n"
+        "# draws under posterior: (replicate r of a run uses draw r mod K). Their 90% intervals\n"
+        "# are in intervals.csv.\n"
     )
     (out / "calibrated.yaml").write_text(header + yaml.safe_dump(data, sort_keys=False))

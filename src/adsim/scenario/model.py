@@ -15,6 +15,7 @@ from .errors import did_you_mean
 from .organic import OrganicTactic, PostingPlan
 from .platform import App, Optimiser, Platform
 from .population import Account, Population
+from .posterior import Posterior
 from .privacy import Privacy
 from .segments import (
     CountryIn,
@@ -67,6 +68,9 @@ class Scenario(Model):
     privacy: Privacy | None = None
     """iOS tracking consent (ATT) and what the ad manager and the MMP count (SKAdNetwork);
     none by default: every install is attributable, as before iOS 14.5."""
+    posterior: Posterior | None = None
+    """Draws of some values from a calibration's posterior (written by adsim calibrate):
+    replicate r runs with draw r mod K. Sweeps run the scenario's own values."""
     strategies: list[Strategy] = Field(min_length=1, max_length=64)
     """The paid strategies to compare (1 to 64, unique names)."""
     posting: list[PostingPlan] = Field(default_factory=list, max_length=64)
@@ -80,6 +84,21 @@ class Scenario(Model):
         if v not in SLOT_LENGTHS_H:
             raise ValueError(f"slot_h must be one of {list(SLOT_LENGTHS_H)}")
         return v
+
+    @model_validator(mode="after")
+    def _posterior_draws_apply(self) -> Scenario:
+        """Every posterior draw must make a valid scenario (paths that exist, values in
+        range): checked here, so a run never stops at replicate 7."""
+        if self.posterior is not None:
+            plain = self.model_copy(update={"posterior": None})
+            for k in range(len(self.posterior.draws)):
+                try:
+                    plain.with_changes(self.posterior.changes(k))
+                except ValueError as exc:  # ScenarioError: (path, problem) pairs
+                    problems = getattr(exc, "problems", [("", str(exc))])
+                    where, what = problems[0]
+                    raise ValueError(f"posterior.draws.{k}: {where}: {what}") from None
+        return self
 
     @model_validator(mode="after")
     def _unique_names(self) -> Scenario:
@@ -262,6 +281,14 @@ class Scenario(Model):
         """SHA-256 of the canonical JSON form: identifies the scenario in a run's manifest."""
         canonical = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def for_replicate(self, replicate: int) -> Scenario:
+        """The scenario replicate ``replicate`` runs: with its posterior draw applied (and
+        no posterior left), or itself without one."""
+        if self.posterior is None:
+            return self
+        plain = self.model_copy(update={"posterior": None})
+        return plain.with_changes(self.posterior.changes(replicate), source="posterior")
 
     def with_changes(self, changes: Mapping[str, Any], source: str = "") -> Scenario:
         """A validated copy with ``changes`` (path -> value or callable) applied; strategies and
