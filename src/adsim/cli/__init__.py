@@ -61,6 +61,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
         "export": past.export,
         "check-report": past.check_report,
         "calibrate": past.calibrate,
+        "backtest": past.backtest,
     }
     return parser, commands
 

@@ -23,7 +23,7 @@ from .common import (
     stop_if_signalled,
 )
 
-__all__ = ["add_parsers", "calibrate", "check_report", "export"]
+__all__ = ["add_parsers", "backtest", "calibrate", "check_report", "export"]
 
 
 def _fit(text: str) -> tuple[str, dict]:
@@ -109,22 +109,43 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         epilog="example:\n  adsim calibrate scenarios/quickstart.yaml past.csv --out out/cal "
         "--fit app.fit.interests.food=1:8 --fit 'strategies.*.creative.ctr=0.002:0.02:log'\n",
     )
-    cal.add_argument("scenario", type=Path, help="the scenario (horizon_days = the report's days)")
-    cal.add_argument("report", type=Path, help="the past report (.csv or .parquet)")
-    cal.add_argument(
+    _calibration_arguments(cal)
+    bt = sub.add_parser(
+        "backtest",
+        help="calibrate on a report's first days and check the prediction of the rest",
+        description="Calibrate as adsim calibrate does, on the report's first --train-days "
+        "days only (the scenario cut to them), then run the calibrated scenario with its "
+        "posterior draws over the whole report and compare the held-out days: the error of "
+        "daily installs, clicks and spend, of each ad set's CPI, and how often the observed "
+        "values fall inside the predicted 90%% range. Writes DIR/backtest_errors.csv, "
+        "DIR/backtest_daily.csv and the calibration's files.",
+        epilog="example:\n  adsim backtest scenarios/quickstart.yaml past.csv --train-days 4 "
+        "--out out/bt --fit 'strategies.*.creative.ctr=0.002:0.02:log'\n",
+    )
+    _calibration_arguments(bt)
+    bt.add_argument("--train-days", type=int_at_least(1), required=True, metavar="N",
+                    help="days of the report to calibrate on; the rest are predicted")  # fmt: skip
+    bt.add_argument("--predict-replicates", type=int_at_least(2), default=10, metavar="N",
+                    help="replicates of the prediction (default 10)")  # fmt: skip
+
+
+def _calibration_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", type=Path, help="the scenario (horizon_days = the report's days)")
+    p.add_argument("report", type=Path, help="the past report (.csv or .parquet)")
+    p.add_argument(
         "--fit", type=_fit, action="append", required=True, metavar="PATH=LOW:HIGH[:log]",
         help="an unknown to infer, as a scenario path and its prior range (repeat)",
     )  # fmt: skip
-    cal.add_argument("--out", type=Path, required=True, metavar="DIR", help="where to write")
-    cal.add_argument("--samples", type=int_at_least(10), default=200, metavar="N",
-                     help="draws to simulate (default 200)")  # fmt: skip
-    cal.add_argument("--accept", type=_share, default=0.1, metavar="SHARE",
-                     help="share of draws kept as the posterior (default 0.1)")  # fmt: skip
-    cal.add_argument("--replicates", type=int_at_least(1), default=1, metavar="N",
-                     help="runs per draw (default 1)")  # fmt: skip
-    cal.add_argument("--force", action="store_true", help="discard another calibration in DIR")
-    add_execution_arguments(cal)
-    cal.add_argument("--no-progress", action="store_true", help="show no progress")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="where to write")
+    p.add_argument("--samples", type=int_at_least(10), default=200, metavar="N",
+                   help="draws to simulate (default 200)")  # fmt: skip
+    p.add_argument("--accept", type=_share, default=0.1, metavar="SHARE",
+                   help="share of draws kept as the posterior (default 0.1)")  # fmt: skip
+    p.add_argument("--replicates", type=int_at_least(1), default=1, metavar="N",
+                   help="runs per draw (default 1)")  # fmt: skip
+    p.add_argument("--force", action="store_true", help="discard another calibration in DIR")
+    add_execution_arguments(p)
+    p.add_argument("--no-progress", action="store_true", help="show no progress")
 
 
 def export(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -187,11 +208,11 @@ def _ranges(lo, hi) -> list[str]:
     return [f"{a:.4g}-{b:.4g}" for a, b in zip(lo, hi, strict=True)]
 
 
-def calibrate(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from ..experiments.calibrate import calibrate as run_calibration
+def _calibrating(args: argparse.Namespace, out: Console, err: Console, task) -> int:
+    """Load, check and run ``task(scenario, report, options)`` with the calibration options;
+    bad input and interruptions end as every command's do."""
     from ..experiments.store import SweepStoreError
     from ..experiments.sweeps import SweepSizeError
-    from ..report.tables import print_fitting
     from ..resources import MemoryLimitError
     from ..scenario import ScenarioError
     from ..scenario.past_report import read_past_report
@@ -213,11 +234,12 @@ def calibrate(args: argparse.Namespace, out: Console, err: Console) -> int:
     try:
         report = read_past_report(args.report, [s.name for s in scenario.strategies])
         with dask_client(args.scheduler) as client:
-            result = run_calibration(
-                scenario, report, dict(args.fit), samples=args.samples, accept=args.accept,
-                replicates=args.replicates, workers=args.workers, client=client, out=args.out,
-                force=args.force, progress=progress,
-            )  # fmt: skip
+            options = {
+                "samples": args.samples, "accept": args.accept, "replicates": args.replicates,
+                "workers": args.workers, "client": client, "out": args.out,
+                "force": args.force, "progress": progress,
+            }  # fmt: skip
+            task(scenario, report, options)
     except (ScenarioError, MemoryLimitError, SweepStoreError, SweepSizeError) as exc:
         err.print(str(exc))
         return EXIT_BAD_INPUT
@@ -228,6 +250,12 @@ def calibrate(args: argparse.Namespace, out: Console, err: Console) -> int:
         err.print(f"interrupted: finished runs are kept in {args.out}/runs; run the same "
                   "command to resume")  # fmt: skip
         return 130
+    return 0
+
+
+def _print_posterior(result, out: Console) -> None:
+    from ..report.tables import print_fitting
+
     table = result.intervals()
     print_fitting(
         out,
@@ -241,5 +269,49 @@ def calibrate(args: argparse.Namespace, out: Console, err: Console) -> int:
             ("prior range", _ranges(table["prior_lo"], table["prior_hi"])),
         ],
     )
-    out.print(f"wrote calibrated.yaml, intervals.csv, posterior.csv and draws.csv to {args.out}")
-    return 0
+
+
+def calibrate(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from ..experiments.calibrate import calibrate as run_calibration
+
+    def task(scenario, report, options) -> None:
+        _print_posterior(run_calibration(scenario, report, dict(args.fit), **options), out)
+        out.print(
+            f"wrote calibrated.yaml, intervals.csv, posterior.csv and draws.csv to {args.out}"
+        )
+
+    return _calibrating(args, out, err, task)
+
+
+def backtest(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from ..experiments.calibrate import backtest as run_backtest
+    from ..outputs import for_output
+    from ..report.tables import print_fitting
+
+    def task(scenario, report, options) -> None:
+        result = run_backtest(
+            scenario, report, dict(args.fit), args.train_days,
+            predict_replicates=args.predict_replicates, **options,
+        )  # fmt: skip
+        _print_posterior(result.calibration, out)
+        e = result.errors
+        print_fitting(
+            out,
+            f"Days {args.train_days}-{report.days - 1} predicted from days 0-{args.train_days - 1}",
+            "",
+            list(e.index),
+            [
+                ("error (weighted)", [f"{100 * v:.1f}%" for v in e["weighted_abs_error"]]),
+                (
+                    "inside 90% range",
+                    ["-" if v != v else f"{100 * v:.0f}%" for v in e["inside_90"]],
+                ),
+            ],
+        )
+        e.to_csv(args.out / "backtest_errors.csv")
+        for_output(result.daily).to_csv(args.out / "backtest_daily.csv", index=False)
+        out.print(
+            f"wrote backtest_errors.csv, backtest_daily.csv and the calibration to {args.out}"
+        )
+
+    return _calibrating(args, out, err, task)

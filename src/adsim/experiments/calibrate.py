@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..runner import run
 from ..scenario import Scenario, ScenarioError
 from ..scenario.past_report import PastReport
 from .sweeps import ProgressFn, apply_point, sweep
@@ -39,7 +40,7 @@ from .sweeps import ProgressFn, apply_point, sweep
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["CALIBRATED_METRICS", "Calibration", "calibrate"]
+__all__ = ["CALIBRATED_METRICS", "Backtest", "Calibration", "backtest", "calibrate"]
 
 CALIBRATED_METRICS = ("spend_usd", "impressions", "clicks", "installs")
 
@@ -173,3 +174,76 @@ def _write(calibration: Calibration, out: Path) -> None:
         "# are in intervals.csv.\n"
     )
     (out / "calibrated.yaml").write_text(header + yaml.safe_dump(data, sort_keys=False))
+
+
+@dataclass
+class Backtest:
+    """A calibration on a report's first days and its prediction of the rest: ``daily`` has
+    one row per held-out day and ad set (observed, predicted mean, 5-95% range), ``errors``
+    one row per metric."""
+
+    train_days: int
+    calibration: Calibration
+    daily: pd.DataFrame
+    errors: pd.DataFrame
+
+
+def backtest(
+    scenario: Scenario,
+    report: PastReport,
+    fit: Mapping[str, Mapping[str, Any]],
+    train_days: int,
+    *,
+    predict_replicates: int = 10,
+    **calibrate_options: Any,
+) -> Backtest:
+    """Calibrate on the report's days ``[0, train_days)`` (the scenario cut to them; options as
+    :func:`calibrate` takes them), then run the calibrated scenario, posterior draws and all,
+    ``predict_replicates`` times over the whole report and compare the
+    held-out days: the error of daily installs and spend (weighted absolute error: sum of
+    |predicted mean - observed| / sum of observed), of the held-out CPI per ad set, and how
+    often the observed values fall inside the predicted 5-95% range."""
+    import pandas as pd
+
+    if not 0 < train_days < report.days:
+        raise ScenarioError(
+            report.path,
+            [("train_days", f"between 1 and {report.days - 1} (the report has {report.days})")],
+        )
+    trained = calibrate(
+        scenario.with_changes({"horizon_days": train_days}), report.until(train_days), fit,
+        **calibrate_options,
+    )  # fmt: skip
+    full = trained.scenario().with_changes({"horizon_days": scenario.horizon_days})
+    series = run(
+        full, replicates=predict_replicates, workers=calibrate_options.get("workers"),
+        client=calibrate_options.get("client"),
+    ).timeseries()  # fmt: skip
+    held = series[series["day"] >= train_days]
+    grouped = held.groupby(["day", "strategy"])
+    metrics = ["installs", "spend_usd", "clicks"]
+    predicted = grouped[metrics].mean()
+    lo = grouped[metrics].quantile(0.05)
+    hi = grouped[metrics].quantile(0.95)
+    observed = report.daily()
+    observed = observed[observed.index.get_level_values("day") >= train_days][metrics]
+    daily = observed.join(
+        [predicted.add_suffix("_pred"), lo.add_suffix("_lo"), hi.add_suffix("_hi")]
+    )
+    rows = {}
+    for m in metrics:
+        err = (daily[f"{m}_pred"] - daily[m]).abs().sum() / max(daily[m].sum(), 1e-9)
+        inside = ((daily[m] >= daily[f"{m}_lo"]) & (daily[m] <= daily[f"{m}_hi"])).mean()
+        rows[m] = {"weighted_abs_error": err, "inside_90": inside}
+    per_set = daily.groupby("strategy")[["spend_usd", "installs", "spend_usd_pred",
+                                         "installs_pred"]].sum()  # fmt: skip
+    cpi_obs = per_set["spend_usd"] / per_set["installs"].where(per_set["installs"] > 0)
+    cpi_pred = per_set["spend_usd_pred"] / per_set["installs_pred"].where(
+        per_set["installs_pred"] > 0
+    )
+    rows["cpi_usd"] = {
+        "weighted_abs_error": float(((cpi_pred - cpi_obs).abs() / cpi_obs).mean()),
+        "inside_90": float("nan"),
+    }
+    errors = pd.DataFrame.from_dict(rows, orient="index").rename_axis("metric")
+    return Backtest(train_days, trained, daily.reset_index(), errors)

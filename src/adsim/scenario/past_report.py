@@ -65,6 +65,18 @@ class PastReport:
     def days(self) -> int:
         return int(self.rows["day"].max()) + 1 if len(self.rows) else 0
 
+    def until(self, days: int) -> PastReport:
+        """The report's first ``days`` days (a back-test's training part)."""
+        from dataclasses import replace
+
+        rows = self.rows[self.rows["day"] < days].reset_index(drop=True)
+        used = set(rows["strategy"])
+        return replace(self, rows=rows, strategies=tuple(s for s in self.strategies if s in used))
+
+    def daily(self) -> pd.DataFrame:
+        """One row per day and ad set (breakdown groups added up): ``METRICS``."""
+        return self.rows.groupby(["day", "strategy"])[list(METRICS)].sum(min_count=1)
+
     def totals(self) -> pd.DataFrame:
         """Per ad set (strategy): the report's totals and its CPI."""
         t = self.rows.groupby("strategy")[list(METRICS)].sum(min_count=1)
