@@ -160,11 +160,9 @@ def export_past_report(
     import pandas as pd
 
     mine = _replicate_series(run_dir, replicate)
-    days = mine["day"].astype(int)
-    when = days if start_date is None else [start_date + datetime.timedelta(d) for d in days]
     table = pd.DataFrame(
         {
-            "date": list(when),
+            "date": _dates(mine["day"], start_date),
             "ad_set": mine["strategy"].to_numpy(),
             "spend_usd": mine["spend_usd"].round(2).to_numpy(),
             "impressions": mine["impressions"].to_numpy(),
@@ -206,9 +204,7 @@ def export_mmm_table(
     else:
         baseline = wide["installs_without"][first]
         kpi = baseline + wide["incremental_installs"].sum(axis=1)
-    days = [int(d) for d in wide.index]
-    dates = days if start_date is None else [start_date + datetime.timedelta(d) for d in days]
-    table = pd.DataFrame({"date": dates, "installs": kpi.to_numpy()})
+    table = pd.DataFrame({"date": _dates(wide.index, start_date), "installs": kpi.to_numpy()})
     for name in names:
         table[f"{name}_spend_usd"] = wide["spend_usd"][name].round(2).to_numpy()
         table[f"{name}_impressions"] = wide["impressions"][name].to_numpy()
@@ -216,6 +212,12 @@ def export_mmm_table(
         table[f"{name}_incremental_installs_true"] = wide["incremental_installs"][name].to_numpy()
     table["baseline_installs_true"] = baseline.to_numpy()
     return _write_csv(table, out)
+
+
+def _dates(days, start_date: datetime.date | None) -> list:
+    """Day numbers as they are, or as dates from ``start_date``."""
+    days = [int(d) for d in days]
+    return days if start_date is None else [start_date + datetime.timedelta(d) for d in days]
 
 
 def _replicate_series(run_dir: str | Path, replicate: int) -> pd.DataFrame:
