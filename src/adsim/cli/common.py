@@ -38,6 +38,7 @@ __all__ = [
     "int_at_least",
     "load",
     "replicates_arg",
+    "run_many",
     "size",
     "stop_if_signalled",
 ]
@@ -91,6 +92,33 @@ def add_execution_arguments(parser: argparse.ArgumentParser) -> None:
 
 class SchedulerError(RuntimeError):
     """The Dask scheduler cannot be used (not installed, unreachable)."""
+
+
+def run_many(work: Callable[[], object], err: Console, kept_in: Path | None) -> tuple[int, object]:
+    """Run ``work`` (a sweep, or a calibration made of one) as every command that runs many
+    stored simulations does: bad input (a scenario, memory, the store, a sweep too long) and
+    an unusable scheduler end in one line and exit 2; Ctrl-C says where the finished runs are
+    kept (``kept_in``) and how to resume, exit 130. Returns ``(exit code, work's result)``."""
+    from ..experiments.store import SweepStoreError
+    from ..experiments.sweeps import SweepSizeError
+    from ..resources import MemoryLimitError
+    from ..scenario import ScenarioError
+
+    try:
+        return 0, work()
+    except (ScenarioError, MemoryLimitError, SweepStoreError, SweepSizeError) as exc:
+        err.print(str(exc), markup=False, highlight=False)
+    except SchedulerError as exc:
+        err.print(f"--scheduler: {exc}", markup=False, highlight=False)
+    except KeyboardInterrupt:
+        if kept_in is None:
+            raise
+        err.print(
+            f"interrupted: finished runs are kept in {kept_in}; run the same command to resume",
+            markup=False,
+        )
+        return 130, None
+    return EXIT_BAD_INPUT, None
 
 
 @contextlib.contextmanager

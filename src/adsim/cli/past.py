@@ -13,13 +13,13 @@ from rich.console import Console
 
 from .common import (
     EXIT_BAD_INPUT,
-    SchedulerError,
     add_execution_arguments,
     announce_compile,
     check_out_dir,
     dask_client,
     int_at_least,
     load,
+    run_many,
     stop_if_signalled,
 )
 
@@ -211,10 +211,6 @@ def _ranges(lo, hi) -> list[str]:
 def _calibrating(args: argparse.Namespace, out: Console, err: Console, task) -> int:
     """Load, check and run ``task(scenario, report, options)`` with the calibration options;
     bad input and interruptions end as every command's do."""
-    from ..experiments.store import SweepStoreError
-    from ..experiments.sweeps import SweepSizeError
-    from ..resources import MemoryLimitError
-    from ..scenario import ScenarioError
     from ..scenario.past_report import read_past_report
 
     scenario = load(args.scenario, err)
@@ -231,7 +227,7 @@ def _calibrating(args: argparse.Namespace, out: Console, err: Console, task) -> 
         if not args.no_progress and (done == total or done % 10 == 0):
             err.print(f"calibration: {done}/{total} runs")
 
-    try:
+    def work() -> None:
         report = read_past_report(args.report, [s.name for s in scenario.strategies])
         with dask_client(args.scheduler) as client:
             options = {
@@ -240,17 +236,8 @@ def _calibrating(args: argparse.Namespace, out: Console, err: Console, task) -> 
                 "force": args.force, "progress": progress,
             }  # fmt: skip
             task(scenario, report, options)
-    except (ScenarioError, MemoryLimitError, SweepStoreError, SweepSizeError) as exc:
-        err.print(str(exc))
-        return EXIT_BAD_INPUT
-    except SchedulerError as exc:
-        err.print(f"--scheduler: {exc}")
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        err.print(f"interrupted: finished runs are kept in {args.out}/runs; run the same "
-                  "command to resume")  # fmt: skip
-        return 130
-    return 0
+
+    return run_many(work, err, args.out / "runs")[0]
 
 
 def _print_posterior(result, out: Console) -> None:

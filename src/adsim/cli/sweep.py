@@ -13,12 +13,12 @@ from rich.console import Console
 
 from .common import (
     EXIT_BAD_INPUT,
-    SchedulerError,
     add_execution_arguments,
     announce_compile,
     check_out_dir,
     dask_client,
     int_at_least,
+    run_many,
     stop_if_signalled,
 )
 
@@ -95,9 +95,6 @@ def command(args: argparse.Namespace, out: Console, err: Console) -> int:
         return EXIT_BAD_INPUT
 
     from ..experiments import sweep_from_spec
-    from ..experiments.store import SweepStoreError
-    from ..experiments.sweeps import SweepSizeError
-    from ..resources import MemoryLimitError
 
     if not args.no_progress:
         announce_compile(err)
@@ -112,27 +109,16 @@ def command(args: argparse.Namespace, out: Console, err: Console) -> int:
         elapsed = time.perf_counter() - start
         err.print(f"{spec.name}: {done}/{total} runs ({elapsed:.0f} s)", markup=False)
 
-    try:
+    def work() -> SweepResult:
         with dask_client(args.scheduler) as client:
-            result = sweep_from_spec(
+            return sweep_from_spec(
                 spec, base, workers=args.workers, client=client, out=args.out, force=args.force,
                 progress=progress, command=shlex.join(["adsim", *sys.argv[1:]]),
             )  # fmt: skip
-    except (ScenarioError, MemoryLimitError, SweepStoreError, SweepSizeError) as exc:
-        err.print(str(exc), markup=False, highlight=False)
-        return EXIT_BAD_INPUT
-    except SchedulerError as exc:
-        err.print(f"--scheduler: {exc}", markup=False, highlight=False)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        if args.out is not None:
-            err.print(
-                f"interrupted: finished runs are kept in {args.out}; run the same command "
-                "to resume",
-                markup=False,
-            )
-            return 130
-        raise
+
+    code, result = run_many(work, err, args.out)
+    if code:
+        return code
     written = print_and_write(result, spec, out, args.out)
     if args.out is not None:
         out.print(f"wrote {', '.join(written)} to {args.out}", highlight=False)
