@@ -36,10 +36,12 @@ def install_views(
     credit: np.ndarray,
     install_time: np.ndarray,
     freq_total: np.ndarray,
-) -> dict[str, np.ndarray]:
+) -> dict[str, np.ndarray | None]:
     """Per reported strategy s (instance ``instances[s]`` in world ``worlds[s]``), in agents:
     ``tracked``, ``skan`` (credited by postbacks), ``skan_withheld`` (below the threshold)
-    and ``modelled`` installs."""
+    and ``modelled`` installs; all None without scenario.privacy (everything is tracked)."""
+    if p.privacy is None:
+        return dict.fromkeys(("tracked", "skan", "skan_withheld", "modelled"))
     n = len(instances)
     out = {k: np.zeros(n) for k in ("tracked", "skan", "skan_withheld", "modelled")}
     tracked = pop.tracked
@@ -48,7 +50,7 @@ def install_views(
         mine = credit[w] == j
         out["tracked"][s] = np.count_nonzero(mine & tracked)
         hidden = mine & ~tracked
-        if p.privacy is None or not hidden.any():
+        if not hidden.any():
             continue
         day = np.minimum(install_time[w, hidden] // 24.0, p.horizon_days - 1).astype(np.int64)
         daily = np.bincount(day, minlength=p.horizon_days).astype(np.float64)
