@@ -90,10 +90,9 @@ class Scenario(Model):
         """Every posterior draw must make a valid scenario (paths that exist, values in
         range): checked here, so a run never stops at replicate 7."""
         if self.posterior is not None:
-            plain = self.model_copy(update={"posterior": None})
             for k in range(len(self.posterior.draws)):
                 try:
-                    plain.with_changes(self.posterior.changes(k))
+                    self.for_replicate(k)
                 except ValueError as exc:  # ScenarioError: (path, problem) pairs
                     problems = getattr(exc, "problems", [("", str(exc))])
                     where, what = problems[0]
