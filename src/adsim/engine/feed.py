@@ -231,13 +231,13 @@ class OrganicFeed:
         self._close_windows(t0)
         n = self.n_posts
         stats = run_feed_slot(
-            self.streams.key("feed", slot), inputs["key"], t0, int(t0 // 24.0),
+            self.streams.key("feed", slot), inputs["key"], float(t0), int(t0 // 24.0),
             inputs["sess_agent"], inputs["sess_time"], inputs["sess_local_hour"],
             p.feed_items_mean, p.ad_load, self.settings(t0), n, self.post_f[:n],
             self.post_i[:n], self.acc_ptr, self.acc_idx, self.fol_ptr, self.fol_idx,
             pop.interests, self.x_tactic, self.x_paid_world, self.rows_ptr, self.rows,
             self.world_ptr, self.inst_account, inputs["wear"], inputs["freq_total"],
-            self.seen[:, :n], self.post_counters[:, :n], self.inbox_post, self.inbox_time,
+            self.seen, self.post_counters, self.inbox_post, self.inbox_time,
             self.inbox_depth, self.relation, self.brand_fade, self.followers_daily,
             pop.app_available, pop.install_odds, pop.episode_ptr, pop.episode_start_h,
             pop.episode_end_h, p.intent_install_odds_mult, p.install_hour_mult,
@@ -286,8 +286,8 @@ class OrganicFeed:
             np.concatenate(worlds), np.concatenate(agents), np.concatenate(posts),
             self.settings(t0), self.post_f[:n], self.post_i[:n], self.acc_ptr, self.acc_idx,
             self.fol_ptr, self.fol_idx, self.pop.interests, self.x_paid_world, self.world_ptr,
-            self.inst_account, inputs["wear"], inputs["freq_total"], self.seen[:, :n],
-            self.post_counters[:, :n], self.inbox_post, self.inbox_time, self.inbox_depth,
+            self.inst_account, inputs["wear"], inputs["freq_total"], self.seen,
+            self.post_counters, self.inbox_post, self.inbox_time, self.inbox_depth,
             self.relation, self.brand_fade, self.followers_daily,
         )  # fmt: skip
         self.share_edges_tried += int(stats[:, 0].sum())
