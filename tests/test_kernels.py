@@ -281,8 +281,23 @@ def test_session_kernels_match_py_func_and_rates():
     diurnal = np.ones((24, 1))
     diurnal[:6] = 0.25  # quiet nights: 6 x 0.25 + 18 = 19.5 of 24 slot-weights
     key = np.uint64(77)
-    day = draw_day_sessions(key, 0.0, 1.0, rate, region, diurnal, 20.0, 0.2)
-    again = draw_day_sessions.py_func(key, 0.0, 1.0, rate, region, diurnal, 20.0, 0.2)
+    day = draw_day_sessions(
+        key,
+        0.0,
+        1.0,
+        rate,
+        region,
+        diurnal,
+        20.0,
+        0.2,
+        1.0,
+        np.zeros((0, *diurnal.shape)),
+        np.zeros((0, rate.shape[0]), np.uint8),
+    )
+    again = draw_day_sessions.py_func(
+        key, 0.0, 1.0, rate, region, diurnal, 20.0, 0.2, 1.0, np.zeros((0, *diurnal.shape)),
+        np.zeros((0, rate.shape[0]), np.uint8),
+    )
     for got, ref in zip(day, again, strict=True):
         np.testing.assert_array_equal(got, ref)
     slot_ptr, agent, time_h, n_ads = day

@@ -8,6 +8,7 @@ segments become a plain expression tree.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ __all__ = [
     "BID_MAX_CPM",
     "MAX_AGE",
     "AccountParams",
+    "CalendarParams",
     "FeedParams",
     "Params",
     "PostingParams",
@@ -113,6 +115,31 @@ class PrivacyParams:
     app_opt_in: np.ndarray  # (C,) ... and in the advertised app
     skan_threshold_installs_per_day: float  # real installs
     models_missing: bool
+
+
+@dataclass(frozen=True)
+class CalendarParams:
+    """The calendar (see adsim.scenario.calendar) as arrays: day multipliers, events and
+    their airings on the run's clock (hours from the start), and the conversation model."""
+
+    start_date: dt.date | None
+    day_sessions_mult: np.ndarray  # (D,) weekday x season, by day of the run
+    day_market_mult: np.ndarray  # (D,)
+    event_names: tuple[str, ...]
+    event_kinds: tuple[str, ...]
+    event_topic: np.ndarray  # (E,) index into topic_names, -1 for everyone
+    event_engaged_share: np.ndarray  # (E,)
+    event_activity_mult: np.ndarray  # (E,)
+    event_talk_mult: np.ndarray  # (E,)
+    event_market: np.ndarray  # (E, 3) before, during, after
+    event_market_h: np.ndarray  # (E, 2) hours before and after
+    airing_event: np.ndarray  # (W,) int
+    airing_start_h: np.ndarray  # (W,)
+    airing_end_h: np.ndarray  # (W,)
+    talk_per_session: float
+    precision: float
+    keywords_for_full_reach: int
+    keyword_topic: dict[str, int]  # lower-case keyword -> topic index
 
 
 @dataclass(frozen=True)
@@ -243,6 +270,7 @@ class Params:
     strategies: tuple[StrategyParams, ...]
     feed: FeedParams | None = None
     privacy: PrivacyParams | None = None
+    calendar: CalendarParams | None = None
 
     @property
     def n_slots(self) -> int:
@@ -284,6 +312,8 @@ def _segment(node: Any) -> SegmentNode:
         return SegmentNode("not", children=(_segment(node.not_),))
     (kind,) = type(node).model_fields
     value = getattr(node, kind)
+    if kind == "lookalike" and value.seed is not None:
+        return SegmentNode(kind, {"share": value.share, "of": None}, (_segment(value.seed),))
     args = value.model_dump() if hasattr(value, "model_dump") else {"values": value}
     return SegmentNode(kind, args)
 
@@ -482,6 +512,7 @@ def to_params(sc: Scenario) -> Params:
         strategies=tuple(_strategy(s, sc, topics) for s in sc.strategies),
         feed=_feed(sc, topics),
         privacy=_privacy(sc, country_codes),
+        calendar=_calendar(sc, topics),
     )
 
 
@@ -535,4 +566,67 @@ def _feed(sc: Scenario, topics: tuple) -> FeedParams | None:
         tactic_names=tuple(t.name for t in sc.organic_tactics),
         tactic_fixed_cost_usd=np.array([t.fixed_cost_usd for t in sc.organic_tactics]),
         tactic_start_h=np.array([t.posting.start_day * 24.0 for t in sc.organic_tactics]),
+    )
+
+
+def _uses_time_bound(sc: Scenario) -> bool:
+    from .scenario.segments import TIME_BOUND_KEYS, iter_segment
+
+    return any(
+        type(node).model_fields.keys() & set(TIME_BOUND_KEYS)
+        for strat in sc.strategies
+        for _, node in iter_segment(strat.audience, "")
+    )
+
+
+def _calendar(sc: Scenario, topics: tuple[str, ...]) -> CalendarParams | None:
+    from .scenario.calendar import WEEKDAYS, Calendar
+
+    cal = sc.calendar
+    if cal is None:
+        if not _uses_time_bound(sc):
+            return None
+        cal = Calendar()  # conversation targeting alone: the default conversation model
+    days = np.arange(sc.horizon_days)
+    sessions = np.ones(sc.horizon_days)
+    market = np.ones(sc.horizon_days)
+    if cal.start_date is not None:
+        weekday = (cal.start_date.weekday() + days) % 7
+        sessions *= np.array([cal.weekday_sessions.get(d, 1.0) for d in WEEKDAYS])[weekday]
+        market *= np.array([cal.weekday_market.get(d, 1.0) for d in WEEKDAYS])[weekday]
+    for season in cal.seasons:
+        inside = (days >= cal.day_of(season.first_day)) & (days <= cal.day_of(season.last_day))
+        sessions[inside] *= season.sessions
+        market[inside] *= season.market
+    events = cal.events
+    airings = [
+        (e, (cal.day_of(a.day) * 24.0 + a.hour), (cal.day_of(a.day) * 24.0 + a.hour + a.hours))
+        for e, ev in enumerate(events)
+        for a in ev.airings
+    ]
+    return CalendarParams(
+        start_date=cal.start_date,
+        day_sessions_mult=sessions,
+        day_market_mult=market,
+        event_names=tuple(e.name for e in events),
+        event_kinds=tuple(e.kind for e in events),
+        event_topic=np.array(
+            [-1 if e.topic is None else topics.index(e.topic) for e in events], dtype=np.int64
+        ),
+        event_engaged_share=np.array([e.engaged_share for e in events]),
+        event_activity_mult=np.array([e.activity_mult for e in events]),
+        event_talk_mult=np.array([e.talk_mult for e in events]),
+        event_market=np.array(
+            [[e.market.before, e.market.during, e.market.after] for e in events]
+        ).reshape(len(events), 3),
+        event_market_h=np.array([[e.market.before_h, e.market.after_h] for e in events]).reshape(
+            len(events), 2
+        ),
+        airing_event=np.array([a[0] for a in airings], dtype=np.int64),
+        airing_start_h=np.array([a[1] for a in airings], dtype=np.float64),
+        airing_end_h=np.array([a[2] for a in airings], dtype=np.float64),
+        talk_per_session=cal.conversation.talk_per_session,
+        precision=cal.conversation.precision,
+        keywords_for_full_reach=cal.conversation.keywords_for_full_reach,
+        keyword_topic={w: topics.index(t) for w, t in cal.keyword_topics().items()},
     )

@@ -7,6 +7,7 @@ mask count x scale, rounded to two significant figures.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -14,8 +15,17 @@ from .kernels.targeting import lookalike_scores, within_radius
 from .params import Params, SegmentNode
 from .population import Population
 from .scenario.common import GENDERS, OS_NAMES
+from .scenario.segments import TIME_BOUND_KEYS
 
-__all__ = ["audience_masks", "compile_segment", "overlap_matrix", "platform_round"]
+__all__ = [
+    "TimeBound",
+    "audience_masks",
+    "compile_segment",
+    "event_index",
+    "is_time_bound",
+    "overlap_matrix",
+    "platform_round",
+]
 
 _LAPLACE = 0.5  # pseudo-count for look-alike rates, so unseen traits get finite weights
 
@@ -53,10 +63,11 @@ def _log_ratio(seed_hits: np.ndarray, seed_n: int, all_hits: np.ndarray, all_n: 
     )
 
 
-def _lookalike(args: dict, p: Params, pop: Population) -> np.ndarray:
-    """Top ``share`` of non-seed agents by how much their interests, age and region resemble
-    the followers of the seed accounts (naive-Bayes log-likelihood ratio)."""
-    seed = _followers(args["of"], p, pop)
+def _lookalike(args: dict, p: Params, pop: Population, seed: np.ndarray) -> np.ndarray:
+    """Top ``share`` of non-seed agents by how much what the platform observes of them
+    (interests, age, region, gender, device) resembles the seed: the followers of some
+    accounts, a customer list, the app's installers or site visitors (naive-Bayes
+    log-likelihood ratio)."""
     n_seed, n = int(seed.sum()), pop.n
     n_topics = len(p.topic_names)
     held = (
@@ -78,9 +89,14 @@ def _lookalike(args: dict, p: Params, pop: Population) -> np.ndarray:
         np.bincount(pop.region, minlength=n_reg),
         n,
     )
+    w_gender, w_device = (
+        _log_ratio(np.bincount(x[seed], minlength=3), n_seed, np.bincount(x, minlength=3), n)
+        for x in (pop.gender, pop.device)
+    )
     scores = lookalike_scores(
-        pop.interests, age_bin, pop.region.astype(np.int64), w_held.astype(np.float64),
-        w_absent.astype(np.float64), w_age.astype(np.float64), w_region.astype(np.float64),
+        pop.interests, age_bin, pop.region.astype(np.int64), pop.gender, pop.device,
+        w_held.astype(np.float64), w_absent.astype(np.float64), w_age.astype(np.float64),
+        w_region.astype(np.float64), w_gender, w_device,
     )  # fmt: skip
     scores[seed] = -np.inf
     k = min(round(args["share"] * n), n - n_seed)
@@ -105,21 +121,67 @@ def _site_visitors(args: dict, pop: Population) -> np.ndarray:
     return mask & (matched < args["match_rate"])
 
 
-def compile_segment(node: SegmentNode, p: Params, pop: Population) -> np.ndarray:
-    """Evaluate a segment expression to a boolean mask of length N."""
+def is_time_bound(node: SegmentNode) -> bool:
+    """Whether the expression's members change during the run (event, tv, keywords,
+    conversation predicates; a look-alike's seed never is)."""
+    if node.kind in TIME_BOUND_KEYS:
+        return True
+    return node.kind in ("all", "any", "not") and any(is_time_bound(c) for c in node.children)
+
+
+TimeBound = Callable[[SegmentNode], np.ndarray]
+
+
+def event_index(node: SegmentNode, p: Params) -> int:
+    """The calendar event an ``event`` or ``tv`` predicate names."""
+    assert p.calendar is not None  # the scenario checks event and tv need a calendar
+    return p.calendar.event_names.index(node.args.get("name") or node.args["show"])
+
+
+def _bound(node: SegmentNode, p: Params, pop: Population, upper: bool) -> np.ndarray:
+    """Who a time-bound predicate may ever hold (upper) or always holds (lower: nobody):
+    an event's followers, or anyone for talk (people outside a topic use its words too)."""
+    if not upper:
+        return np.zeros(pop.n, dtype=np.bool_)
+    if node.kind in ("event", "tv"):
+        return pop.event_engaged[event_index(node, p)].astype(np.bool_)
+    return np.ones(pop.n, dtype=np.bool_)
+
+
+def compile_segment(
+    node: SegmentNode,
+    p: Params,
+    pop: Population,
+    timed: TimeBound | None = None,
+    cache: dict[int, np.ndarray] | None = None,
+    _upper: bool = True,
+) -> np.ndarray:
+    """Evaluate a segment expression to a boolean mask of length N.
+
+    Time-bound predicates are read by ``timed`` (the calendar's state now); without it the
+    mask is everyone the expression may ever hold (time-bound predicates at their upper
+    bound, or lower bound under a ``not``). ``cache`` keeps the masks of static
+    sub-expressions across calls (by node identity), so re-evaluating a time-bound audience
+    every slot costs only its time-bound parts and the boolean algebra."""
     kind, a = node.kind, node.args
+    if cache is not None and not is_time_bound(node):
+        if id(node) not in cache:
+            cache[id(node)] = compile_segment(node, p, pop)
+        return cache[id(node)]
     if kind == "all":
         mask = np.ones(pop.n, dtype=np.bool_)
         for child in node.children:
-            mask &= compile_segment(child, p, pop)
+            mask &= compile_segment(child, p, pop, timed, cache, _upper)
         return mask
     if kind == "any":
         mask = np.zeros(pop.n, dtype=np.bool_)
         for child in node.children:
-            mask |= compile_segment(child, p, pop)
+            mask |= compile_segment(child, p, pop, timed, cache, _upper)
         return mask
     if kind == "not":
-        return ~compile_segment(node.children[0], p, pop)
+        return ~compile_segment(node.children[0], p, pop, timed, cache, not _upper)
+    if kind in TIME_BOUND_KEYS:
+        return _bound(node, p, pop, _upper) if timed is None else timed(node)
     if kind == "everyone":
         return np.ones(pop.n, dtype=np.bool_)
     if kind == "age":
@@ -146,7 +208,8 @@ def compile_segment(node: SegmentNode, p: Params, pop: Population) -> np.ndarray
     if kind == "followers_of":
         return _followers(a["values"], p, pop)
     if kind == "lookalike":
-        return _lookalike(a, p, pop)
+        seed = _followers(a["of"], p, pop) if a["of"] else compile_segment(node.children[0], p, pop)
+        return _lookalike(a, p, pop, seed)
     if kind == "custom_audience":
         mask = np.zeros(pop.n, dtype=np.bool_)
         mask[np.asarray(a["agent_ids"], dtype=np.int64)] = True
@@ -159,7 +222,8 @@ def compile_segment(node: SegmentNode, p: Params, pop: Population) -> np.ndarray
 
 
 def audience_masks(p: Params, pop: Population) -> np.ndarray:
-    """(S, N) uint8: 1 where strategy s targets agent i (before dynamic install exclusion)."""
+    """(S, N) uint8: 1 where strategy s targets agent i (before dynamic install exclusion);
+    a time-bound audience at everyone it may ever hold."""
     masks = np.zeros((len(p.strategies), pop.n), dtype=np.uint8)
     for s, strat in enumerate(p.strategies):
         masks[s] = compile_segment(strat.audience, p, pop)

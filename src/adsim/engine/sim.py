@@ -34,6 +34,7 @@ from ..params import BID_AUTO, Params, calendar_days
 from ..population import Population
 from ..rng import Streams, lognormal_table
 from ..segments import audience_masks, overlap_matrix
+from .calendar import CalendarState
 from .feed import OrganicFeed, with_tactics
 from .measurement import install_views
 from .optimiser import PlatformOptimiser
@@ -58,6 +59,12 @@ SKAN_WINDOW_H = 48.0
 SKAN_TIMER_H = (24.0, 48.0)
 
 
+def no_calendar_layers(slot_diurnal: np.ndarray, n: int) -> tuple[float, np.ndarray, np.ndarray]:
+    """draw_day_sessions' calendar arguments without a calendar: every day alike."""
+    n_q, n_r = slot_diurnal.shape
+    return 1.0, np.zeros((0, n_q, n_r)), np.zeros((0, n), dtype=np.uint8)
+
+
 class Engine:
     """One replicate of one scenario: builds state, runs the simpy calendar, returns a record."""
 
@@ -71,7 +78,19 @@ class Engine:
         self.layout = WorldLayout.build(len(p.strategies), p.shared_market)
         # App-install ads are only delivered to devices the app exists for.
         self.masks = audience_masks(p, pop) & pop.app_available[None, :].astype(np.uint8)
+        # Time-bound audiences (calendar): ``masks`` holds who is in each audience now (rebuilt
+        # every slot); the optimiser scores and the pacing forecast counts everyone an audience
+        # may ever hold (``audience_bound``), and the record reports who was ever in it.
+        self.audience_bound = self.masks
+        self.audience_ever = self.masks
+        self.calendar: CalendarState | None = None
         self._setup_arrays()
+        if p.calendar is not None:
+            self.calendar = CalendarState(p, pop, streams, self.slot_diurnal)
+            if self.calendar.timed:
+                self.audience_bound = self.masks.copy()
+                self.audience_ever = self.masks.copy()
+                self.audience_ever[self.calendar.timed] = 0
         self.feed = None
         if p.feed is not None:
             si = self.layout.inst_strategy
@@ -141,7 +160,9 @@ class Engine:
         self.last_view_inst = np.full((n_worlds, n), -1, dtype=np.int16)
         self.max_price = 0.0
         self.market_factor = lognormal_table(p.market_sigma)
-        self.optimiser = PlatformOptimiser(p, pop, self.bid_kind[si] == BID_AUTO, si, self.masks)
+        self.optimiser = PlatformOptimiser(
+            p, pop, self.bid_kind[si] == BID_AUTO, si, self.audience_bound
+        )
         self._setup_sessions()
         self._setup_pacing()
 
@@ -182,7 +203,7 @@ class Engine:
                     ),
                     minlength=len(p.region_names),
                 )
-                for m, s in zip(self.masks, p.strategies, strict=True)
+                for m, s in zip(self.audience_bound, p.strategies, strict=True)
             ]
         )  # (S, R)
         # Every local hour a slot covers counts, weighted by the diurnal curve, so a daypart
@@ -196,8 +217,8 @@ class Engine:
         mean_rate = np.zeros(len(p.strategies))
         for s, j in enumerate(lay.reported):
             rate = (self.ctr0[s] * pop.ctr_error * self.optimiser.cvr_hat[j]).astype(np.float64)
-            size = self.masks[s].sum()
-            mean_rate[s] = (rate * self.masks[s]).sum() / size if size > 0 else 0.0
+            size = self.audience_bound[s].sum()
+            mean_rate[s] = (rate * self.audience_bound[s]).sum() / size if size > 0 else 0.0
         lam0 = np.divide(
             p.market_cpm_median_usd / 1000.0,
             mean_rate,
@@ -342,14 +363,23 @@ class Engine:
         q = slot % self.slots_per_day
         day = slot // self.slots_per_day
         if self._day_sessions is None or self._day_sessions[0] != day:
+            day_mult, extra_diurnal, extra_member = (
+                no_calendar_layers(self.slot_diurnal, pop.n)
+                if self.calendar is None
+                else self.calendar.day_layers(day)
+            )
             self._day_sessions = (day, *draw_day_sessions(
                 self.streams.key("sessions", day), day * 24.0, p.slot_h, pop.sessions_per_day,
-                pop.region, self.slot_diurnal, p.feed_items_mean, p.ad_load,
+                pop.region, self.slot_diurnal, p.feed_items_mean, p.ad_load, day_mult,
+                extra_diurnal, extra_member,
             ))  # fmt: skip
         _, slot_ptr, day_agent, day_time, day_ads = self._day_sessions
+        market_cpm = p.market_cpm_median_usd
+        if self.calendar is not None:
+            market_cpm *= self.calendar.market_mult[slot]
         agents, times, local_hour, ad_ptr, comp_cpm = slot_sessions(
             key, pop.n, day_agent, day_time, day_ads, slot_ptr[q], slot_ptr[q + 1], pop.region,
-            self.region_local_offset_h, p.market_cpm_median_usd, p.market_hour_mult,
+            self.region_local_offset_h, market_cpm, p.market_hour_mult,
             pop.market_mult, self.market_factor,
         )  # fmt: skip
         # Hard limits (daily and lifetime budget left), and the pacing plan's cap for the slot.
@@ -393,6 +423,9 @@ class Engine:
 
     def _run_slot(self, slot: int, t0: float) -> None:
         self._deliver_feedback(t0)
+        if self.calendar is not None and self.calendar.timed:
+            self.calendar.refresh(t0, self.masks, self.pop.app_available)
+            self.audience_ever[self.calendar.timed] |= self.masks[self.calendar.timed]
         inputs = self.slot_inputs(slot, t0)
         before = None
         if self.feed is not None:  # the same sessions' organic positions, then their ads
@@ -411,6 +444,8 @@ class Engine:
         self.spent_today += spend
         self.spent_total += spend
         self.recorder.record(slot, counters, spend)
+        if self.calendar is not None:
+            self.calendar.observe(slot, inputs["sess_agent"], inputs["sess_time"])
         # Stopped by a budget or slot limit if the next impression would have crossed it.
         budget_left = inputs["budget_left"]
         limited = (spend >= budget_left - max_price) & np.isfinite(budget_left)
@@ -474,8 +509,8 @@ class Engine:
         record = RunRecord(
             strategy_names=p.strategy_names,
             scale=p.scale,
-            audience_agents=self.masks.sum(axis=1).astype(np.int64),
-            audience_overlap=overlap_matrix(self.masks),
+            audience_agents=self.audience_ever.sum(axis=1).astype(np.int64),
+            audience_overlap=overlap_matrix(self.audience_ever),
             budget_total_usd=np.array([s.budget_total_usd for s in p.strategies]),
             daily=daily,
             reach_cum=self.reach_cum,
@@ -504,6 +539,6 @@ class Engine:
             return record
         px = feed.paid_exposure_world
         return with_tactics(
-            record, feed, p, pop, self.masks, px[rows],
+            record, feed, p, pop, self.audience_ever, px[rows],
             np.where(lay.without < 0, 0, px[np.maximum(lay.without, 0)]),
         )  # fmt: skip

@@ -35,6 +35,7 @@ SALT = {
 }  # fmt: skip
 _COUNT, _TIME, _ITEMS, _SLOT = SALT["count"], SALT["time"], SALT["items"], SALT["slot"]
 _NORMALS = SALT["normals"]
+_LAYER = 1  # count salts 2..255 are the extra layers' (count salts sit below _TIME)
 _MASK16 = np.uint64(0xFFFF)
 CHUNK = 8192
 
@@ -80,10 +81,16 @@ def _ads_in_session(key, i, e, log_continue, ad_load):
 
 @njit(cache=True, parallel=True)
 def draw_day_sessions(
-    key, day_t0, slot_h, sessions_per_day, region, slot_diurnal, feed_items_mean, ad_load
+    key, day_t0, slot_h, sessions_per_day, region, slot_diurnal, feed_items_mean, ad_load,
+    day_mult, extra_diurnal, extra_member,
 ):  # fmt: skip
     """Every session of one day starting at hour ``day_t0``; ``slot_diurnal[q, r]`` is region
-    r's activity multiplier in slot q of the day.
+    r's activity multiplier in slot q of the day, ``day_mult`` the day's (weekday, season).
+
+    Extra layers (events): layer l adds, for the agents with ``extra_member[l, i]``, sessions
+    at ``extra_diurnal[l, q, r]`` x their rate; by Poisson superposition the same law as one
+    process at the summed rate. A layer's draws use its own count salt and continue the
+    agent's session index, so the base day's draws do not change when a layer is added.
 
     Returns ``(slot_ptr, agent, time_h, n_ads)``: slot q's sessions are
     ``slot_ptr[q]:slot_ptr[q+1]``, in agent-id order, an agent's own in time order, each with
@@ -91,24 +98,40 @@ def draw_day_sessions(
     """
     n = sessions_per_day.shape[0]
     n_q, n_r = slot_diurnal.shape
+    n_layers = extra_diurnal.shape[0]
     per_slot = slot_h / 24.0
-    weights = np.ascontiguousarray(slot_diurnal.T)  # (R, Q)
-    total_weight = np.zeros(n_r, dtype=np.float64)
-    for r in range(n_r):
-        total_weight[r] = weights[r].sum()
-    prob, alias = _alias_tables(weights)
+    weights = np.empty((n_layers + 1, n_r, n_q), dtype=np.float64)
+    weights[0] = slot_diurnal.T
+    for layer in range(n_layers):
+        weights[layer + 1] = extra_diurnal[layer].T
+    total_weight = np.zeros((n_layers + 1, n_r), dtype=np.float64)
+    prob = np.ones((n_layers + 1, n_r, n_q), dtype=np.float64)
+    alias = np.zeros((n_layers + 1, n_r, n_q), dtype=np.int64)
+    for layer in range(n_layers + 1):
+        for r in range(n_r):
+            total_weight[layer, r] = weights[layer, r].sum()
+        layer_prob, layer_alias = _alias_tables(weights[layer])
+        prob[layer] = layer_prob
+        alias[layer] = layer_alias
     log_continue = math.log(1.0 - 1.0 / feed_items_mean) if feed_items_mean > 1.0 else -np.inf
     n_chunks = (n + CHUNK - 1) // CHUNK
-    counts = np.zeros(n, dtype=np.int32)
+    counts = np.zeros((n_layers + 1, n), dtype=np.int32)
     chunk_slot = np.zeros((n_chunks, n_q), dtype=np.int64)
     for c in prange(n_chunks):
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             r = region[i]
-            lam = sessions_per_day[i] * total_weight[r] * per_slot
-            k = _poisson(lam, hash_uniform(key, i, _COUNT))
-            counts[i] = k
-            for e in range(k):
-                chunk_slot[c, _pick_slot(prob[r], alias[r], hash_uniform(key, i, _SLOT + e))] += 1
+            e = 0
+            for layer in range(n_layers + 1):
+                if layer > 0 and extra_member[layer - 1, i] == 0:
+                    continue
+                lam = sessions_per_day[i] * day_mult * total_weight[layer, r] * per_slot
+                salt = _COUNT if layer == 0 else _LAYER + layer
+                k = _poisson(lam, hash_uniform(key, i, salt))
+                counts[layer, i] = k
+                for _ in range(k):
+                    u = hash_uniform(key, i, _SLOT + e)
+                    chunk_slot[c, _pick_slot(prob[layer, r], alias[layer, r], u)] += 1
+                    e += 1
     # Slot-major layout; within a slot, chunks in order, so agents ascend.
     base = np.zeros((n_chunks, n_q), dtype=np.int64)
     slot_ptr = np.zeros(n_q + 1, dtype=np.int64)
@@ -126,22 +149,25 @@ def draw_day_sessions(
         cursor = base[c].copy()
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             r = region[i]
-            for e in range(counts[i]):
-                q = _pick_slot(prob[r], alias[r], hash_uniform(key, i, _SLOT + e))
-                t = day_t0 + slot_h * (q + hash_uniform(key, i, _TIME + e))
-                ads = _ads_in_session(key, i, e, log_continue, ad_load)
-                m = cursor[q]
-                cursor[q] += 1
-                # Insertion sort among this agent's sessions in the slot (never before the
-                # chunk's own part of the slot: another thread writes there).
-                while m > base[c, q] and agent[m - 1] == i and time_h[m - 1] > t:
-                    agent[m] = agent[m - 1]
-                    time_h[m] = time_h[m - 1]
-                    n_ads[m] = n_ads[m - 1]
-                    m -= 1
-                agent[m] = i
-                time_h[m] = t
-                n_ads[m] = ads
+            e = -1
+            for layer in range(n_layers + 1):
+                for _ in range(counts[layer, i]):
+                    e += 1
+                    q = _pick_slot(prob[layer, r], alias[layer, r], hash_uniform(key, i, _SLOT + e))
+                    t = day_t0 + slot_h * (q + hash_uniform(key, i, _TIME + e))
+                    ads = _ads_in_session(key, i, e, log_continue, ad_load)
+                    m = cursor[q]
+                    cursor[q] += 1
+                    # Insertion sort among this agent's sessions in the slot (never before the
+                    # chunk's own part of the slot: another thread writes there).
+                    while m > base[c, q] and agent[m - 1] == i and time_h[m - 1] > t:
+                        agent[m] = agent[m - 1]
+                        time_h[m] = time_h[m - 1]
+                        n_ads[m] = n_ads[m - 1]
+                        m -= 1
+                    agent[m] = i
+                    time_h[m] = t
+                    n_ads[m] = ads
     return slot_ptr, agent, time_h, n_ads
 
 

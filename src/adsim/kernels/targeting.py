@@ -30,14 +30,17 @@ def within_radius(lat, lon, lat0, lon0, km):
 
 @njit(cache=True, parallel=True)
 def lookalike_scores(
-    interests, age_bin, region, topic_weight_held, topic_weight_absent, age_weight, region_weight
-):
-    """Naive-Bayes log-likelihood ratio of 'resembles the seed' vs 'is anyone', per agent."""
+    interests, age_bin, region, gender, device, topic_weight_held, topic_weight_absent,
+    age_weight, region_weight, gender_weight, device_weight,
+):  # fmt: skip
+    """Naive-Bayes log-likelihood ratio of 'resembles the seed' vs 'is anyone', per agent,
+    over what the platform observes: interests, age, region, gender and device."""
     n = interests.shape[0]
     n_topics = topic_weight_held.shape[0]
     out = np.empty(n, dtype=np.float64)
     for i in prange(n):
         s = age_weight[age_bin[i]] + region_weight[region[i]]
+        s += gender_weight[gender[i]] + device_weight[device[i]]
         for k in range(n_topics):
             s += topic_weight_held[k] if has_topic(interests, i, k) else topic_weight_absent[k]
         out[i] = s

@@ -8,7 +8,7 @@ organic install times from the ``organic`` stream.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -72,6 +72,9 @@ class Population:
     account_followers: np.ndarray  # int32 sorted agent ids
     follow_ptr: np.ndarray  # int64 (N+1,) CSR: agents that agent i follows
     follow_dst: np.ndarray  # int32
+    # (E, N) uint8: 1 where the agent follows calendar event e (holds its topic and is among
+    # its engaged share); no rows without a calendar
+    event_engaged: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.uint8))
 
     @property
     def n(self) -> int:
@@ -82,11 +85,16 @@ class Population:
 
     def holds_topic(self, k: int) -> np.ndarray:
         """(N,) uint64, 1 where the agent holds interest topic k (bit k of its bit set)."""
-        return (self.interests[:, k >> 6] >> np.uint64(k & 63)) & np.uint64(1)
+        return holds_topic(self.interests, k)
 
     @property
     def nbytes(self) -> int:
         return sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))
+
+
+def holds_topic(interests: np.ndarray, k: int) -> np.ndarray:
+    """(N,) uint64, 1 where the agent holds interest topic k (bit k of its bit set)."""
+    return (interests[:, k >> 6] >> np.uint64(k & 63)) & np.uint64(1)
 
 
 def _interest_probabilities(p: Params, age: np.ndarray, gender: np.ndarray) -> np.ndarray:
@@ -248,6 +256,21 @@ def _tracked(
     return not_ios | (social & app), not_ios | social
 
 
+def _event_engaged(p: Params, streams: Streams, interests: np.ndarray) -> np.ndarray:
+    """Who follows each calendar event: an ``engaged_share`` of its topic's holders (of
+    everyone for an event without a topic), one stream per event."""
+    cal = p.calendar
+    n = interests.shape[0]
+    if cal is None:
+        return np.zeros((0, n), dtype=np.uint8)
+    engaged = np.zeros((len(cal.event_names), n), dtype=np.uint8)
+    for e, topic in enumerate(cal.event_topic):
+        eligible = True if topic < 0 else holds_topic(interests, int(topic))
+        draw = streams.get("event_engaged", e).random(n)
+        engaged[e] = eligible & (draw < cal.event_engaged_share[e])
+    return engaged
+
+
 def build_population(p: Params, streams: Streams) -> Population:
     """Draw every agent's attributes, interests, follows and hidden app appeal."""
     d = _demographics(p, streams.get("population"))
@@ -273,8 +296,6 @@ def build_population(p: Params, streams: Streams) -> Population:
         follow_ptr, follow_dst = np.zeros(p.n_agents + 1, dtype=np.int64), np.zeros(0, np.int32)
     available = p.app_os_available[d["device"]]
     fit = _fit(p, streams, d, interests, account_ptr, account_followers, available)
-    # Install odds after an intended click: store_cvr's odds at average fit, times fit and
-    # device; odds never saturate the way a capped probability does.
     # Install odds after an intended click: store_cvr's odds at average fit and propensity,
     # times fit, device and the person's general app-install propensity; odds never saturate
     # the way a capped probability does.
@@ -294,6 +315,7 @@ def build_population(p: Params, streams: Streams) -> Population:
     market_mult = _market_mult(p, d, interests, propensity_seen)
     tracked, observable = _tracked(p, streams, d)
     return Population(
+        event_engaged=_event_engaged(p, streams, interests),
         scale=p.scale,
         interests=interests,
         affinity_key=streams.key("affinity"),

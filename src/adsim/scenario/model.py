@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from .calendar import Calendar
 from .common import MAX_DESCRIPTION, Label, Model, Positive, check_unique
 from .errors import did_you_mean
 from .organic import OrganicTactic, PostingPlan
@@ -18,13 +19,17 @@ from .population import Account, Population
 from .posterior import Posterior
 from .privacy import Privacy
 from .segments import (
+    ConversationIn,
     CountryIn,
     CustomAudience,
+    EventIn,
     FollowersOf,
     Interests,
+    Keywords,
     LanguageIn,
     Lookalike,
     RegionIn,
+    Tv,
     iter_segment,
 )
 from .strategy import Strategy
@@ -68,6 +73,10 @@ class Scenario(Model):
     privacy: Privacy | None = None
     """iOS tracking consent (ATT) and what the ad manager and the MMP count (SKAdNetwork);
     none by default: every install is attributable, as before iOS 14.5."""
+    calendar: Calendar | None = None
+    """Dates, weekdays, seasons and events (matches, TV shows, sales) that move sessions,
+    conversations and market prices, and that event, tv and keyword targeting read; none by
+    default: every day is alike."""
     posterior: Posterior | None = None
     """Draws of some values from a calibration's posterior (written by adsim calibrate):
     replicate r runs with draw r mod K. Sweeps run the scenario's own values."""
@@ -238,6 +247,7 @@ class Scenario(Model):
                 yield from unknown("interest", [plan.topic], topics, f"{path}.topic")
             if plan.start_day >= self.horizon_days:
                 yield f"{path}.start_day", f"{plan.start_day} is not before the horizon"
+        yield from self._calendar_problems(topics, unknown)
         for i, strat in enumerate(self.strategies):
             p = f"strategies.{i}"
             if strat.account is not None:
@@ -257,9 +267,19 @@ class Scenario(Model):
                 elif isinstance(node, FollowersOf):
                     names = [h.lower() for h in node.followers_of]
                     yield from unknown("account", names, handles, path)
-                elif isinstance(node, Lookalike):
+                elif isinstance(node, Lookalike) and node.lookalike.of is not None:
                     names = [h.lower() for h in node.lookalike.of]
                     yield from unknown("account", names, handles, path)
+                elif isinstance(node, Lookalike):
+                    seed = node.lookalike.seed
+                    timed = [
+                        q for q, n in iter_segment(seed, f"{path}.lookalike.seed")
+                        if isinstance(n, EventIn | Tv | Keywords | ConversationIn)
+                    ]  # fmt: skip
+                    if timed:
+                        yield timed[0], "a look-alike seed cannot be time-bound (event, tv, ...)"
+                elif isinstance(node, EventIn | Tv | Keywords | ConversationIn):
+                    yield from self._time_bound_problems(node, path, topics, unknown)
                 elif isinstance(node, CustomAudience):
                     ids = node.custom_audience.agent_ids or []
                     too_big = [a for a in ids if a >= pop.agents]
@@ -271,6 +291,38 @@ class Scenario(Model):
                                 f"{pop.agents} agents, ids 0..{pop.agents - 1})"
                             ),
                         )
+
+    def _calendar_problems(self, topics: set[str], unknown: Any) -> Iterator[tuple[str, str]]:
+        cal = self.calendar
+        if cal is None:
+            return
+        for i, e in enumerate(cal.events):
+            if e.topic is not None:
+                yield from unknown("interest", [e.topic], topics, f"calendar.events.{i}.topic")
+        for word, topic in cal.keywords.items():
+            yield from unknown("interest", [topic], topics, f"calendar.keywords.{word}")
+
+    def _time_bound_problems(
+        self, node: Any, path: str, topics: set[str], unknown: Any
+    ) -> Iterator[tuple[str, str]]:
+        """Event, tv and keyword predicates name things of the calendar."""
+        cal = self.calendar
+        if isinstance(node, ConversationIn):
+            yield from unknown("interest", node.conversation.topics, topics, path)
+            return
+        if cal is None:
+            yield path, "time-bound targeting needs a calendar section (calendar: {events: ...})"
+            return
+        events = {e.name: e for e in cal.events}
+        if isinstance(node, EventIn):
+            yield from unknown("event", [node.event.name], set(events), f"{path}.event.name")
+        elif isinstance(node, Tv):
+            shows = {name for name, e in events.items() if e.kind == "tv"}
+            yield from unknown("TV show", [node.tv.show], shows, f"{path}.tv.show")
+        else:
+            known = set(cal.keyword_topics())
+            words = [w.lower() for w in node.keywords.words]
+            yield from unknown("keyword", words, known, f"{path}.keywords.words")
 
     @property
     def horizon_h(self) -> float:

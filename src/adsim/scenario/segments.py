@@ -22,7 +22,13 @@ from pydantic import Discriminator, Field, Tag, ValidationInfo, model_validator
 
 from .common import Gender, Model, Os, Positive
 
-__all__ = ["MAX_LOOKBACK_DAYS", "SEGMENT_KEYS", "Segment", "iter_segment"]
+__all__ = [
+    "MAX_LOOKBACK_DAYS",
+    "SEGMENT_KEYS",
+    "TIME_BOUND_KEYS",
+    "Segment",
+    "iter_segment",
+]
 
 
 class Everyone(Model):
@@ -105,14 +111,29 @@ class FollowersOf(Model):
 
 
 class LookalikeSpec(Model):
-    of: list[str] = Field(min_length=1, description="Seed accounts whose followers to resemble.")
+    """The seed is the followers of ``of`` or the people in ``seed``: a customer list
+    (``custom_audience``), the app's installers (``installed: true``) or its site visitors
+    (``site_visitors``), or any static segment of them."""
+
+    of: list[str] | None = Field(
+        default=None, min_length=1, description="Seed accounts whose followers to resemble."
+    )
+    seed: Segment | None = None
+    """A seed audience instead of accounts' followers (no time-bound predicates)."""
     # Meta offers look-alikes at 1-20% of a country (Meta Business Help Center).
     share: float = Field(default=0.05, ge=0.01, le=0.2, description="Share of the population.")
+
+    @model_validator(mode="after")
+    def _one_seed(self) -> LookalikeSpec:
+        if (self.of is None) == (self.seed is None):
+            raise ValueError("give exactly one of 'of' (accounts) or 'seed' (a segment)")
+        return self
 
 
 class Lookalike(Model):
     lookalike: LookalikeSpec
-    """People most like the followers of some accounts, as the platform ranks them."""
+    """People most like a seed (followers of some accounts, a customer list, the app's
+    installers or site visitors), as the platform ranks them by what it observes."""
 
 
 class DeviceIn(Model):
@@ -224,6 +245,68 @@ class SiteVisitors(Model):
     """People who showed intent for the app before the run (a retargeting list)."""
 
 
+# Time-bound predicates: their members change during the run, so the engine re-evaluates
+# them every slot from the people's conversation and event state (see adsim.calendar).
+
+
+class EventSpec(Model):
+    name: str
+    """The event (a name in calendar.events)."""
+    recency_h: float = Field(default=72.0, gt=0, le=24 * 60)
+    """How long a person stays in the audience after their last session during an airing
+    (ASSUMPTION: X targets event audiences while the event happens and publishes no window)."""
+    only_during: bool = False
+    """true: the audience exists only while the event airs."""
+
+
+class EventIn(Model):
+    event: EventSpec
+    """People engaged with an event: its followers who were on the platform while it aired."""
+
+
+class TvSpec(Model):
+    show: str
+    """The show (a calendar event of kind tv)."""
+    recency_h: float = Field(default=24.0, gt=0, le=24 * 60)
+    """How long a viewer stays in the audience after an airing they were on during."""
+
+
+class Tv(Model):
+    tv: TvSpec
+    """People watching and talking about a TV show around its airings."""
+
+
+class KeywordSpec(Model):
+    words: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(min_length=1)
+    """Keywords or hashtags (each known from calendar.keywords or an event's keywords)."""
+    recency_h: float = Field(default=24.0, gt=0, le=24 * 60)
+    """How recently a person must have posted, searched or engaged with one (X publishes no
+    window: ASSUMPTION 24 h)."""
+
+
+class Keywords(Model):
+    keywords: KeywordSpec
+    """People who recently used some keywords: the topics' talkers, of whom
+    calendar.conversation.precision hold the topic, caught in proportion to how many of the
+    topic's keywords are listed."""
+
+
+class ConversationSpec(Model):
+    topics: list[str] = Field(min_length=1)
+    """Interest topics."""
+    recency_h: float = Field(default=72.0, gt=0, le=24 * 60)
+    """How recently a person must have talked about one (ASSUMPTION 3 days)."""
+
+
+class ConversationIn(Model):
+    conversation: ConversationSpec
+    """People who recently talked about some topics (the platform's topic classifier: every
+    such conversation, of which calendar.conversation.precision come from holders)."""
+
+
+TIME_BOUND_KEYS = ("event", "tv", "keywords", "conversation")
+
+
 class All(Model):
     all: list[Segment] = Field(min_length=1)
     """People in every listed segment (AND)."""
@@ -254,6 +337,10 @@ _NODES: dict[str, type[Model]] = {
     "custom_audience": CustomAudience,
     "installed": Installed,
     "site_visitors": SiteVisitors,
+    "event": EventIn,
+    "tv": Tv,
+    "keywords": Keywords,
+    "conversation": ConversationIn,
     "all": All,
     "any": AnyOf,
     "not": Not,
@@ -276,11 +363,10 @@ Segment = Annotated[
         _segment_kind,
         custom_error_type="segment",
         custom_error_message="a segment is a mapping with exactly one of: " + ", ".join(_NODES),
-        custom_error_context={},
     ),
 ]
 
-for _cls in (All, AnyOf, Not):
+for _cls in (All, AnyOf, Not, LookalikeSpec, Lookalike):
     _cls.model_rebuild()
 
 
@@ -294,3 +380,5 @@ def iter_segment(node: Model, path: str) -> Iterator[tuple[str, Model]]:
             yield from iter_segment(child, f"{path}.{key}.{i}")
     elif isinstance(node, Not):
         yield from iter_segment(node.not_, f"{path}.not")
+    elif isinstance(node, Lookalike) and node.lookalike.seed is not None:
+        yield from iter_segment(node.lookalike.seed, f"{path}.lookalike.seed")
