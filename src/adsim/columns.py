@@ -91,6 +91,7 @@ COUNT_COLUMNS = frozenset(
     "hides",
     "baseline",
     "credited_not_caused",
+    "sessions",
 }
 
 _RANGE = (
@@ -133,6 +134,45 @@ FILES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
                 "organic baseline, the same for every strategy)",
             ),
             "reach_cum": ("people", "Distinct people reached up to the end of that day"),
+            "sessions": (
+                "count",
+                "Sessions on the whole platform that day (weekday, season and events move it; "
+                "the same for every strategy)",
+            ),
+            "market_cpm_usd": (
+                "USD",
+                "The rest of the market's mean competing eCPM over that day's ad slots (the "
+                "calendar's multipliers move it; the same for every strategy)",
+            ),
+            "date": ("date", "The day's date (only with calendar.start_date)"),
+        },
+    ),
+    "hourly.parquet": (
+        "One row per replicate, paid strategy and slot of the run (slot_h long).",
+        {
+            "replicate": ("", "Replicate number, from 0"),
+            "strategy": ("", "The strategy's name"),
+            "slot": ("", "Slot of the run, from 0"),
+            "hour": ("h", "The slot's start, hours from the run's start (advertiser's clock)"),
+            "date": ("date", "The slot's start as date and time (only with calendar.start_date)"),
+            "spend_usd": ("USD", "Spent in the slot"),
+            "auctions": ("count", "Auctions entered in the slot"),
+            "impressions": ("count", "Ads shown in the slot"),
+            "clicks": ("count", "Clicks in the slot"),
+            "sessions": ("count", "Sessions on the whole platform in the slot"),
+            "market_cpm_usd": ("USD", "The rest of the market's mean competing eCPM in the slot"),
+        },
+    ),
+    "events.csv": (
+        "One row per airing of a calendar event (empty without a calendar).",
+        {
+            "event": ("", "The event's name"),
+            "kind": ("", "sport, tv, conference, sale or other"),
+            "topic": ("", "The interest topic it belongs to (empty: everyone)"),
+            "start_h": ("h", "Start, hours from the run's start"),
+            "end_h": ("h", "End, hours from the run's start"),
+            "start": ("date", "Start as date and time (only with calendar.start_date)"),
+            "end": ("date", "End as date and time (only with calendar.start_date)"),
         },
     ),
     "breakdown.csv": (

@@ -34,6 +34,8 @@ __all__ = [
 OUTPUT_FILES = (
     "summary.csv",
     "timeseries.parquet",
+    "hourly.parquet",
+    "events.csv",
     "breakdown.csv",
     "win_matrix.csv",
     "audience_overlap.csv",
@@ -87,6 +89,8 @@ def save_result(
     try:
         (tmp / "summary.csv").write_text(result.summary_csv())
         result.timeseries().to_parquet(tmp / "timeseries.parquet", index=False)
+        result.hourly().to_parquet(tmp / "hourly.parquet", index=False)
+        for_output(result.events()).to_csv(tmp / "events.csv", index=False)
         breakdowns = result.breakdowns().reset_index()
         order = [
             "dimension",

@@ -150,11 +150,93 @@ class Result:
                 "installs_without": (rec.installs_without * k).ravel(),
                 "reach_cum": (rec.reach_cum * k).ravel(),
             }
+            if rec.platform_slots is not None:
+                per_day = rec.platform_slots["sessions"].shape[0] // n_days
+                ps = {k: v.reshape(n_days, per_day) for k, v in rec.platform_slots.items()}
+                ads = ps["ad_slots"].sum(axis=1)
+                cpm_sum = np.where(ps["ad_slots"] > 0, ps["market_cpm_usd"] * ps["ad_slots"], 0)
+                market = np.divide(
+                    cpm_sum.sum(axis=1), ads, out=np.full(n_days, np.nan), where=ads > 0
+                )
+                cols["sessions"] = np.repeat(ps["sessions"].sum(axis=1) * k, n_strat)
+                cols["market_cpm_usd"] = np.repeat(market, n_strat)
             frames.append(pd.DataFrame(cols))
         series = pd.concat(frames, ignore_index=True)
         counts = [c for c in series.columns if c in COUNT_COLUMNS]
         series[counts] = series[counts].round().astype("int64")  # whole people and events
-        return series
+        return self._with_dates(series, "day", 24.0)
+
+    def _with_dates(self, frame: pd.DataFrame, column: str, hours_each: float) -> pd.DataFrame:
+        """Add a ``date`` column (the day's date, or the slot's start as date and time)
+        after ``column`` when the scenario's calendar has a start date."""
+        import pandas as pd
+
+        cal = self.scenario.calendar
+        if cal is None or cal.start_date is None:
+            return frame
+        start = pd.Timestamp(cal.start_date)
+        when = start + pd.to_timedelta(frame[column] * hours_each, unit="h")
+        frame.insert(
+            frame.columns.get_loc(column) + 1, "date", when if hours_each < 24 else when.dt.date
+        )
+        return frame
+
+    def hourly(self) -> pd.DataFrame:
+        """Tidy per-slot series of the paid strategies: one row per (replicate, strategy,
+        slot), with the slot's start hour, spend_usd, auctions, impressions, clicks, and the
+        platform's sessions and the rest of the market's mean competing eCPM in that slot."""
+        import pandas as pd
+
+        frames = []
+        for r, rec in enumerate(self.records):
+            if rec.slots is None or rec.platform_slots is None:
+                continue
+            k = rec.scale
+            n_slots, n_strat = rec.slots["impressions"].shape
+            slot_h = self.scenario.slot_h
+            cols = {
+                "replicate": np.full(n_slots * n_strat, r),
+                "strategy": np.tile(rec.strategy_names[:n_strat], n_slots),
+                "slot": np.repeat(np.arange(n_slots), n_strat),
+                "hour": np.repeat(np.arange(n_slots) * slot_h, n_strat),
+                "spend_usd": (rec.slots["spend_sim_usd"] * k).ravel(),
+                "auctions": (rec.slots["auctions"] * k).ravel(),
+                "impressions": (rec.slots["impressions"] * k).ravel(),
+                "clicks": (rec.slots["clicks"] * k).ravel(),
+                "sessions": np.repeat(rec.platform_slots["sessions"] * k, n_strat),
+                "market_cpm_usd": np.repeat(rec.platform_slots["market_cpm_usd"], n_strat),
+            }
+            frames.append(pd.DataFrame(cols))
+        series = pd.concat(frames, ignore_index=True)
+        counts = [c for c in series.columns if c in COUNT_COLUMNS]
+        series[counts] = series[counts].round().astype("int64")
+        return self._with_dates(series, "slot", self.scenario.slot_h)
+
+    def events(self) -> pd.DataFrame:
+        """The calendar's event airings: one row per airing with its event, kind, topic,
+        start and end hour of the run (and dates with a start date); empty without events."""
+        import pandas as pd
+
+        from .params import to_params
+
+        cal = to_params(self.scenario).calendar
+        cols = ["event", "kind", "topic", "start_h", "end_h"]
+        if cal is None or not len(cal.airing_event):
+            return pd.DataFrame(columns=cols)
+        topics = to_params(self.scenario).topic_names
+        e = cal.airing_event
+        frame = pd.DataFrame({
+            "event": [cal.event_names[i] for i in e],
+            "kind": [cal.event_kinds[i] for i in e],
+            "topic": [topics[cal.event_topic[i]] if cal.event_topic[i] >= 0 else "" for i in e],
+            "start_h": cal.airing_start_h,
+            "end_h": cal.airing_end_h,
+        })  # fmt: skip
+        if cal.start_date is not None:
+            start = pd.Timestamp(cal.start_date)
+            frame["start"] = start + pd.to_timedelta(frame["start_h"], unit="h")
+            frame["end"] = start + pd.to_timedelta(frame["end_h"], unit="h")
+        return frame
 
     def breakdown(self, by: str = "region") -> pd.DataFrame:
         """Delivery by ``by`` (age band of the scenario, region or device): one row per

@@ -23,11 +23,29 @@ class SlotRecorder:
             name: np.zeros((n_slots, n_instances), dtype=np.int64) for name in SLOT_COUNTERS
         }
         self.spend_sim_usd = np.zeros((n_slots, n_instances), dtype=np.float64)
+        self.sessions = np.zeros(n_slots, dtype=np.int64)
+        self.ad_slots = np.zeros(n_slots, dtype=np.int64)
+        self.market_cpm_usd = np.full(n_slots, np.nan)
 
     def record(self, slot: int, counters: np.ndarray, spend: np.ndarray) -> None:
         for c, name in enumerate(SLOT_COUNTERS):
             self.counts[name][slot] = counters[:, c]
         self.spend_sim_usd[slot] = spend
+
+    def record_platform(self, slot: int, sessions: int, comp_cpm: np.ndarray) -> None:
+        """The slot's sessions and the mean competing eCPM of its ad slots (nan: none)."""
+        self.sessions[slot] = sessions
+        self.ad_slots[slot] = comp_cpm.shape[0]
+        if comp_cpm.shape[0]:
+            self.market_cpm_usd[slot] = comp_cpm.mean()
+
+    def by_slot(self, columns: np.ndarray) -> dict[str, np.ndarray]:
+        """The per-slot columns of the strategy counters and spend, instances ``columns``."""
+        out = {
+            name: self.counts[name][:, columns] for name in ("auctions", "impressions", "clicks")
+        }
+        out["spend_sim_usd"] = self.spend_sim_usd[:, columns]
+        return out
 
     def by_day(self, slots_per_day: int) -> dict[str, np.ndarray]:
         """Sum every column to (day, instance).

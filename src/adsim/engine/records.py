@@ -86,5 +86,10 @@ class RunRecord:
     installs_skan: np.ndarray | None = None  # (S,)
     installs_skan_withheld: np.ndarray | None = None  # (S,)
     installs_modelled: np.ndarray | None = None  # (S,)
+    # Per slot of the run: the strategies' spend_sim_usd, auctions, impressions and clicks
+    # (n_slots, S), and the platform's sessions and ad slots (agents' own) and the rest of
+    # the market's mean competing eCPM over the slot's ad slots (n_slots,), for hourly series.
+    slots: dict[str, np.ndarray] | None = None
+    platform_slots: dict[str, np.ndarray] | None = None
     followers_gained: np.ndarray | None = None  # (S,)
     engagements: np.ndarray | None = None  # (S,)

@@ -444,6 +444,7 @@ class Engine:
         self.spent_today += spend
         self.spent_total += spend
         self.recorder.record(slot, counters, spend)
+        self.recorder.record_platform(slot, inputs["sess_agent"].shape[0], inputs["comp_cpm"])
         if self.calendar is not None:
             self.calendar.observe(slot, inputs["sess_agent"], inputs["sess_time"])
         # Stopped by a budget or slot limit if the next impression would have crossed it.
@@ -524,6 +525,12 @@ class Engine:
                 p, pop, rep, rows, self.freq_total, self.spend_agent, credit
             ),
             n_paid=len(p.strategies),
+            slots=self.recorder.by_slot(rep),
+            platform_slots={
+                "sessions": self.recorder.sessions,
+                "ad_slots": self.recorder.ad_slots,
+                "market_cpm_usd": self.recorder.market_cpm_usd,
+            },
             installs_tracked=views["tracked"],
             installs_skan=views["skan"],
             installs_skan_withheld=views["skan_withheld"],

@@ -57,7 +57,10 @@ class EventMarket(Model):
     after: Mult = 1.0
     """In the ``after_h`` hours after each airing."""
     before_h: float = Field(default=24.0, ge=0, le=24 * 14)
+    """Hours before each airing that ``before`` applies (Smartly.io: +19% the day before
+    Black Friday)."""
     after_h: float = Field(default=24.0, ge=0, le=24 * 14)
+    """Hours after each airing that ``after`` applies."""
 
 
 class Event(Model):
@@ -68,6 +71,7 @@ class Event(Model):
     targeting)."""
 
     name: Label
+    """The event's name, used by ``event:`` and ``tv:`` targeting and in outputs."""
     kind: Literal["sport", "tv", "conference", "sale", "other"] = "other"
     """What it is: ``tv`` events can be targeted with ``tv:``, all with ``event:``."""
     topic: str | None = None
@@ -96,6 +100,7 @@ class Season(Model):
     """A stretch of days with its own activity and prices (Q4, a sale week, the summer)."""
 
     name: Label
+    """A name for outputs and messages."""
     first_day: DayRef
     """First day (run day or date)."""
     last_day: DayRef
@@ -133,8 +138,11 @@ class Calendar(Model):
     weekday_market: dict[Weekday, Mult] = Field(default_factory=dict)
     """The rest of the market's prices by weekday (mon..sun; 1 where not listed)."""
     seasons: list[Season] = Field(default_factory=list, max_length=100)
+    """Stretches of days with their own activity and prices; overlapping ones multiply."""
     events: list[Event] = Field(default_factory=list, max_length=64)
+    """Named events (up to 64); overlapping ones' market multipliers multiply."""
     conversation: Conversation = Field(default_factory=Conversation)
+    """How people talk about their topics (keyword and conversation targeting)."""
     keywords: dict[Annotated[str, Field(min_length=1, max_length=100)], str] = Field(
         default_factory=dict, max_length=10_000
     )
