@@ -44,11 +44,13 @@ def _tiny_feed(follows_account, follows_agent, share_rate, n_sessions_each=3):
     post_f = np.zeros((1, len(POST_FLOATS)))
     post_f[0, [POST_FLOATS.index(k) for k in ("quality", "weight", "share_mult")]] = 1, 1e9, 1
     post_i = np.zeros((1, len(POST_INTS)), dtype=np.int64)
-    post_i[0, POST_INTS.index("tactic")] = post_i[0, POST_INTS.index("topic")] = -1
+    for column in ("tactic", "topic", "event"):
+        post_i[0, POST_INTS.index(column)] = -1
     inf_row = np.full((1, n), np.inf)
     run_feed_slot(
         key=np.uint64(7), slot_key=np.uint64(9), t0=0.0, day=0, sess_agent=agents, sess_time=times,
-        sess_local_hour=np.zeros(agents.shape[0], dtype=np.int64), feed_items_mean=20.0,
+        sess_local_hour=np.zeros(agents.shape[0], dtype=np.int64),
+        sess_events=np.zeros(agents.shape[0], dtype=np.uint64), feed_items_mean=20.0,
         ad_load=0.2, cfg=np.array([cfg[k] for k in FEED_SETTINGS]), n_posts=1, post_f=post_f,
         post_i=post_i, acc_ptr=acc_ptr, acc_idx=acc_idx, fol_ptr=fol_ptr, fol_idx=fol_idx,
         interests=np.zeros((n, 2), dtype=np.uint64), x_tactic=np.full(1, -1),

@@ -295,7 +295,16 @@ def test_session_kernels_match_py_func_and_rates():
         np.zeros((0, rate.shape[0]), np.uint8),
     )
     again = draw_day_sessions.py_func(
-        key, 0.0, 1.0, rate, region, diurnal, 20.0, 0.2, 1.0, np.zeros((0, *diurnal.shape)),
+        key,
+        0.0,
+        1.0,
+        rate,
+        region,
+        diurnal,
+        20.0,
+        0.2,
+        1.0,
+        np.zeros((0, *diurnal.shape)),
         np.zeros((0, rate.shape[0]), np.uint8),
     )
     for got, ref in zip(day, again, strict=True):

@@ -97,6 +97,7 @@ class PostingParams:
     posts_per_day: float
     hours: np.ndarray  # (k,) advertiser-clock hours at which posts go out, in turn
     topic: int  # index into topic_names, -1 for none
+    event: int  # index into calendar.event_names whose hashtag the posts carry, -1 for none
     quality: float
     app_link: float  # link clicks per view at no interest match
     hashtags: bool
@@ -131,6 +132,7 @@ class CalendarParams:
     event_engaged_share: np.ndarray  # (E,)
     event_activity_mult: np.ndarray  # (E,)
     event_talk_mult: np.ndarray  # (E,)
+    event_browse_share: np.ndarray  # (E,) sessions during an airing browsing its hashtag
     event_market: np.ndarray  # (E, 3) before, during, after
     event_market_h: np.ndarray  # (E, 2) hours before and after
     airing_event: np.ndarray  # (W,) int
@@ -525,6 +527,7 @@ def _posting(plan: Any, tactic: int, cost: float, sc: Scenario, topics: tuple) -
         posts_per_day=plan.posts_per_day,
         hours=np.array(plan.hours, dtype=np.float64),
         topic=-1 if plan.topic is None else topics.index(plan.topic),
+        event=-1 if plan.event is None else [e.name for e in sc.calendar.events].index(plan.event),
         quality=plan.quality,
         app_link=plan.app_link,
         hashtags=plan.hashtags,
@@ -616,6 +619,7 @@ def _calendar(sc: Scenario, topics: tuple[str, ...]) -> CalendarParams | None:
         event_engaged_share=np.array([e.engaged_share for e in events]),
         event_activity_mult=np.array([e.activity_mult for e in events]),
         event_talk_mult=np.array([e.talk_mult for e in events]),
+        event_browse_share=np.array([e.hashtag_browse_share for e in events]),
         event_market=np.array(
             [[e.market.before, e.market.during, e.market.after] for e in events]
         ).reshape(len(events), 3),

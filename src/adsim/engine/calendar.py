@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels.conversation import initial_talk, recent_talkers, talk_slot
+from ..kernels.conversation import browsing_events, initial_talk, recent_talkers, talk_slot
 from ..params import CalendarParams, Params, SegmentNode
 from ..population import Population
 from ..rng import Streams
@@ -143,6 +143,15 @@ class CalendarState:
             self.topics, self.p_holder, self.p_other, self.pop.event_engaged,
             self.event_topic_slot, cal.event_talk_mult, cal.airing_event, cal.airing_start_h,
             cal.airing_end_h, self.last_talk, self.last_event,
+        )  # fmt: skip
+
+    def browsing(self, slot: int, sess_agent: np.ndarray, sess_time: np.ndarray) -> np.ndarray:
+        """Bits of the live events each session browses the hashtag of (organic feed)."""
+        cal = self.cal
+        return browsing_events(
+            self.streams.key("event_browse", slot), sess_agent, sess_time,
+            self.pop.event_engaged, cal.event_browse_share, cal.airing_event,
+            cal.airing_start_h, cal.airing_end_h,
         )  # fmt: skip
 
     def live(self, e: int, t_h: float) -> bool:

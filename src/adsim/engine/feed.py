@@ -183,7 +183,9 @@ class OrganicFeed:
         ]  # fmt: skip
         uid = k * POST_UID_STRIDE + self.published[k]
         self.published[k] += 1
-        self.post_i[j] = [uid, plan.account, plan.tactic, plan.topic, int(plan.hashtags)]
+        self.post_i[j] = [
+            uid, plan.account, plan.tactic, plan.topic, int(plan.hashtags), plan.event
+        ]  # fmt: skip
         gained, lost = self._follow_events(plan.tactic, plan.account)
         start = self.pop.account_ptr[plan.account + 1] - self.pop.account_ptr[plan.account]
         self.post_followers[j] = start + gained - lost
@@ -225,14 +227,22 @@ class OrganicFeed:
         ])  # fmt: skip
 
     # ---- work ---------------------------------------------------------------------------
-    def run_slot(self, slot: int, t0: float, inputs: dict[str, Any], paid_install_time) -> None:
-        """The organic positions of the slot's sessions (the same sessions the ads see)."""
+    def run_slot(
+        self,
+        slot: int,
+        t0: float,
+        inputs: dict[str, Any],
+        paid_install_time: np.ndarray,
+        sess_events: np.ndarray,
+    ) -> None:
+        """The organic positions of the slot's sessions (the same sessions the ads see);
+        ``sess_events[m]``: bits of the live events session m browses (calendar)."""
         p, pop = self.p, self.pop
         self._close_windows(t0)
         n = self.n_posts
         stats = run_feed_slot(
             self.streams.key("feed", slot), inputs["key"], float(t0), int(t0 // 24.0),
-            inputs["sess_agent"], inputs["sess_time"], inputs["sess_local_hour"],
+            inputs["sess_agent"], inputs["sess_time"], inputs["sess_local_hour"], sess_events,
             p.feed_items_mean, p.ad_load, self.settings(t0), n, self.post_f[:n],
             self.post_i[:n], self.acc_ptr, self.acc_idx, self.fol_ptr, self.fol_idx,
             pop.interests, self.x_tactic, self.x_paid_world, self.rows_ptr, self.rows,

@@ -429,7 +429,12 @@ class Engine:
         inputs = self.slot_inputs(slot, t0)
         before = None
         if self.feed is not None:  # the same sessions' organic positions, then their ads
-            self.feed.run_slot(slot, t0, inputs, self.install_time)
+            sess_events = (
+                np.zeros(inputs["sess_agent"].shape[0], dtype=np.uint64)
+                if self.calendar is None
+                else self.calendar.browsing(slot, inputs["sess_agent"], inputs["sess_time"])
+            )
+            self.feed.run_slot(slot, t0, inputs, self.install_time, sess_events)
             before = self.feed.boost_snapshot(inputs)
         counters, spend, max_price, feedback = self.slot_kernel(**inputs)
         person, skan = feedback[:, :-1], feedback[:, -1]

@@ -21,10 +21,11 @@ from numba import njit
 
 from .hashing import hash_uniform
 
-__all__ = ["initial_talk", "recent_talkers", "talk_slot"]
+__all__ = ["browsing_events", "initial_talk", "recent_talkers", "talk_slot"]
 
 _TALK_SALT = 1 << 20  # + 64 x session index in the slot + topic (at most 64 topics tracked)
 _CATCH_SALT = 1 << 21
+_BROWSE_SALT = 1 << 22  # + 64 x session index in the slot + event
 
 
 @njit(cache=True)
@@ -95,3 +96,26 @@ def recent_talkers(last_talk_k, since_h, key, k, coverage, out):
             coverage >= 1.0 or hash_uniform(key, i, _CATCH_SALT + k) < coverage
         ):
             out[i] = True
+
+
+@njit(cache=True)
+def browsing_events(
+    key, sess_agent, sess_time, engaged, browse_share, airing_event, airing_start_h, airing_end_h
+):  # fmt: skip
+    """(M,) uint64 bits: the events whose hashtag session m browses (one of its followers,
+    while it airs, with probability ``browse_share[e]``); read by the organic feed."""
+    out = np.zeros(sess_agent.shape[0], dtype=np.uint64)
+    e_idx = 0
+    for m in range(sess_agent.shape[0]):
+        i = sess_agent[m]
+        t = sess_time[m]
+        e_idx = e_idx + 1 if m > 0 and sess_agent[m - 1] == i else 0
+        for w in range(airing_event.shape[0]):
+            ev = airing_event[w]
+            if (
+                airing_start_h[w] <= t < airing_end_h[w]
+                and engaged[ev, i]
+                and hash_uniform(key, i, _BROWSE_SALT + 64 * e_idx + ev) < browse_share[ev]
+            ):
+                out[m] |= np.uint64(1) << np.uint64(ev)
+    return out

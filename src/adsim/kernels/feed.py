@@ -59,9 +59,9 @@ POST_COUNTERS = (
  P_FOLLOWS, P_HIDES, P_PAID_VIEWS) = range(11)  # fmt: skip
 # Per-post attributes, as columns of a float and an int matrix.
 POST_FLOATS = ("time_h", "quality", "weight", "app_link", "share_mult", "follow_mult")
-POST_INTS = ("uid", "account", "tactic", "topic", "hashtags")
+POST_INTS = ("uid", "account", "tactic", "topic", "hashtags", "event")
 F_TIME, F_QUALITY, F_WEIGHT, F_LINK, F_SHARE, F_FOLLOW = range(6)
-I_UID, I_ACCOUNT, I_TACTIC, I_TOPIC, I_HASHTAGS = range(5)
+I_UID, I_ACCOUNT, I_TACTIC, I_TOPIC, I_HASHTAGS, I_EVENT = range(6)
 # The feed's settings, in the order of the ``cfg`` vector.
 FEED_SETTINGS = (
     "candidates", "window_h", "recency_half_life_h", "interest_lift", "like_rate", "share_rate",
@@ -221,8 +221,9 @@ def _apply_install(
 
 @njit(cache=True)
 def _feed_world(
-    x, key, slot_key, t0, day, sess_agent, sess_time, sess_local_hour, feed_items_mean, ad_load,
-    cfg, n_posts, post_f, post_i, acc_ptr, acc_idx, fol_ptr, fol_idx, interests,
+    x, key, slot_key, t0, day, sess_agent, sess_time, sess_local_hour, sess_events,
+    feed_items_mean, ad_load, cfg, n_posts, post_f, post_i, acc_ptr, acc_idx, fol_ptr, fol_idx,
+    interests,
     x_tactic, x_paid_world, rows_ptr, rows, world_ptr, inst_account, wear, freq_total,
     seen, counters, inbox_post, inbox_time, inbox_depth, relation, brand_fade, followers_daily,
     app_available, install_odds, ep_ptr, ep_start, ep_end, intent_mult, install_hour_mult,
@@ -252,7 +253,8 @@ def _feed_world(
         # Inboxes fill from the front and entries are never cleared (an old one is reused),
         # so an empty first place means an empty inbox: most people's, most of the time.
         has_inbox = inbox_post[i, 0] >= 0
-        if acc_ptr[i] == acc_ptr[i + 1] and not (has_inbox or browse or recommended):
+        in_event = sess_events[m] != 0  # browsing a live event's hashtag
+        if acc_ptr[i] == acc_ptr[i + 1] and not (has_inbox or browse or recommended or in_event):
             gained = False
             for a in range(n_accounts):
                 gained = gained or (relation[i, a] & FOLLOWED) != 0
@@ -289,6 +291,14 @@ def _feed_world(
             holds = _holds(interests, i, post_i[p, I_TOPIC])
             hashtags = post_i[p, I_HASHTAGS] != 0
             if not candidate and holds and (recommended or (browse and hashtags)):
+                candidate = True
+            event = post_i[p, I_EVENT]
+            if (
+                not candidate
+                and in_event
+                and event >= 0
+                and (sess_events[m] >> np.uint64(event)) & np.uint64(1) != 0
+            ):
                 candidate = True
             if not candidate:
                 continue
@@ -347,7 +357,8 @@ def _feed_world(
 @njit(cache=True, parallel=True)
 def run_feed_slot(
     # this slot's sessions and the draws' keys
-    key, slot_key, t0, day, sess_agent, sess_time, sess_local_hour, feed_items_mean, ad_load,
+    key, slot_key, t0, day, sess_agent, sess_time, sess_local_hour, sess_events,
+    feed_items_mean, ad_load,
     # feed settings (FEED_SETTINGS) and the posts [0, n_posts), in time order
     cfg, n_posts, post_f, post_i,
     # people: follows of accounts, followers in the agent graph, interests
@@ -380,10 +391,10 @@ def run_feed_slot(
     stats = np.zeros((n_worlds, 3), dtype=np.int64)
     for x in prange(n_worlds):
         edges, dropped, ranked = _feed_world(
-            x, key, slot_key, t0, day, sess_agent, sess_time, sess_local_hour, feed_items_mean,
-            ad_load, cfg, n_posts, post_f, post_i, acc_ptr, acc_idx, fol_ptr, fol_idx,
-            interests, x_tactic, x_paid_world, rows_ptr, rows, world_ptr, inst_account, wear,
-            freq_total, seen[x], counters[x], inbox_post[x], inbox_time[x], inbox_depth[x],
+            x, key, slot_key, t0, day, sess_agent, sess_time, sess_local_hour, sess_events,
+            feed_items_mean, ad_load, cfg, n_posts, post_f, post_i, acc_ptr, acc_idx, fol_ptr,
+            fol_idx, interests, x_tactic, x_paid_world, rows_ptr, rows, world_ptr, inst_account,
+            wear, freq_total, seen[x], counters[x], inbox_post[x], inbox_time[x], inbox_depth[x],
             relation[x], brand_fade[x], followers_daily[x], app_available, install_odds,
             ep_ptr, ep_start, ep_end, intent_mult, install_hour_mult, delay_median_h,
             delay_sigma, paid_install_time, extra_install_time, paid_feed_time,

@@ -89,6 +89,10 @@ class Event(Model):
     (~4x: Twitter's 2012 Super Bowl peak over its average)."""
     market: EventMarket = Field(default_factory=EventMarket)
     """The rest of the market's prices around it."""
+    hashtag_browse_share: Probability = 0.3
+    """Share of its followers' sessions during an airing in which they browse its hashtag, so
+    see posts published into it (``posting.event``) without following the author
+    (ASSUMPTION: X's events calendar shows an event's hashtags; no published share)."""
     keywords: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
         default_factory=list, max_length=1000
     )

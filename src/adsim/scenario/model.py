@@ -245,6 +245,9 @@ class Scenario(Model):
             yield from unknown("account", [plan.account.lower()], handles, f"{path}.account")
             if plan.topic is not None:
                 yield from unknown("interest", [plan.topic], topics, f"{path}.topic")
+            if plan.event is not None:
+                events = {e.name for e in self.calendar.events} if self.calendar else set()
+                yield from unknown("event", [plan.event], events, f"{path}.event")
             if plan.start_day >= self.horizon_days:
                 yield f"{path}.start_day", f"{plan.start_day} is not before the horizon"
         yield from self._calendar_problems(topics, unknown)

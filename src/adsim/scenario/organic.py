@@ -154,6 +154,9 @@ class PostingPlan(Model):
     posts without a link. Installs follow the app's funnel."""
     hashtags: bool = False
     """Posts carry the topic's hashtag: people browsing the topic see them too."""
+    event: str | None = None
+    """A calendar event whose hashtag the posts carry: while it airs, its followers who
+    browse it (``hashtag_browse_share`` of their sessions) see posts published into it."""
     share_mult: Mult = 1.0
     """Multiplier on share rates (a contest with share-to-enter raises it)."""
     follow_mult: Mult = 1.0
