@@ -152,9 +152,18 @@ def estimate_memory(p: Params) -> MemoryEstimate:
         engine += n * (FEED_POINTER_BYTES_PER_AGENT + 8 * (1 + n_tactics) + 3 * n_tactics)
         engine += n * 9 * worlds_seen_by_feed + n * exposure_worlds * per_world
         engine += 4 * edges + 4 * account_follows
+    population = n * POPULATION_BYTES_PER_AGENT + 4 * account_follows
+    if p.calendar is not None:
+        # Per agent: who follows each event (1 byte), the last session during an airing (4)
+        # and the last talk about each topic some predicate reads (4, at most all topics);
+        # time-bound audiences keep two more (S, N) masks (the bound and the ever-reached),
+        # and a day's event layers (1 byte per agent and event airing that day).
+        n_events = len(p.calendar.event_names)
+        population += n * n_events
+        engine += n * (4 * n_events + 4 * len(p.topic_names) + 2 * n_strat + n_events)
     return MemoryEstimate(
         base=BASE_BYTES,
-        population=round(n * POPULATION_BYTES_PER_AGENT + 4 * account_follows),
+        population=round(population),
         follow_graph=round(4 * edges),
         graph_build=round((n * GRAPH_BUILD_BYTES_PER_AGENT if edges else 0) + 4 * edges),
         engine=round(engine),

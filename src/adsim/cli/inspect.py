@@ -4,6 +4,7 @@ saved run without running the strategies."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from pathlib import Path
 
 from rich.console import Console
@@ -54,12 +55,13 @@ def audience(args: argparse.Namespace, out: Console, err: Console) -> int:
     scenario = load(args.scenario, err)
     if scenario is None:
         return EXIT_BAD_INPUT
+    from ..engine.audience import audience_over_time
     from ..params import to_params
     from ..population import build_population
-    from ..report import audience_table
+    from ..report import audience_table, audience_time_table
     from ..resources import MemoryLimitError, check_memory
     from ..rng import Streams
-    from ..segments import audience_masks, overlap_matrix, platform_round
+    from ..segments import is_time_bound, overlap_matrix, platform_round
 
     p = to_params(scenario)
     try:
@@ -67,10 +69,27 @@ def audience(args: argparse.Namespace, out: Console, err: Console) -> int:
     except MemoryLimitError as exc:
         err.print(f"{args.scenario}: {exc}", markup=False, highlight=False)
         return EXIT_BAD_INPUT
-    pop = build_population(p, Streams(p.seed if args.seed is None else args.seed))
-    masks = audience_masks(p, pop)
+    streams = Streams(p.seed if args.seed is None else args.seed)
+    pop = build_population(p, streams)
+    by_slot, masks = audience_over_time(p, pop, streams)
     sizes = [platform_round(m.sum() * p.scale) for m in masks]
     audience_table(p.strategy_names, sizes, overlap_matrix(masks), out)
+    timed = [s for s, strat in enumerate(p.strategies) if is_time_bound(strat.audience)]
+    if timed:
+        per_day = by_slot.reshape(p.horizon_days, -1, by_slot.shape[1])[:, :, timed] * p.scale
+        dates = [
+            str(p.calendar.start_date + dt.timedelta(days=d))
+            if p.calendar is not None and p.calendar.start_date is not None
+            else f"day {d}"
+            for d in range(p.horizon_days)
+        ]
+        audience_time_table(
+            [p.strategy_names[s] for s in timed],
+            dates,
+            per_day.mean(axis=1),
+            per_day.max(axis=1),
+            out,
+        )
     return 0
 
 

@@ -43,7 +43,7 @@ from .recorder import SlotRecorder, install_sources
 from .records import RunRecord
 from .worlds import WorldLayout
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "day_sessions", "slot_diurnal"]
 
 
 UNCAPPED = np.inf
@@ -59,9 +59,40 @@ SKAN_WINDOW_H = 48.0
 SKAN_TIMER_H = (24.0, 48.0)
 
 
-def no_calendar_layers(slot_diurnal: np.ndarray, n: int) -> tuple[float, np.ndarray, np.ndarray]:
+def slot_diurnal(p: Params) -> tuple[np.ndarray, np.ndarray]:
+    """Each region's local hours in each slot of the day (Q, R, hours in a slot), and its
+    diurnal weight there (Q, R), at the region's local time."""
+    slots_per_day = round(24 / p.slot_h)
+    hours_per_slot = max(1, round(p.slot_h))
+    starts = np.arange(slots_per_day) * p.slot_h
+    offset = p.region_utc_offset_h - p.clock_utc_offset_h
+    local = np.floor(starts[:, None, None] + offset[None, :, None] + np.arange(hours_per_slot))
+    local_hours = (local % 24).astype(np.int64)
+    return local_hours, p.diurnal[local_hours].mean(axis=2)
+
+
+def day_sessions(
+    p: Params,
+    pop: Population,
+    streams: Streams,
+    day: int,
+    diurnal: np.ndarray,
+    calendar: CalendarState | None,
+) -> tuple[np.ndarray, ...]:
+    """Every session of ``day`` (kernels.sessions.draw_day_sessions), with the calendar's
+    weekday, season and event layers."""
+    day_mult, extra_diurnal, extra_member = (
+        no_calendar_layers(diurnal, pop.n) if calendar is None else calendar.day_layers(day)
+    )
+    return draw_day_sessions(
+        streams.key("sessions", day), day * 24.0, p.slot_h, pop.sessions_per_day, pop.region,
+        diurnal, p.feed_items_mean, p.ad_load, day_mult, extra_diurnal, extra_member,
+    )  # fmt: skip
+
+
+def no_calendar_layers(diurnal: np.ndarray, n: int) -> tuple[float, np.ndarray, np.ndarray]:
     """draw_day_sessions' calendar arguments without a calendar: every day alike."""
-    n_q, n_r = slot_diurnal.shape
+    n_q, n_r = diurnal.shape
     return 1.0, np.zeros((0, n_q, n_r)), np.zeros((0, n), dtype=np.uint8)
 
 
@@ -171,15 +202,7 @@ class Engine:
         p = self.p
         self.slots_per_day = round(24 / p.slot_h)
         self.region_local_offset_h = p.region_utc_offset_h - p.clock_utc_offset_h
-        hours_per_slot = max(1, round(p.slot_h))
-        starts = np.arange(self.slots_per_day) * p.slot_h
-        local = np.floor(
-            starts[:, None, None]
-            + self.region_local_offset_h[None, :, None]
-            + np.arange(hours_per_slot)
-        )
-        self.slot_local_hours = (local % 24).astype(np.int64)  # (Q, R, hours in slot)
-        self.slot_diurnal = p.diurnal[self.slot_local_hours].mean(axis=2)  # (Q, R)
+        self.slot_local_hours, self.slot_diurnal = slot_diurnal(p)
         self._day_sessions: tuple | None = None  # (day, every session of that day)
 
     def _setup_pacing(self) -> None:
@@ -363,16 +386,10 @@ class Engine:
         q = slot % self.slots_per_day
         day = slot // self.slots_per_day
         if self._day_sessions is None or self._day_sessions[0] != day:
-            day_mult, extra_diurnal, extra_member = (
-                no_calendar_layers(self.slot_diurnal, pop.n)
-                if self.calendar is None
-                else self.calendar.day_layers(day)
+            self._day_sessions = (
+                day,
+                *day_sessions(p, pop, self.streams, day, self.slot_diurnal, self.calendar),
             )
-            self._day_sessions = (day, *draw_day_sessions(
-                self.streams.key("sessions", day), day * 24.0, p.slot_h, pop.sessions_per_day,
-                pop.region, self.slot_diurnal, p.feed_items_mean, p.ad_load, day_mult,
-                extra_diurnal, extra_member,
-            ))  # fmt: skip
         _, slot_ptr, day_agent, day_time, day_ads = self._day_sessions
         market_cpm = p.market_cpm_median_usd
         if self.calendar is not None:

@@ -11,6 +11,7 @@ from rich.table import Table
 from ..confidence import AUTO_MAX_REPLICATES, metric_label
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
     from ..result import Result
@@ -19,6 +20,7 @@ __all__ = [
     "FEED_COLUMNS",
     "TABLE_COLUMNS",
     "audience_table",
+    "audience_time_table",
     "breakdown_table",
     "confidence_lines",
     "fmt_range",
@@ -241,6 +243,32 @@ def audience_table(names: list[str], sizes: list[int], overlap, console: Console
         "Estimated audience sizes and overlaps (share of row also in column)",
         "strategy",
         ["audience", *names],
+        rows,
+    )
+
+
+def audience_time_table(
+    names: list[str], days: list[str], mean: np.ndarray, peak: np.ndarray, console: Console
+) -> None:
+    """Time-bound audiences day by day: people in them on average over the day's slots, and
+    at the day's peak (as the platform would round them)."""
+    from ..segments import platform_round
+
+    rows = [
+        (
+            day,
+            [
+                f"{platform_round(mean[d, s]):,} / {platform_round(peak[d, s]):,}"
+                for s in range(len(names))
+            ],
+        )
+        for d, day in enumerate(days)
+    ]
+    print_fitting(
+        console,
+        "Time-bound audiences by day: people in them on average / at the peak",
+        "day",
+        names,
         rows,
     )
 
