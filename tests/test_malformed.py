@@ -443,6 +443,122 @@ CASES: list[tuple[str, str, bytes, dict[str, bytes], str, str]] = [
         "strategies[a].account",
         "need the organic feed",
     ),
+    # ---- calendar and time-bound targeting
+    (
+        "weekday without a start date",
+        "s.json",
+        _json(calendar={"weekday_market": {"fri": 1.5}}),
+        {},
+        "calendar",
+        "need calendar.start_date",
+    ),
+    (
+        "unknown weekday",
+        "s.json",
+        _json(calendar={"start_date": "2026-11-26", "weekday_market": {"friday": 1.5}}),
+        {},
+        "calendar.weekday_market",
+        "mon",
+    ),
+    (
+        "airing date without a start date",
+        "s.json",
+        _json(calendar={"events": [{"name": "m", "airings": [{"day": "2026-11-29"}]}]}),
+        {},
+        "calendar",
+        "a date needs calendar.start_date",
+    ),
+    (
+        "airing before the start",
+        "s.json",
+        _json(
+            calendar={
+                "start_date": "2026-11-26",
+                "events": [{"name": "m", "airings": [{"day": "2026-11-01"}]}],
+            }
+        ),
+        {},
+        "calendar",
+        "before calendar.start_date",
+    ),
+    (
+        "event of an unknown topic",
+        "s.json",
+        _json(calendar={"events": [{"name": "m", "topic": "golf", "airings": [{"day": 1}]}]}),
+        {},
+        "calendar.events[m].topic",
+        "unknown interest 'golf'",
+    ),
+    (
+        "event targeting without a calendar",
+        "s.json",
+        _with_strategy(audience={"event": {"name": "final"}}),
+        {},
+        "strategies[a].audience",
+        "needs a calendar section",
+    ),
+    (
+        "unknown event in targeting",
+        "s.json",
+        _json(
+            calendar={"events": [{"name": "final", "airings": [{"day": 1}]}]},
+            strategies=[strategy("a", audience={"event": {"name": "finale"}})],
+        ),
+        {},
+        "strategies[a].audience",
+        "unknown event 'finale'",
+    ),
+    (
+        "tv targeting of a match",
+        "s.json",
+        _json(
+            calendar={"events": [{"name": "final", "kind": "sport", "airings": [{"day": 1}]}]},
+            strategies=[strategy("a", audience={"tv": {"show": "final"}})],
+        ),
+        {},
+        "strategies[a].audience",
+        "unknown TV show 'final'",
+    ),
+    (
+        "unknown keyword",
+        "s.json",
+        _json(
+            calendar={"keywords": {"engine": "cars"}},
+            strategies=[strategy("a", audience={"keywords": {"words": ["motor"]}})],
+        ),
+        {},
+        "strategies[a].audience",
+        "unknown keyword 'motor'",
+    ),
+    (
+        "time-bound look-alike seed",
+        "s.json",
+        _json(
+            calendar={"events": [{"name": "final", "airings": [{"day": 1}]}]},
+            strategies=[
+                strategy("a", audience={"lookalike": {"seed": {"event": {"name": "final"}}}})
+            ],
+        ),
+        {},
+        "strategies[a].audience",
+        "cannot be time-bound",
+    ),
+    (
+        "look-alike with two seeds",
+        "s.json",
+        _with_strategy(audience={"lookalike": {"of": ["@autos"], "seed": {"installed": True}}}),
+        {},
+        "strategies[a].audience",
+        "exactly one of",
+    ),
+    (
+        "moment of an unknown event",
+        "s.json",
+        _json(app={"intent": {"events": {"final": 0.1}}}),
+        {},
+        "app.intent.events",
+        "unknown event 'final'",
+    ),
 ]
 
 

@@ -263,6 +263,7 @@ class Params:
     episode_days: float
     intent_install_odds_mult: float
     intent_signal_share: float
+    intent_event_share: np.ndarray  # (E,) calendar events' followers entering the market
     app_propensity_sigma: float
     view_effect: float
     view_delay_median_h: float
@@ -505,6 +506,11 @@ def to_params(sc: Scenario) -> Params:
         episode_days=app.intent.episode_days,
         intent_install_odds_mult=app.intent.install_odds_mult,
         intent_signal_share=app.intent.signal_share,
+        intent_event_share=np.array(
+            [app.intent.events.get(e.name, 0.0) for e in sc.calendar.events]
+            if sc.calendar is not None
+            else []
+        ),
         app_propensity_sigma=pop.app_propensity_sigma,
         view_effect=app.view_effect,
         view_delay_median_h=app.view_delay_median_h,

@@ -285,3 +285,34 @@ def organic_install_times(key, ep_ptr, ep_start, ep_end, hazard_h, t_from):
                 out[i] = t
                 break
     return out
+
+
+@njit(cache=True)
+def merge_episodes(ptr, start, end, add_ptr, add_start, add_end):
+    """Two CSR sets of in-market episodes joined per agent: in start order, overlapping or
+    touching ones merged into one (a person is in the market or not; organic installs and the
+    auction read the union). ``add_*`` is sorted by start within each agent."""
+    n = ptr.shape[0] - 1
+    out_ptr = np.zeros(n + 1, dtype=np.int64)
+    out_start = np.empty(start.shape[0] + add_start.shape[0], dtype=np.float64)
+    out_end = np.empty(start.shape[0] + add_start.shape[0], dtype=np.float64)
+    k = 0
+    for i in range(n):
+        a, a_end = ptr[i], ptr[i + 1]
+        b, b_end = add_ptr[i], add_ptr[i + 1]
+        first = k
+        while a < a_end or b < b_end:
+            if b >= b_end or (a < a_end and start[a] <= add_start[b]):
+                s, e = start[a], end[a]
+                a += 1
+            else:
+                s, e = add_start[b], add_end[b]
+                b += 1
+            if k > first and s <= out_end[k - 1]:
+                out_end[k - 1] = max(out_end[k - 1], e)
+            else:
+                out_start[k] = s
+                out_end[k] = e
+                k += 1
+        out_ptr[i + 1] = k
+    return out_ptr, out_start[:k].copy(), out_end[:k].copy()

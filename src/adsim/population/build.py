@@ -18,6 +18,7 @@ from ..kernels.population import (
     follow_graph,
     follower_keys,
     intent_episodes,
+    merge_episodes,
     organic_install_times,
 )
 from ..params import N_AGES, Params
@@ -189,18 +190,55 @@ def _fit(
     return fit / mean_fit if mean_fit > 0 else fit
 
 
-def _intent(p: Params, streams: Streams, fit: np.ndarray) -> tuple[tuple, np.ndarray, float]:
+def _event_episodes(
+    p: Params, streams: Streams, fit: np.ndarray, engaged: np.ndarray, mean_h: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Episodes calendar events start (app.intent.events): in each airing, each follower
+    enters the market with probability share x fit (at most 1), at a uniform time in the
+    airing, for an exponential time of mean ``mean_h``. CSR sorted by start per agent."""
+    cal = p.calendar
+    assert cal is not None
+    n = fit.shape[0]
+    agents, starts, ends = [], [], []
+    rng = streams.get("event_intent")
+    for w in range(len(cal.airing_event)):
+        e = cal.airing_event[w]
+        share = p.intent_event_share[e]
+        draw = rng.random(n)  # drawn for every airing, so one event's share moves no other's
+        enter = np.flatnonzero((engaged[e] != 0) & (draw < share * fit))
+        t = cal.airing_start_h[w] + rng.random(enter.size) * (
+            cal.airing_end_h[w] - cal.airing_start_h[w]
+        )
+        agents.append(enter)
+        starts.append(t)
+        ends.append(t + rng.exponential(mean_h, enter.size))
+    agent = np.concatenate(agents) if agents else np.zeros(0, np.int64)
+    start = np.concatenate(starts) if starts else np.zeros(0)
+    end = np.concatenate(ends) if ends else np.zeros(0)
+    order = np.lexsort((start, agent))
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum(np.bincount(agent, minlength=n))
+    return ptr, start[order], end[order]
+
+
+def _intent(
+    p: Params, streams: Streams, fit: np.ndarray, engaged: np.ndarray | None = None
+) -> tuple[tuple, np.ndarray, float]:
     """In-market episodes, organic install times and the organic install hazard per hour.
 
     At average fit a share ``in_market_share`` of people is in the market; the rate of entering
     it is proportional to fit. While in the market a person installs organically at a hazard
-    set so that the population's organic installs per day equal ``baseline_installs_per_day``.
+    set so that the population's organic installs per day equal ``baseline_installs_per_day``
+    (without events: the moments of app.intent.events add episodes, and their installs, on
+    top).
     """
     mean_h = p.episode_days * 24.0
     share = p.in_market_share
     rate_h = share / ((1.0 - share) * mean_h) * fit  # stationary share at fit 1 is `share`
     key = streams.key("intent")
     episodes = intent_episodes(key, rate_h, mean_h, -INTENT_HISTORY_H, p.horizon_h)
+    if engaged is not None and p.calendar is not None and p.intent_event_share.any():
+        episodes = merge_episodes(*episodes, *_event_episodes(p, streams, fit, engaged, mean_h))
     in_share = rate_h * mean_h / (1.0 + rate_h * mean_h)
     mean_in_share = in_share.mean() if in_share.size else 0.0
     hazard_h = p.baseline_installs_per_day / 24.0 / mean_in_share if mean_in_share > 0 else 0.0
@@ -304,7 +342,8 @@ def build_population(p: Params, streams: Streams) -> Population:
     install_odds = base_odds * fit * p.device_install_mult[d["device"]] * propensity
     rng = streams.get("organic")
     has_app = rng.random(p.n_agents) < np.minimum(1.0, p.already_installed_share * fit)
-    episodes, organic, hazard_h = _intent(p, streams, fit)
+    engaged = _event_engaged(p, streams, interests)
+    episodes, organic, hazard_h = _intent(p, streams, fit, engaged)
     organic[has_app] = -np.inf
     episode_seen = streams.get("intent_signal").random(episodes[1].shape[0]) < p.intent_signal_share
     err = streams.get("estimation")
@@ -315,7 +354,7 @@ def build_population(p: Params, streams: Streams) -> Population:
     market_mult = _market_mult(p, d, interests, propensity_seen)
     tracked, observable = _tracked(p, streams, d)
     return Population(
-        event_engaged=_event_engaged(p, streams, interests),
+        event_engaged=engaged,
         scale=p.scale,
         interests=interests,
         affinity_key=streams.key("affinity"),

@@ -297,6 +297,8 @@ class Scenario(Model):
 
     def _calendar_problems(self, topics: set[str], unknown: Any) -> Iterator[tuple[str, str]]:
         cal = self.calendar
+        names = {e.name for e in cal.events} if cal is not None else set()
+        yield from unknown("event", list(self.app.intent.events), names, "app.intent.events")
         if cal is None:
             return
         for i, e in enumerate(cal.events):

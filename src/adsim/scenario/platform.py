@@ -324,6 +324,11 @@ class Intent(Model):
     signal_share: Probability = 0.5
     """Share of in-market episodes the platform observes (recent activity in the app's
     category); it then predicts x ``platform.optimiser.intent_signal_lift``."""
+    events: dict[str, Probability] = Field(default_factory=dict)
+    """Moments that send people looking for the app: calendar event name -> the share of its
+    followers (at average fit; x their fit, at most all) who enter the market during each
+    airing. Part of the app's hidden truth, like its fit: a match may send fans to a
+    fantasy-football app and nobody to a parking app (ASSUMPTION: none by default)."""
 
 
 class App(Model):
