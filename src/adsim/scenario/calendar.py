@@ -123,9 +123,10 @@ class Conversation(Model):
     about it (ASSUMPTION: Pew 2019 found the top 10% of users write 80% of tweets; activity
     already varies by person through sessions)."""
     precision: float = Field(default=0.5, gt=0, le=1)
-    """Share of the people talking about a topic's keywords who hold the topic; the rest
-    use the words without the interest (ASSUMPTION: X warns keyword targeting reaches many
-    who are not interested, and publishes no figure)."""
+    """Share of the talk about a topic's keywords that comes from people holding the topic;
+    the rest use the words without the interest (ASSUMPTION: X warns keyword targeting
+    reaches many who are not interested, and publishes no figure). Over a long recency
+    window the share of people is a little lower: holders talk more than once."""
     keywords_for_full_reach: int = Field(default=25, ge=1, le=10_000)
     """Keywords of a topic a campaign lists to catch all of its conversation; fewer catch a
     proportional share of the people (X advises at least ~25 keywords)."""
