@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Pinned versions the project is tested with (constraints.txt); pip resolves nothing else.
 PIP_INSTALL := $(BIN)/pip install -q -c constraints.txt
 
-.PHONY: run test fuzz bench throughput fidelity lint install clean
+.PHONY: run test fuzz bench throughput fidelity calendar lint install clean
 
 $(BIN)/adsim: pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -37,6 +37,10 @@ throughput: install
 # Figures of platform fidelity (agents/scale split, private knowledge, caps, budget curve; ~15 min).
 fidelity: install
 	$(BIN)/python benchmarks/fidelity.py
+
+# The calendar's share of a 1M-agent week with one event, and clasico_week's ranking (~5 min).
+calendar: install
+	$(BIN)/python benchmarks/calendar_events.py --speed --ranking
 
 lint: install
 	$(BIN)/ruff check --fix src tests benchmarks validation

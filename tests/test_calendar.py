@@ -306,7 +306,7 @@ def test_a_moment_favours_event_targeting_only_when_the_app_fits_its_topic():
     whom the match moves nobody to, the same audience is no better than broad. Statistic:
     the paired log-CPI difference (event - broad) over 6 replicates; the test asks for its
     mean to lie 2 standard errors below zero with the fitting app, and not to with the
-    other (benchmarks/calendar.py runs the bundled scenario's own 2% with 30 replicates)."""
+    other (benchmarks/calendar_events.py runs the bundled scenario's own 2% with 30 replicates)."""
     sc = load_scenario(SCENARIOS / "clasico_week.yaml").with_changes(
         {"horizon_days": 5, "app.intent.events": {"el_clasico": 0.2}}
     )
