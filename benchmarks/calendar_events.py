@@ -1,7 +1,8 @@
 """The calendar's cost and the ranking it decides.
 
-    python benchmarks/calendar_events.py --speed      # throughput.py's week (1M agents) with one event
-    python benchmarks/calendar_events.py --ranking    # clasico_week.yaml, 30 paired replicates x 2 apps
+    python benchmarks/calendar_events.py --speed     # throughput.py's 1M-agent week, one event
+    python benchmarks/calendar_events.py --ranking   # clasico_week.yaml, 30 replicates x 2 apps
+    python benchmarks/calendar_events.py --moments --replicates 12  # the moment's strength
 
 --speed runs throughput.py's world (1M agents, 5 strategies, 7 days) with a calendar: a start
 date, weekday multipliers, one 2-hour match on the football topic, and two of the five
@@ -127,17 +128,38 @@ def ranking(replicates: int) -> None:
         )
 
 
+def moments(replicates: int) -> None:
+    """How strong must the moment be for event targeting to pay? The bundled scenario with
+    the match sending 0-20% of its followers (x their fit) looking for the app."""
+    sc = load_scenario(ROOT / "scenarios" / "clasico_week.yaml")
+    print(f"\nmoment share -> CPI (event, broad, interest), event beats broad / interest "
+          f"in paired replicates ({replicates} each)")  # fmt: skip
+    for share in (0.0, 0.02, 0.05, 0.1, 0.2):
+        scenario = sc.with_changes({"app.intent.events": {"el_clasico": share}})
+        result = adsim.run(scenario, replicates=replicates)
+        cpi = result.per_replicate()["cpi_usd"].unstack("strategy")
+        mean = result.summary()["cpi_usd"]
+        beats = [(cpi["event_clasico"] < cpi[o]).mean() for o in ("broad", "interest_football")]
+        print(
+            f"  {share:4.0%}: ${mean['event_clasico']:.2f}, ${mean['broad']:.2f}, "
+            f"${mean['interest_football']:.2f}; {beats[0]:.0%} / {beats[1]:.0%}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--speed", action="store_true")
     parser.add_argument("--ranking", action="store_true")
+    parser.add_argument("--moments", action="store_true")
     parser.add_argument("--agents", type=int, default=1_000_000)
     parser.add_argument("--replicates", type=int, default=30)
     args = parser.parse_args()
-    if args.speed or not args.ranking:
+    if args.speed or not (args.ranking or args.moments):
         speed(args.agents)
     if args.ranking:
         ranking(args.replicates)
+    if args.moments:
+        moments(args.replicates)
 
 
 if __name__ == "__main__":

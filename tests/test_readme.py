@@ -51,7 +51,8 @@ def tiny_repo(tmp_path_factory) -> Path:
     for path in (root / "scenarios").glob("*.yaml"):
         data = yaml.safe_load(path.read_text())
         data["population"]["agents"] = TINY_AGENTS
-        data["horizon_days"] = min(int(data["horizon_days"]), TINY_DAYS)
+        if "calendar" not in data:  # a calendar's flights are set around its events
+            data["horizon_days"] = min(int(data["horizon_days"]), TINY_DAYS)
         people = TINY_AGENTS * data["population"].get("scale", 1)
         for account in data.get("accounts", []):  # followers inside the smaller population
             account["followers"] = min(account["followers"], int(people * 0.3))

@@ -29,6 +29,7 @@ REPORT_SECTIONS: tuple[tuple[str, str], ...] = (
     ("cpi", "Cost per install"),
     ("wins", "How sure is the ranking"),
     ("daily", "Spend, installs and CPI over time"),
+    ("calendar", "The calendar: sessions, market prices and events"),
     ("reach", "Reach and frequency"),
     ("audience", "Audiences"),
     ("breakdowns", "Who saw the ads"),
@@ -92,6 +93,8 @@ class ReportData:
     posts: pd.DataFrame | None = None  # one row per organic post and replicate
     install_sources: pd.DataFrame | None = None  # per strategy: installs by cause
     followers: pd.DataFrame | None = None  # per replicate, world, account, day
+    events: pd.DataFrame | None = None  # one row per event airing (events.csv)
+    hourly: pd.DataFrame | None = None  # per replicate, strategy, slot (hourly.parquet)
 
     @classmethod
     def from_result(cls, result: Result) -> ReportData:
@@ -106,6 +109,8 @@ class ReportData:
             posts=result.posts(),
             install_sources=result.install_sources(),
             followers=result.followers(),
+            events=result.events(),
+            hourly=result.hourly(),
         )
 
     @classmethod
@@ -142,6 +147,12 @@ class ReportData:
             posts=_optional_csv(folder / "posts.csv"),
             install_sources=_optional_csv(folder / "install_sources.csv", "strategy"),
             followers=_optional_csv(folder / "followers.csv"),
+            events=_optional_csv(folder / "events.csv"),
+            hourly=(
+                pd.read_parquet(folder / "hourly.parquet")
+                if (folder / "hourly.parquet").is_file()
+                else None
+            ),
         )
 
 
@@ -192,6 +203,29 @@ def _optional_csv(path: Path, index_col: str | None = None) -> pd.DataFrame | No
     import pandas as pd
 
     return pd.read_csv(path, index_col=index_col) if path.is_file() else None
+
+
+def _calendar(data: ReportData, events: pd.DataFrame | None) -> str:
+    """Sessions and the rest of the market's prices slot by slot, events shaded."""
+    from . import plots
+
+    cal = data.scenario.get("calendar")
+    if not cal or data.hourly is None or data.hourly.empty:
+        return (
+            "<p class='note'>No calendar: every day is alike (add a <code>calendar</code> "
+            "section for weekdays, seasons and events).</p>"
+        )
+    names = ", ".join(
+        f"{html.escape(str(e))} ({html.escape(str(k))})"
+        for e, k in dict(zip(events["event"], events["kind"], strict=True)).items()
+    ) if events is not None else "none"  # fmt: skip
+    start = cal.get("start_date")
+    return _img(plots.calendar_chart(data.hourly, events), "sessions and market prices") + (
+        f"<p class='note'>Starts {html.escape(str(start)) if start else 'on day 0'}; events: "
+        f"{names}. Sessions on the whole platform and the rest of the market's mean competing "
+        "eCPM in each slot (replicate means): weekday, season and event multipliers move them "
+        "for every advertiser alike.</p>"
+    )
 
 
 def _organic(data: ReportData) -> str:
@@ -443,7 +477,15 @@ def render_html(data: ReportData) -> str:
             "<p class='note'>Needs two or more strategies and replicates "
             "(<code>--replicates</code>).</p>"
         )
-    body["daily"] = _img(plots.daily_chart(data.timeseries, names), "daily spend, installs, CPI")
+    events = data.events if data.events is not None and not data.events.empty else None
+    body["daily"] = _img(
+        plots.daily_chart(data.timeseries, names, events), "daily spend, installs, CPI"
+    ) + (
+        "<p class='note'>Shaded: the calendar's events while they air (events.csv).</p>"
+        if events is not None
+        else ""
+    )
+    body["calendar"] = _calendar(data, events)
     body["reach"] = _img(plots.reach_chart(data.timeseries, names), "reach and frequency")
     body["audience"] = _img(
         plots.audience_chart(data.summary, data.audience_overlap), "audience sizes and overlaps"

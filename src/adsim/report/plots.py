@@ -208,10 +208,50 @@ def cumulative_cpi(ts: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def daily_chart(ts: pd.DataFrame, names: list[str]) -> Figure:
-    """Spend, attributed installs and cumulative CPI per day."""
+def mark_events(ax, events: pd.DataFrame | None, hours_per_unit: float, offset: float) -> None:
+    """Shade each event airing on a time axis in units of ``hours_per_unit`` hours. Daily
+    series plot day d at x = d for the whole day, so their axis passes ``offset`` 0.5: the
+    day's hours then run from d - 0.5 to d + 0.5."""
+    if events is None or events.empty:
+        return
+    for start, end in zip(events["start_h"], events["end_h"], strict=True):
+        lo, hi = start / hours_per_unit - offset, end / hours_per_unit - offset
+        ax.axvspan(lo, max(hi, lo + 0.02), color="#f5b041", alpha=0.25, lw=0)
+    first = events.drop_duplicates("event")
+    for name, start in zip(first["event"], first["start_h"], strict=True):
+        ax.annotate(
+            str(name), (start / hours_per_unit - offset, 1.0), xycoords=("data", "axes fraction"),
+            xytext=(2, -10), textcoords="offset points", fontsize=7, color="#a04000",
+        )  # fmt: skip
+
+
+def calendar_chart(hourly: pd.DataFrame, events: pd.DataFrame | None) -> Figure:
+    """Sessions and the mean competing eCPM per slot (one strategy's rows: they are the
+    platform's, the same for every strategy), replicate means, events shaded."""
+    fig = _figure(11, 3.4)
+    axes = fig.subplots(1, 2)
+    first = hourly[hourly["strategy"] == hourly["strategy"].iloc[0]]
+    per = first.groupby("hour")[["sessions", "market_cpm_usd"]].mean()
+    for ax, col, label in (
+        (axes[0], "sessions", "sessions per slot (platform)"),
+        (axes[1], "market_cpm_usd", "market's competing eCPM $"),
+    ):
+        ax.plot(per.index / 24.0, per[col], color="#1f4e79", lw=1)
+        mark_events(ax, events, 24.0, 0.0)
+        ax.set_title(label)
+        ax.set_xlabel("day")
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+    _thousands(axes[0])
+    return fig
+
+
+def daily_chart(ts: pd.DataFrame, names: list[str], events: pd.DataFrame | None = None) -> Figure:
+    """Spend, attributed installs and cumulative CPI per day (events shaded)."""
     fig = _figure(11, 3.6)
     axes = fig.subplots(1, 3)
+    for ax in axes:
+        mark_events(ax, events, 24.0, 0.5)
     _daily_band(axes[0], ts, ts["spend_usd"], names, "spend $ per day")
     _daily_band(axes[1], ts, ts["installs"], names, "attributed installs per day")
     cum = cumulative_cpi(ts)
