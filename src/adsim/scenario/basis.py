@@ -12,7 +12,8 @@ __all__ = ["BASIS", "RANKING_SECTIONS"]
 # Sections whose every numeric default can move a ranking (with Population.app_propensity_sigma).
 RANKING_SECTIONS = (
     "Market", "Optimiser", "Attribution", "WearOut", "Intent", "App", "InstallDelay", "Platform",
-    "Privacy",
+    "Privacy", "Event", "EventMarket", "Conversation", "EventSpec", "TvSpec", "KeywordSpec",
+    "ConversationSpec",
 )  # fmt: skip
 
 _VENDOR_CVR = "Source: click-to-install 20-50% (app-marketing vendors' figures, weak)"
@@ -74,6 +75,36 @@ BASIS: dict[str, str] = {
     "Platform.accidental_ctr": "ASSUMPTION: about a tenth of clicks (Liftoff 2023: 0.6 installs "
     "per 100 ad-network clicks)",
     "Platform.click_hour_mult": "ASSUMPTION",
+    "Intent.events": "ASSUMPTION: none by default; a moment's pull on the app is the app's own "
+    "hidden truth (set it from installs around a past event, or sweep it)",
+    "Event.engaged_share": "ASSUMPTION: X's events calendar shows past audience sizes, not "
+    "this share",
+    "Event.activity_mult": "ASSUMPTION below the ~4x tweets per second of the 2012 Super Bowl "
+    "(press reports of Twitter's figures)",
+    "Event.talk_mult": "Source: ~4x the average tweets per second at the 2012 Super Bowl "
+    "(press reports of Twitter's figures)",
+    "Event.hashtag_browse_share": "ASSUMPTION (no public figure)",
+    "Event.airings": "Per event: when it happens",
+    "Event.keywords": "Per event: its keywords and hashtags (X's events calendar lists them)",
+    "EventMarket.before": "ASSUMPTION: 1 (Smartly.io: +19% the day before Black Friday)",
+    "EventMarket.during": "ASSUMPTION: 1 (Smartly.io: +50% on Black Friday, +38% Cyber "
+    "Monday; ~+17% during Euro 2020, agency comment)",
+    "EventMarket.after": "ASSUMPTION: 1",
+    "EventMarket.before_h": "ASSUMPTION: a day",
+    "EventMarket.after_h": "ASSUMPTION: a day",
+    "Conversation.talk_per_session": "ASSUMPTION (Pew Research Center 2019: the top 10% of "
+    "users write 80% of tweets; activity varies through sessions)",
+    "Conversation.precision": "ASSUMPTION: X warns keyword targeting reaches many who are not "
+    "interested and publishes no figure",
+    "Conversation.keywords_for_full_reach": "Source: X advises at least ~25 keywords",
+    "EventSpec.recency_h": "ASSUMPTION: X targets event audiences while the event happens and "
+    "publishes no window",
+    "TvSpec.recency_h": "ASSUMPTION: X's TV targeting reaches people before, during and after "
+    "airings, with no published window",
+    "KeywordSpec.recency_h": "ASSUMPTION: X says 'recently' and publishes no window",
+    "KeywordSpec.words": "Per strategy: the keywords listed",
+    "ConversationSpec.recency_h": "ASSUMPTION: three days",
+    "ConversationSpec.topics": "Per strategy: the topics listed",
     "Feed.follow_rate": "ASSUMPTION (no public figure)",
     "Feed.hide_rate": "Source for one point: 81% hid or unliked company posts (ExactTarget 2013)",
     "Feed.paid_halo": "ASSUMPTION (no public figure)",
