@@ -84,8 +84,8 @@ BASIS: dict[str, str] = {
     "Event.talk_mult": "Source: ~4x the average tweets per second at the 2012 Super Bowl "
     "(press reports of Twitter's figures)",
     "Event.hashtag_browse_share": "ASSUMPTION (no public figure)",
-    "Event.airings": "Per event: when it happens",
-    "Event.keywords": "Per event: its keywords and hashtags (X's events calendar lists them)",
+    "Event.keywords": "ASSUMPTION: none; X's events calendar lists an event's keywords and "
+    "hashtags",
     "EventMarket.before": "ASSUMPTION: 1 (Smartly.io: +19% the day before Black Friday)",
     "EventMarket.during": "ASSUMPTION: 1 (Smartly.io: +50% on Black Friday, +38% Cyber "
     "Monday; ~+17% during Euro 2020, agency comment)",
@@ -102,9 +102,7 @@ BASIS: dict[str, str] = {
     "TvSpec.recency_h": "ASSUMPTION: X's TV targeting reaches people before, during and after "
     "airings, with no published window",
     "KeywordSpec.recency_h": "ASSUMPTION: X says 'recently' and publishes no window",
-    "KeywordSpec.words": "Per strategy: the keywords listed",
     "ConversationSpec.recency_h": "ASSUMPTION: three days",
-    "ConversationSpec.topics": "Per strategy: the topics listed",
     "Feed.follow_rate": "ASSUMPTION (no public figure)",
     "Feed.hide_rate": "Source for one point: 81% hid or unliked company posts (ExactTarget 2013)",
     "Feed.paid_halo": "ASSUMPTION (no public figure)",
