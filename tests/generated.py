@@ -1,5 +1,6 @@
 """Hypothesis strategies for valid scenarios across the whole schema, and a slot kernel that
-audits every slot (used by test_generated.py; the long profile is ``make fuzz``)."""
+audits every slot (used by test_generated.py; the long profile is ``make fuzz``). Half of
+the scenarios have a calendar, and their audiences may then hold time-bound predicates."""
 
 from __future__ import annotations
 
@@ -54,8 +55,100 @@ def _regions(draw) -> list[dict[str, Any]]:
     ]
 
 
+KEYWORDS = ("kw0", "kw1", "kw2")  # kw0, kw1: the match's; kw2: calendar.keywords
+
+
+def _time_bound_leaves() -> list[st.SearchStrategy]:
+    """Event, tv, keyword and conversation predicates over the calendar of ``_calendar``."""
+    recency = st.floats(0.5, 96)
+    return [
+        st.builds(
+            lambda r, d: {"event": {"name": "match", "recency_h": r, "only_during": d}},
+            recency,
+            st.booleans(),
+        ),
+        recency.map(lambda r: {"tv": {"show": "show", "recency_h": r}}),
+        st.builds(
+            lambda w, r: {"keywords": {"words": w, "recency_h": r}},
+            st.lists(st.sampled_from(KEYWORDS), min_size=1, unique=True),
+            recency,
+        ),
+        st.builds(
+            lambda t, r: {"conversation": {"topics": t, "recency_h": r}},
+            st.lists(st.sampled_from(TOPICS), min_size=1, unique=True),
+            recency,
+        ),
+    ]
+
+
 @st.composite
-def _segment(draw, regions: list[str], handles: list[str], agents: int, depth: int = 0):
+def _calendar(draw, horizon: int) -> dict[str, Any]:
+    """A calendar: start date, weekday and season multipliers, a match with keywords and a
+    TV show with several airings, the conversation model, a keyword of its own."""
+    weekdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    mult = st.floats(0.3, 3)
+
+    def airing() -> dict[str, Any]:
+        return {
+            "day": draw(st.integers(0, horizon)),  # sometimes beyond the horizon
+            "hour": draw(st.floats(0, 23.9)),
+            "hours": draw(st.floats(0.1, 30)),
+        }
+
+    return {
+        "start_date": f"2026-{draw(st.integers(1, 12)):02d}-{draw(st.integers(1, 28)):02d}",
+        "weekday_sessions": draw(st.dictionaries(st.sampled_from(weekdays), mult, max_size=3)),
+        "weekday_market": draw(st.dictionaries(st.sampled_from(weekdays), mult, max_size=3)),
+        "seasons": [
+            {
+                "name": "season",
+                "first_day": 0,
+                "last_day": draw(st.integers(0, horizon)),
+                "sessions": draw(mult),
+                "market": draw(mult),
+            }
+        ]
+        if draw(st.booleans())
+        else [],
+        "events": [
+            {
+                "name": "match",
+                "kind": "sport",
+                "topic": draw(st.sampled_from(TOPICS)),
+                "airings": [airing()],
+                "engaged_share": draw(st.floats(0, 1)),
+                "activity_mult": draw(st.floats(0, 5)),
+                "talk_mult": draw(st.floats(0, 10)),
+                "hashtag_browse_share": draw(st.floats(0, 1)),
+                "market": {
+                    "before": draw(mult),
+                    "during": draw(mult),
+                    "after": draw(mult),
+                    "before_h": draw(st.floats(0, 48)),
+                    "after_h": draw(st.floats(0, 48)),
+                },
+                "keywords": ["kw0", "kw1"],
+            },
+            {
+                "name": "show",
+                "kind": "tv",
+                "topic": draw(st.sampled_from([None, *TOPICS])),
+                "airings": [airing() for _ in range(draw(st.integers(1, 3)))],
+            },
+        ],
+        "conversation": {
+            "talk_per_session": draw(st.floats(0, 0.5)),
+            "precision": draw(st.floats(0.05, 1)),
+            "keywords_for_full_reach": draw(st.integers(1, 30)),
+        },
+        "keywords": {"kw2": draw(st.sampled_from(TOPICS))},
+    }
+
+
+@st.composite
+def _segment(
+    draw, regions: list[str], handles: list[str], agents: int, depth: int = 0, timed: bool = False
+):
     leaves = [
         st.just({"everyone": True}),
         st.builds(
@@ -79,7 +172,14 @@ def _segment(draw, regions: list[str], handles: list[str], agents: int, depth: i
             lambda ids: {"custom_audience": {"agent_ids": ids}}
         ),
         st.builds(lambda km: {"radius": {"lat": 0.0, "lon": 0.0, "km": km}}, st.floats(1, 5000)),
+        st.builds(
+            lambda seed, share: {"lookalike": {"seed": seed, "share": share}},
+            st.sampled_from([{"installed": True}, {"site_visitors": {}}, {"gender": ["male"]}]),
+            st.floats(0.01, 0.2),
+        ),
     ]
+    if timed:
+        leaves += _time_bound_leaves()
     if handles:
         leaves.append(
             st.lists(st.sampled_from(handles), min_size=1, unique=True).map(
@@ -88,7 +188,7 @@ def _segment(draw, regions: list[str], handles: list[str], agents: int, depth: i
         )
     if depth >= 2:
         return draw(st.one_of(leaves))
-    child = _segment(regions, handles, agents, depth + 1)
+    child = _segment(regions, handles, agents, depth + 1, timed)
     return draw(
         st.one_of(
             *leaves,
@@ -100,7 +200,9 @@ def _segment(draw, regions: list[str], handles: list[str], agents: int, depth: i
 
 
 @st.composite
-def _strategy(draw, i: int, horizon: int, regions: list[str], handles: list[str], agents: int):
+def _strategy(
+    draw, i: int, horizon: int, regions: list[str], handles: list[str], agents: int, timed: bool
+):
     kind = draw(st.sampled_from(["max_cpm", "cpc", "lowest_cost", "bid_cap", "cost_cap"]))
     bid: dict[str, Any] = {"strategy": kind}
     if kind == "max_cpm":
@@ -119,7 +221,7 @@ def _strategy(draw, i: int, horizon: int, regions: list[str], handles: list[str]
     out: dict[str, Any] = {
         "name": f"s{i}",
         "advertiser": draw(st.sampled_from(["a", "b"])),
-        "audience": draw(_segment(regions, handles, agents)),
+        "audience": draw(_segment(regions, handles, agents, timed=timed)),
         "exclude_installed": draw(st.booleans()),
         "bid": bid,
         "budget": {key: draw(_typical([300.0, 1000.0], 5, 3000)) for key in budget},
@@ -174,8 +276,10 @@ def scenarios(draw) -> dict[str, Any]:
     )
     age_shares = _shares(draw, len(bands))
     n_strategies = draw(st.integers(1, 3))
+    calendar = draw(_calendar(horizon)) if draw(st.booleans()) else None
     strategies = [
-        draw(_strategy(i, horizon, region_names, handles, agents)) for i in range(n_strategies)
+        draw(_strategy(i, horizon, region_names, handles, agents, calendar is not None))
+        for i in range(n_strategies)
     ]
     market_mode = draw(st.sampled_from(["isolated", "shared"]))
     if market_mode == "isolated" and draw(st.booleans()):
@@ -234,9 +338,15 @@ def scenarios(draw) -> dict[str, Any]:
             "baseline_installs_per_day": draw(st.floats(0, 0.01)),
             "already_installed_share": draw(st.floats(0, 0.3)),
             "fit": {"interests": {"cars": draw(st.floats(0, 5))}},
+            "intent": {
+                "events": {"match": draw(st.floats(0, 0.5))}
+                if calendar is not None and draw(st.booleans())
+                else {}
+            },
         },
         "strategies": strategies,
         **({"privacy": privacy} if privacy is not None else {}),
+        **({"calendar": calendar} if calendar is not None else {}),
     }
 
 
@@ -291,6 +401,10 @@ def feed_scenarios(draw) -> dict[str, Any]:
         draw(_posting(draw(st.sampled_from(handles)), horizon))
         for _ in range(draw(st.integers(0, 2)))
     ]
+    if "calendar" in data:
+        for plan in data["posting"]:
+            if draw(st.booleans()):
+                plan["event"] = "match"
     tactics = []
     for t in range(draw(st.integers(0, 2))):
         kind = draw(st.sampled_from(["posting", "hashtags", "contest", "influencer"]))
@@ -320,8 +434,8 @@ class SlotAudit:
     """A slot kernel that runs the real one and checks each slot's deliveries against an
     independent reading of the inputs: an instance shows at most one impression per session,
     and only in sessions inside its flight and daypart (local hour recomputed here from the
-    session time and the viewer's region); a slot never spends more than its budget plus one
-    price."""
+    session time and the viewer's region) to people in its audience at the slot; a slot never
+    spends more than its budget plus one price."""
 
     def __init__(self, p: Params, pop: Population) -> None:
         self.region = pop.region
@@ -350,6 +464,9 @@ class SlotAudit:
                 f"agent {over[0]} with {allowed[over[0]]} in-flight, in-daypart sessions"
             )
             assert delivered[j].sum() == counters[j, 1]
+            # Only to people in the audience now (time-bound audiences change every slot).
+            outside = np.flatnonzero((delivered[j] > 0) & (kw["segment"][s] == 0))
+            assert outside.size == 0, f"instance {j} showed ads outside its audience"
             self.impressions += int(counters[j, 1])
         limit = kw["budget_left"] + max_price + 1e-9
         assert (spend <= limit).all(), (spend, kw["budget_left"], max_price)

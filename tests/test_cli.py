@@ -62,9 +62,14 @@ def test_run_csv_and_json(small_file, capsys):
 
 
 def test_audience_command(capsys):
+    """Sizes as a run's summary reports them: people whose device the app exists for (3% of
+    quickstart's million are on other systems); time-bound audiences day by day."""
     assert main(["audience", str(SCENARIOS / "quickstart.yaml")]) == 0
     text = capsys.readouterr().out
-    assert "1,000,000" in text and "young_foodies" in text
+    assert "970,000" in text and "young_foodies" in text and "by day" not in text
+    assert main(["audience", str(SCENARIOS / "clasico_week.yaml")]) == 0
+    text = capsys.readouterr().out
+    assert "Time-bound audiences by day" in text and "2026-10-26" in text
 
 
 def test_validate_good_and_bad(broken_file, capsys):

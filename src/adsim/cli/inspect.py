@@ -19,7 +19,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "audience",
         help="estimated audience size and overlap per strategy",
         description="Build the population only and print each strategy's audience size (real "
-        "people) and the share of each audience inside the others.",
+        "people whose device the app exists for, as a run reports it) and the share of each "
+        "audience inside the others; time-bound audiences (event, tv, keywords, "
+        "conversation) are followed through the run's sessions and shown day by day.",
         epilog="example:\n  adsim audience scenarios/quickstart.yaml\n",
     )
     add_scenario_arguments(aud)
