@@ -194,6 +194,19 @@ def test_an_event_adds_sessions_for_its_followers_while_it_airs():
     assert 0.25 < (extra[43] / s_off[43]) < 0.6
 
 
+def test_an_event_audience_that_misses_the_flight_is_warned_about():
+    from adsim.scenario import scenario_warnings
+
+    late = scenario_dict(
+        calendar={"events": [{**FINAL, "airings": [{"day": 5}]}]},
+        strategies=[strategy("fans", {"event": {"name": "final", "recency_h": 24}})],
+    )
+    (warning,) = scenario_warnings(scenario_from_dict(late))
+    assert "strategies[fans].audience" in warning and "empty" in warning
+    on_time = {**late, "calendar": {"events": [FINAL]}}
+    assert scenario_warnings(scenario_from_dict(on_time)) == []
+
+
 def test_an_empty_calendar_changes_nothing(small):
     plain = adsim.run(scenario_from_dict(small))
     with_calendar = adsim.run(scenario_from_dict({**small, "calendar": {"start_date": THURSDAY}}))

@@ -3,8 +3,11 @@ probably does not say what its author meant."""
 
 from __future__ import annotations
 
+import math
+
 from .model import Scenario
-from .segments import CustomAudience, iter_segment
+from .segments import CustomAudience, EventIn, Tv, iter_segment
+from .strategy import Strategy
 
 __all__ = ["scenario_warnings"]
 
@@ -33,6 +36,8 @@ def scenario_warnings(scenario: Scenario) -> list[str]:
         )
     for strat in scenario.strategies:
         for path, node in iter_segment(strat.audience, f"strategies[{strat.name}].audience"):
+            if isinstance(node, EventIn | Tv):
+                warnings += _event_outside_flight(scenario, strat, node, path)
             if isinstance(node, CustomAudience) and not node.custom_audience.agent_ids:
                 source = node.custom_audience.path or "agent_ids"
                 warnings.append(
@@ -40,3 +45,28 @@ def scenario_warnings(scenario: Scenario) -> list[str]:
                     "reaches nobody"
                 )
     return warnings
+
+
+def _event_outside_flight(
+    scenario: Scenario, strat: Strategy, node: EventIn | Tv, path: str
+) -> list[str]:
+    """An event or tv audience holds people only from an airing to its recency after; a
+    flight that misses every such window (or a run that ends first) reaches nobody."""
+    cal = scenario.calendar
+    if cal is None:
+        return []
+    name = node.event.name if isinstance(node, EventIn) else node.tv.show
+    recency = node.event.recency_h if isinstance(node, EventIn) else node.tv.recency_h
+    event = next((e for e in cal.events if e.name == name), None)
+    if event is None:
+        return []
+    start_h = strat.flight.start_day * 24.0
+    end_h = min(scenario.horizon_h, (strat.flight.end_day or math.inf) * 24.0)
+    for airing in event.airings:
+        begins = cal.day_of(airing.day) * 24.0 + airing.hour
+        if begins < end_h and begins + airing.hours + recency > start_h:
+            return []
+    return [
+        f"{path}: no airing of {name!r} (plus its {recency:g} h recency) falls inside the "
+        "strategy's flight and the run, so its audience is empty"
+    ]
