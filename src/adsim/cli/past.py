@@ -143,6 +143,11 @@ def _calibration_arguments(p: argparse.ArgumentParser) -> None:
                    help="share of draws kept as the posterior (default 0.1)")  # fmt: skip
     p.add_argument("--replicates", type=int_at_least(1), default=1, metavar="N",
                    help="runs per draw (default 1)")  # fmt: skip
+    p.add_argument(
+        "--lift-tests", type=Path, metavar="FILE",
+        help="lift-test results (CSV or Parquet: ad_set, first_day, last_day, "
+        "incremental_installs, lo, hi; docs/past_report.md) to fit as well",
+    )  # fmt: skip
     p.add_argument("--force", action="store_true", help="discard another calibration in DIR")
     add_execution_arguments(p)
     p.add_argument("--no-progress", action="store_true", help="show no progress")
@@ -211,6 +216,7 @@ def _ranges(lo, hi) -> list[str]:
 def _calibrating(args: argparse.Namespace, out: Console, err: Console, task) -> int:
     """Load, check and run ``task(scenario, report, options)`` with the calibration options;
     bad input and interruptions end as every command's do."""
+    from ..scenario.lift_tests import read_lift_tests
     from ..scenario.past_report import read_past_report
 
     scenario = load(args.scenario, err)
@@ -229,11 +235,12 @@ def _calibrating(args: argparse.Namespace, out: Console, err: Console, task) -> 
 
     def work() -> None:
         report = read_past_report(args.report, [s.name for s in scenario.strategies])
+        lifts = read_lift_tests(args.lift_tests, report) if args.lift_tests else []
         with dask_client(args.scheduler) as client:
             options = {
                 "samples": args.samples, "accept": args.accept, "replicates": args.replicates,
                 "workers": args.workers, "client": client, "out": args.out,
-                "force": args.force, "progress": progress,
+                "force": args.force, "progress": progress, "lift_tests": lifts,
             }  # fmt: skip
             task(scenario, report, options)
 
@@ -243,6 +250,23 @@ def _calibrating(args: argparse.Namespace, out: Console, err: Console, task) -> 
 def _print_posterior(result, out: Console) -> None:
     from ..report.tables import print_fitting
 
+    if result.lift_fit is not None:
+        lift = result.lift_fit
+        print_fitting(
+            out,
+            "Lift tests: measured and simulated incremental installs (kept draws)",
+            "",
+            [f"{a} days {f}-{t}" for a, f, t in
+             zip(lift["ad_set"], lift["first_day"], lift["last_day"], strict=True)],
+            [
+                ("measured", [f"{v:,.0f} [{lo:,.0f}-{hi:,.0f}]" for v, lo, hi in
+                              zip(lift["incremental_installs"], lift["lo"], lift["hi"],
+                                  strict=True)]),
+                ("simulated", [f"{v:,.0f} [{lo:,.0f}-{hi:,.0f}]" for v, lo, hi in
+                               zip(lift["simulated_median"], lift["simulated_lo"],
+                                   lift["simulated_hi"], strict=True)]),
+            ],
+        )  # fmt: skip
     table = result.intervals()
     print_fitting(
         out,
@@ -263,8 +287,9 @@ def calibrate(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     def task(scenario, report, options) -> None:
         _print_posterior(run_calibration(scenario, report, dict(args.fit), **options), out)
+        lift = ", lift_tests.csv" if args.lift_tests else ""
         out.print(
-            f"wrote calibrated.yaml, intervals.csv, posterior.csv and draws.csv to {args.out}"
+            f"wrote calibrated.yaml, intervals.csv, posterior.csv, draws.csv{lift} to {args.out}"
         )
 
     return _calibrating(args, out, err, task)

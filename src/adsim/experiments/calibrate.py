@@ -17,15 +17,18 @@ torch (sbi); they fit behind the same function when a planner's unknowns outgrow
 
 Distance: for each ad set of the report and each of spend, impressions, clicks and installs,
 the squared difference of log(1 + total) between the simulation (mean over replicates) and the
-report, summed. Logs put a 10% miss on 100 installs and on 100,000 impressions on the same
-footing.
+report, over REPORT_LOG_SD squared, summed. Logs put a 10% miss on 100 installs and on 100,000
+impressions on the same footing. Each lift test (scenario.lift_tests) adds the squared
+difference between the simulated and measured incremental installs over its interval's
+standard deviation (its 90% interval / 3.29): a Gaussian likelihood, as Robyn and Meridian
+treat lift results. REPORT_LOG_SD sets how the two weigh against each other.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,8 +37,9 @@ import numpy as np
 
 from ..runner import run
 from ..scenario import Scenario, ScenarioError
+from ..scenario.lift_tests import LiftTest
 from ..scenario.past_report import PastReport
-from .sweeps import ProgressFn, apply_point, sweep
+from .sweeps import ProgressFn, apply_point, sweep, window_column
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,6 +47,10 @@ if TYPE_CHECKING:
 __all__ = ["CALIBRATED_METRICS", "Backtest", "Calibration", "backtest", "calibrate"]
 
 CALIBRATED_METRICS = ("spend_usd", "impressions", "clicks", "installs")
+# ASSUMPTION: a report total is matched to within ~10% (in log terms) by a good draw, about
+# one simulation's own noise at the report's scale; it weighs the report against lift tests.
+REPORT_LOG_SD = 0.1
+Z90 = 1.6449  # a 90% interval is +-1.645 standard deviations
 
 
 @dataclass
@@ -54,6 +62,9 @@ class Calibration:
     parameters: list[str]
     posterior: pd.DataFrame
     tried: pd.DataFrame
+    # Per lift test: its measurement beside the simulated incremental installs of the kept
+    # draws (median, 5th and 95th percentiles); empty without lift tests.
+    lift_fit: pd.DataFrame | None = None
 
     def intervals(self) -> pd.DataFrame:
         """Per unknown: the posterior median and its 90% interval (5th-95th percentiles),
@@ -98,11 +109,21 @@ def _as_field(tried: pd.Series, value: float) -> float | int:
     return float(value)
 
 
-def _distance(sim: pd.DataFrame, observed: pd.DataFrame) -> float:
-    """Sum over ad sets and CALIBRATED_METRICS of (log1p(simulated) - log1p(observed))^2."""
-    sim = sim.reindex(observed.index)
-    diff = np.log1p(sim.to_numpy(dtype=float)) - np.log1p(observed.to_numpy(dtype=float))
-    return float(np.nansum(diff**2)) if np.isfinite(diff).any() else math.inf
+def _distance(
+    sim: pd.DataFrame, observed: pd.DataFrame, lift_tests: Sequence[LiftTest] = ()
+) -> float:
+    """Sum over ad sets and CALIBRATED_METRICS of ((log1p(simulated) - log1p(observed)) /
+    REPORT_LOG_SD)^2, plus each lift test's ((simulated - measured) / sd)^2."""
+    report = sim[list(CALIBRATED_METRICS)].reindex(observed.index)
+    diff = np.log1p(report.to_numpy(dtype=float)) - np.log1p(observed.to_numpy(dtype=float))
+    if not np.isfinite(diff).any():
+        return math.inf
+    total = float(np.nansum((diff / REPORT_LOG_SD) ** 2))
+    for test in lift_tests:
+        simulated = float(sim.loc[test.strategy, window_column(test.window)])
+        sd = (test.hi - test.lo) / (2 * Z90)
+        total += ((simulated - test.incremental_installs) / sd) ** 2
+    return total
 
 
 def calibrate(
@@ -118,11 +139,13 @@ def calibrate(
     out: str | Path | None = None,
     force: bool = False,
     progress: ProgressFn | None = None,
+    lift_tests: Sequence[LiftTest] = (),
 ) -> Calibration:
     """Infer the unknowns ``fit`` (scenario path -> a range ``{"low", "high"}``, optionally
     ``log`` or ``integer``, as sweeps take them) from ``report`` by rejection ABC: ``samples``
     Latin-hypercube draws, ``replicates`` runs each, the ``accept`` share closest to the
-    report kept. With ``out`` the runs are stored there and a second call resumes."""
+    report kept. ``lift_tests`` (scenario.lift_tests.read_lift_tests) add what holdout
+    experiments measured. With ``out`` the runs are stored there and a second call resumes."""
     if not fit:
         raise ScenarioError("calibrate", [("fit", "name at least one unknown to fit")])
     if not 0 < accept <= 1:
@@ -147,17 +170,46 @@ def calibrate(
             replicates=replicates, workers=workers, client=client,
             out=None if out is None else Path(out) / "runs", force=force, progress=progress,
             name=f"{scenario.name} calibration",
+            windows=list(dict.fromkeys(t.window for t in lift_tests)),
         )  # fmt: skip
     observed = report.totals()[list(CALIBRATED_METRICS)]
-    means = result.rows.groupby(["point", "strategy"])[list(CALIBRATED_METRICS)].mean()
+    columns = list(CALIBRATED_METRICS) + list(
+        dict.fromkeys(window_column(t.window) for t in lift_tests)
+    )
+    means = result.rows.groupby(["point", "strategy"])[columns].mean()
     tried = result.points.copy()
-    tried["distance"] = [_distance(means.xs(k, level="point"), observed) for k in tried.index]
+    tried["distance"] = [
+        _distance(means.xs(k, level="point"), observed, lift_tests) for k in tried.index
+    ]
     keep = max(1, math.ceil(accept * len(tried)))
     posterior = tried.nsmallest(keep, "distance", keep="first")
-    calibration = Calibration(scenario, list(fit), posterior, tried)
+    calibration = Calibration(
+        scenario, list(fit), posterior, tried, _lift_fit(lift_tests, means, posterior.index)
+    )
     if out is not None:
         _write(calibration, Path(out))
     return calibration
+
+
+def _lift_fit(
+    lift_tests: Sequence[LiftTest], means: pd.DataFrame, kept: pd.Index
+) -> pd.DataFrame | None:
+    """Each lift test's measurement beside the kept draws' simulated incremental installs."""
+    import pandas as pd
+
+    if not lift_tests:
+        return None
+    rows = []
+    for t in lift_tests:
+        sim = np.array([means.loc[(k, t.strategy), window_column(t.window)] for k in kept])
+        rows.append({
+            "ad_set": t.strategy, "first_day": t.first_day, "last_day": t.last_day,
+            "incremental_installs": t.incremental_installs, "lo": t.lo, "hi": t.hi,
+            "simulated_median": float(np.median(sim)),
+            "simulated_lo": float(np.quantile(sim, 0.05)),
+            "simulated_hi": float(np.quantile(sim, 0.95)),
+        })  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def _write(calibration: Calibration, out: Path) -> None:
@@ -167,6 +219,8 @@ def _write(calibration: Calibration, out: Path) -> None:
     calibration.tried.to_csv(out / "draws.csv")
     calibration.posterior.to_csv(out / "posterior.csv")
     calibration.intervals().to_csv(out / "intervals.csv")
+    if calibration.lift_fit is not None:
+        calibration.lift_fit.to_csv(out / "lift_tests.csv", index=False)
     data = calibration.scenario().model_dump(mode="json", by_alias=True, exclude_unset=True)
     header = (
         "# Calibrated by adsim calibrate: the unknowns at their posterior medians, and the kept\n"
@@ -202,7 +256,8 @@ def backtest(
     ``predict_replicates`` times over the whole report and compare the
     held-out days: the error of daily installs and spend (weighted absolute error: sum of
     |predicted mean - observed| / sum of observed), of the held-out CPI per ad set, and how
-    often the observed values fall inside the predicted 5-95% range."""
+    often the observed values fall inside the predicted 5-95% range. Lift tests among the
+    options are used when they end within the training days."""
     import pandas as pd
 
     if not 0 < train_days < report.days:
@@ -210,9 +265,10 @@ def backtest(
             report.path,
             [("train_days", f"between 1 and {report.days - 1} (the report has {report.days})")],
         )
+    lifts = [t for t in calibrate_options.pop("lift_tests", ()) if t.last_day < train_days]
     trained = calibrate(
         scenario.with_changes({"horizon_days": train_days}), report.until(train_days), fit,
-        **calibrate_options,
+        lift_tests=lifts, **calibrate_options,
     )  # fmt: skip
     full = trained.scenario().with_changes({"horizon_days": scenario.horizon_days})
     series = run(

@@ -74,12 +74,26 @@ def apply_point(base: Scenario, point: Mapping[str, Any], label: str = "") -> Sc
     return base.with_changes(changes, source=label or f"{base.name} at {point}")
 
 
-def _rows(record: RunRecord, point: int, replicate: int, values: Mapping[str, Any]):
-    """One task's tidy rows: one per strategy, every metric and the point's values."""
+def window_column(window: tuple[int, int]) -> str:
+    """The rows' column of incremental installs over days ``window`` (inclusive)."""
+    return f"incremental_installs_days_{window[0]}_{window[1]}"
+
+
+def _rows(
+    record: RunRecord,
+    point: int,
+    replicate: int,
+    values: Mapping[str, Any],
+    windows: Sequence[tuple[int, int]] = (),
+):
+    """One task's tidy rows: one per strategy, every metric and the point's values, and the
+    incremental installs over each of ``windows`` (days, inclusive; lift tests read them)."""
     import pandas as pd
 
     metrics = record_metrics(record)
     n = len(record.strategy_names)
+    caused = (record.installs_with - record.installs_without) * record.scale  # (D, S)
+    extra = {window_column(w): caused[w[0] : w[1] + 1].sum(axis=0)[:n] for w in windows}
     frame = pd.DataFrame(
         {
             "point": np.full(n, point, dtype=np.int64),
@@ -88,6 +102,7 @@ def _rows(record: RunRecord, point: int, replicate: int, values: Mapping[str, An
             **{name: [value] * n for name, value in values.items()},
             "budget_usd": record.budget_total_usd[:n] if record.budget_total_usd.size else np.nan,
             **{m: metrics[m] for m in METRICS},
+            **extra,
         }
     )
     return frame
@@ -224,6 +239,7 @@ def sweep(
     progress: ProgressFn | None = None,
     command: str | None = None,
     name: str | None = None,
+    windows: Sequence[tuple[int, int]] = (),
 ) -> SweepResult:
     """Run ``scenario`` at every point of a design and return the tidy rows.
 
@@ -232,7 +248,8 @@ def sweep(
     (``{"low": 8, "high": 24}``, plus ``steps`` on a grid, ``log``, ``integer``). ``design``
     is ``grid`` (every combination), ``points`` (the given ``points``), ``random`` or
     ``lhs`` (``samples`` draws). With ``out``, each finished (point, replicate) is written to
-    that folder at once and a second call with the same sweep resumes it.
+    that folder at once and a second call with the same sweep resumes it. ``windows`` adds
+    each strategy's incremental installs over those days (inclusive) to the rows.
     """
     base = as_scenario(scenario)
     if isinstance(replicates, int) and 0 < replicates < FEW_REPLICATES:
@@ -258,7 +275,7 @@ def sweep(
     spec = _validate_spec(data)
     return sweep_from_spec(
         spec, base, workers=workers, client=client, out=out, force=force, progress=progress,
-        command=command,
+        command=command, windows=windows,
     )  # fmt: skip
 
 
@@ -283,6 +300,7 @@ def sweep_from_spec(
     force: bool = False,
     progress: ProgressFn | None = None,
     command: str | None = None,
+    windows: Sequence[tuple[int, int]] = (),
 ) -> SweepResult:
     """Run a validated :class:`SweepSpec` on ``base`` (see :func:`sweep`)."""
     import pandas as pd
@@ -312,6 +330,8 @@ def sweep_from_spec(
             "replicates": spec.replicates,
             "seed": seed,
         }
+        if windows:  # rows stored without these columns cannot serve this sweep
+            identity["windows"] = [list(w) for w in windows]
         store.open(identity, _manifest(spec, base, seed, len(pts), command), force=force)
         store.root.joinpath("points.csv").write_text(points_frame.reset_index().to_csv(index=False))
         done = store.finished()
@@ -326,7 +346,7 @@ def sweep_from_spec(
         runs = ex.map_unordered(run_replicate, [(params[k], r) for k, r in todo])
         for i, record in runs:
             k, r = todo[i]
-            rows = _rows(record, k, r, pts[k])
+            rows = _rows(record, k, r, pts[k], windows)
             if store is not None:
                 store.write(k, r, rows)  # at once: a later interruption cannot lose it
             else:

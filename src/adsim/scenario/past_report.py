@@ -85,7 +85,7 @@ class PastReport:
         return t
 
 
-def _problem(path: Path, where: str, message: str) -> ScenarioError:
+def report_problem(path: Path, where: str, message: str) -> ScenarioError:
     return ScenarioError(str(path), [(where, message)])
 
 
@@ -102,14 +102,14 @@ def _header_map(path: Path, headers: list[str]) -> tuple[dict[str, str], list[st
             ignored.append(str(header))
             continue
         if name in found:
-            raise _problem(
+            raise report_problem(
                 path, f"column {header!r}", f"a second column for {name} (first: {found[name]!r})"
             )
         found[name] = header
     missing = [name for name in REQUIRED if name not in found]
     if missing:
         hint = did_you_mean(missing[0], ignored) if ignored else ""
-        raise _problem(
+        raise report_problem(
             path,
             "<columns>",
             f"missing column(s): {', '.join(missing)}{hint} (accepted headers: "
@@ -118,31 +118,31 @@ def _header_map(path: Path, headers: list[str]) -> tuple[dict[str, str], list[st
     return found, ignored
 
 
-def _read_table(path: Path) -> pd.DataFrame:
+def read_table(path: Path) -> pd.DataFrame:
     import pandas as pd
 
     where = f"cannot read report {str(path)!r}"
     try:
         info = path.stat()
     except OSError as exc:
-        raise _problem(path, "<file>", f"{where}: {exc.strerror}") from None
+        raise report_problem(path, "<file>", f"{where}: {exc.strerror}") from None
     if not stat.S_ISREG(info.st_mode):
-        raise _problem(path, "<file>", f"{where}: it is not a file")
+        raise report_problem(path, "<file>", f"{where}: it is not a file")
     if info.st_size > MAX_REPORT_BYTES:
-        raise _problem(path, "<file>", f"larger than {MAX_REPORT_BYTES // 2**20} MiB")
+        raise report_problem(path, "<file>", f"larger than {MAX_REPORT_BYTES // 2**20} MiB")
     try:
         if path.suffix.lower() == ".parquet":
             table = pd.read_parquet(path)
             return table.astype(object).where(table.notna(), None).astype(str)
         return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except UnicodeDecodeError:
-        raise _problem(path, "<file>", "not UTF-8 text") from None
+        raise report_problem(path, "<file>", "not UTF-8 text") from None
     except (ValueError, OSError) as exc:  # pandas' ParserError and pyarrow's are ValueErrors
         kind = "Parquet" if path.suffix.lower() == ".parquet" else "CSV"
-        raise _problem(path, "<file>", f"not a {kind} table ({type(exc).__name__})") from None
+        raise report_problem(path, "<file>", f"not a {kind} table ({type(exc).__name__})") from None
 
 
-def _number(text: str) -> float | None:
+def parse_number(text: str) -> float | None:
     """A report's number: thousands separators and a leading $ allowed; None if not one."""
     cleaned = text.strip().replace(",", "").removeprefix("$").strip()
     if cleaned in ("", "-"):
@@ -154,7 +154,7 @@ def _number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _day(text: str) -> int | datetime.date | None:
+def parse_day(text: str) -> int | datetime.date | None:
     text = text.strip()
     if text.isdigit():
         return int(text)
@@ -172,9 +172,9 @@ def read_past_report(path: str | Path, strategies: list[str] | tuple[str, ...]) 
     import pandas as pd
 
     path = Path(path)
-    table = _read_table(path)
+    table = read_table(path)
     if table.empty:
-        raise _problem(path, "<file>", "no rows: the report is empty")
+        raise report_problem(path, "<file>", "no rows: the report is empty")
     columns, ignored = _header_map(path, list(table.columns))
     names = list(strategies)
     records: list[dict[str, Any]] = []
@@ -188,16 +188,16 @@ def read_past_report(path: str | Path, strategies: list[str] | tuple[str, ...]) 
             return f"row {row}, column {columns[name]!r}"
 
         rec: dict[str, Any] = {}
-        day = _day(str(cell[columns["date"]]))
+        day = parse_day(str(cell[columns["date"]]))
         if day is None:
             text = str(cell[columns["date"]])[:40]
-            raise _problem(path, where("date"), f"{text!r} is not a date (YYYY-MM-DD) or day")
+            raise report_problem(path, where("date"), f"{text!r} is not a date (YYYY-MM-DD) or day")
         kinds.add(type(day))
         rec["when"] = day
         ad_set = str(cell[columns["ad_set"]]).strip()
         if ad_set not in names:
             hint = did_you_mean(ad_set, names)
-            raise _problem(
+            raise report_problem(
                 path,
                 where("ad_set"),
                 f"ad set {ad_set[:60]!r} is not a strategy of the scenario{hint} "
@@ -212,23 +212,24 @@ def read_past_report(path: str | Path, strategies: list[str] | tuple[str, ...]) 
                 rec[name] = np.nan
                 continue
             text = str(cell[columns[name]])
-            value = _number(text)
+            value = parse_number(text)
             if value is None:
-                raise _problem(path, where(name), f"{text[:40]!r} is not a number")
+                raise report_problem(path, where(name), f"{text[:40]!r} is not a number")
             if value < 0:
-                raise _problem(path, where(name), f"{value:g} is negative")
+                raise report_problem(path, where(name), f"{value:g} is negative")
             rec[name] = value
         # Same-day counts only: a day's installs may come from earlier days' clicks.
         for small, big in (("clicks", "impressions"), ("reach", "impressions")):
             if rec[small] > rec[big]:
-                raise _problem(
+                raise report_problem(
                     path,
                     where(small),
                     f"{small} ({rec[small]:g}) exceed {big} ({rec[big]:g}) on this row",
                 )
         key = (rec["when"], ad_set, *(rec.get(b) for b in BREAKDOWNS))
         if key in seen:
-            raise _problem(path, where("ad_set"), f"the same day and ad set as row {seen[key]}")
+            message = f"the same day and ad set as row {seen[key]}"
+            raise report_problem(path, where("ad_set"), message)
         seen[key] = row
         records.append(rec)
     installs: dict[str, float] = {}
@@ -238,7 +239,7 @@ def read_past_report(path: str | Path, strategies: list[str] | tuple[str, ...]) 
         clicks[rec["strategy"]] = clicks.get(rec["strategy"], 0.0) + rec["clicks"]
     for name, total in installs.items():
         if total > clicks[name]:
-            raise _problem(
+            raise report_problem(
                 path,
                 f"column {columns['installs']!r}",
                 f"ad set {name!r} has more installs ({total:g}) than clicks ({clicks[name]:g}) "
@@ -246,7 +247,7 @@ def read_past_report(path: str | Path, strategies: list[str] | tuple[str, ...]) 
                 "than clicks, the whole flight should not)",
             )
     if len(kinds) > 1:
-        raise _problem(path, f"column {columns['date']!r}", "mixes dates and day numbers")
+        raise report_problem(path, f"column {columns['date']!r}", "mixes dates and day numbers")
     frame = pd.DataFrame.from_records(records)
     start: datetime.date | None = None
     if kinds == {int}:
