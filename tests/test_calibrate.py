@@ -64,6 +64,9 @@ def test_the_command_writes_a_calibrated_scenario_and_resumes(tmp_path, capsys):
             "--fit", "strategies.broad.creative.ctr=0.005:0.05:log", "--no-progress"]  # fmt: skip
     assert main(argv) == 0
     assert "90% interval" in capsys.readouterr().out
+    page = (out / "calibration.html").read_text()
+    assert "What the report says about each unknown" in page and "Fitted and observed" in page
+    assert page.count("<img") == 3 and "Back-test" not in page
     calibrated = adsim.load_scenario(out / "calibrated.yaml")
     assert 0.005 <= calibrated.strategies[0].creative.ctr <= 0.05
     assert len(calibrated.posterior.draws) == 2  # 10% of 20 draws kept
@@ -132,6 +135,13 @@ def test_a_backtest_predicts_the_held_out_days(tmp_path, capsys):
     assert 0.5 <= result.errors.loc["installs", "inside_90"] <= 1
     with pytest.raises(ScenarioError, match="train_days"):
         backtest(base, report, FIT, 6, samples=10)
+    from adsim.report.calibration import write_calibration_report
+
+    page = write_calibration_report(
+        tmp_path / "c.html", result.calibration, report, result.series, result
+    ).read_text()
+    assert "Back-test: the held-out days" in page and "held out" not in page.split("<img")[0]
+    assert sorted(set(result.series["day"])) == list(range(6))
 
 
 INTENT_FIT = {

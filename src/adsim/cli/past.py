@@ -282,14 +282,27 @@ def _print_posterior(result, out: Console) -> None:
     )
 
 
+# Replicates of the calibrated scenario that the calibration report's daily series show.
+REPORT_REPLICATES = 10
+
+
 def calibrate(args: argparse.Namespace, out: Console, err: Console) -> int:
     from ..experiments.calibrate import calibrate as run_calibration
+    from ..report.calibration import write_calibration_report
+    from ..runner import run
 
     def task(scenario, report, options) -> None:
-        _print_posterior(run_calibration(scenario, report, dict(args.fit), **options), out)
+        result = run_calibration(scenario, report, dict(args.fit), **options)
+        _print_posterior(result, out)
+        fitted = run(
+            result.scenario(), replicates=REPORT_REPLICATES, workers=options["workers"],
+            client=options["client"],
+        )  # fmt: skip
+        write_calibration_report(args.out / "calibration.html", result, report, fitted.timeseries())
         lift = ", lift_tests.csv" if args.lift_tests else ""
         out.print(
-            f"wrote calibrated.yaml, intervals.csv, posterior.csv, draws.csv{lift} to {args.out}"
+            f"wrote calibrated.yaml, calibration.html (the fit, plotted), intervals.csv, "
+            f"posterior.csv, draws.csv{lift} to {args.out}"
         )
 
     return _calibrating(args, out, err, task)
@@ -298,6 +311,7 @@ def calibrate(args: argparse.Namespace, out: Console, err: Console) -> int:
 def backtest(args: argparse.Namespace, out: Console, err: Console) -> int:
     from ..experiments.calibrate import backtest as run_backtest
     from ..outputs import for_output
+    from ..report.calibration import write_calibration_report
     from ..report.tables import print_fitting
 
     def task(scenario, report, options) -> None:
@@ -322,8 +336,12 @@ def backtest(args: argparse.Namespace, out: Console, err: Console) -> int:
         )
         e.to_csv(args.out / "backtest_errors.csv")
         for_output(result.daily).to_csv(args.out / "backtest_daily.csv", index=False)
+        write_calibration_report(
+            args.out / "calibration.html", result.calibration, report, result.series, result
+        )
         out.print(
-            f"wrote backtest_errors.csv, backtest_daily.csv and the calibration to {args.out}"
+            f"wrote backtest_errors.csv, backtest_daily.csv, calibration.html and the "
+            f"calibration to {args.out}"
         )
 
     return _calibrating(args, out, err, task)

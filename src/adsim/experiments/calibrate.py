@@ -240,6 +240,7 @@ class Backtest:
     calibration: Calibration
     daily: pd.DataFrame
     errors: pd.DataFrame
+    series: pd.DataFrame  # the prediction's daily series over every day (Result.timeseries)
 
 
 def backtest(
@@ -302,4 +303,4 @@ def backtest(
         "inside_90": float("nan"),
     }
     errors = pd.DataFrame.from_dict(rows, orient="index").rename_axis("metric")
-    return Backtest(train_days, trained, daily.reset_index(), errors)
+    return Backtest(train_days, trained, daily.reset_index(), errors, series)

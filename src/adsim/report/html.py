@@ -60,7 +60,7 @@ without it (same random draws): exact in the model, unobservable in reality.</li
 </ul>
 """
 
-_CSS = """
+CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em auto;
 max-width:1100px;color:#222;line-height:1.45;padding:0 1em}
 h1{margin-bottom:0}.sub{color:#666;margin-top:.2em}
@@ -220,7 +220,7 @@ def _calendar(data: ReportData, events: pd.DataFrame | None) -> str:
         for e, k in dict(zip(events["event"], events["kind"], strict=True)).items()
     ) if events is not None else "none"  # fmt: skip
     start = cal.get("start_date")
-    return _img(plots.calendar_chart(data.hourly, events), "sessions and market prices") + (
+    return img_tag(plots.calendar_chart(data.hourly, events), "sessions and market prices") + (
         f"<p class='note'>Starts {html.escape(str(start)) if start else 'on day 0'}; events: "
         f"{names}. Sessions on the whole platform and the rest of the market's mean competing "
         "eCPM in each slot (replicate means): weekday, season and event multipliers move them "
@@ -261,7 +261,7 @@ def _organic(data: ReportData) -> str:
             "saw a post within 24 h. Shares: a post's cascade; depth: its longest chain of "
             "shares.</p>"
         )
-        parts.append(_img(plots.organic_chart(posts), "organic posts: reach share and cascades"))
+        parts.append(img_tag(plots.organic_chart(posts), "organic posts: reach share and cascades"))
     if data.followers is not None and not data.followers.empty:
         parts.append(_followers_html(data.followers, data.scenario))
     if data.install_sources is not None:
@@ -329,7 +329,7 @@ def _html_table(columns: dict[str, Any], kinds: dict[str, str]) -> str:
     )
 
 
-def _img(fig, alt: str) -> str:
+def img_tag(fig, alt: str) -> str:
     from .plots import png_base64
 
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{png_base64(fig)}">'
@@ -456,7 +456,7 @@ def render_html(data: ReportData) -> str:
         else "<p class='note'>One replicate: no ranges. One draw cannot rank strategies; "
         "run with <code>--replicates auto</code> (the default) or 20+.</p>"
     )
-    body["cpi"] = _img(plots.cpi_chart(data.summary), "CPI and incremental CPI per strategy") + (
+    body["cpi"] = img_tag(plots.cpi_chart(data.summary), "CPI and incremental CPI per strategy") + (
         "<p class='note'>The same figures as the table (total spend / total installs over the "
         "replicates), cheapest first; the bars' lines are the 5th-95th percentile across "
         "replicates. A red arrow to the edge (→∞): the range has no upper end, because some "
@@ -465,7 +465,7 @@ def render_html(data: ReportData) -> str:
     )
     if reps > 1 and len(names) > 1:
         body["wins"] = (
-            _img(plots.win_matrix_chart(data.win_matrix), "pairwise CPI win matrix")
+            img_tag(plots.win_matrix_chart(data.win_matrix), "pairwise CPI win matrix")
             + (
                 f"<p class='note'>Share of the {reps} paired replicates (same random draws) in "
                 "which the row strategy had the lower CPI than the column strategy.</p>"
@@ -478,7 +478,7 @@ def render_html(data: ReportData) -> str:
             "(<code>--replicates</code>).</p>"
         )
     events = data.events if data.events is not None and not data.events.empty else None
-    body["daily"] = _img(
+    body["daily"] = img_tag(
         plots.daily_chart(data.timeseries, names, events), "daily spend, installs, CPI"
     ) + (
         "<p class='note'>Shaded: the calendar's events while they air (events.csv).</p>"
@@ -486,13 +486,13 @@ def render_html(data: ReportData) -> str:
         else ""
     )
     body["calendar"] = _calendar(data, events)
-    body["reach"] = _img(plots.reach_chart(data.timeseries, names), "reach and frequency")
-    body["audience"] = _img(
+    body["reach"] = img_tag(plots.reach_chart(data.timeseries, names), "reach and frequency")
+    body["audience"] = img_tag(
         plots.audience_chart(data.summary, data.audience_overlap), "audience sizes and overlaps"
     )
     body["breakdowns"] = "".join(
         f"<h3>By {by}</h3>"
-        + _img(
+        + img_tag(
             plots.breakdown_chart(
                 data.breakdown[data.breakdown["dimension"] == by].rename(columns={"group": by}),
                 by,
@@ -515,7 +515,7 @@ def render_html(data: ReportData) -> str:
     )
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{title}: adsim report</title><style>{_CSS}</style></head><body>"
+        f"<title>{title}: adsim report</title><style>{CSS}</style></head><body>"
         f"<h1>{title}</h1>{description}<p class='sub'>adsim report: seed {m.get('seed', '?')}, "
         f"{reps} replicate(s), {len(names)} strategies; made {created}</p>{verdict}"
         f"{sections}</body></html>"

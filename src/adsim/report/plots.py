@@ -32,7 +32,7 @@ __all__ = [
 _Q_LO, _Q_HI = 0.05, 0.95  # the band drawn around daily means: 5th-95th percentile
 
 
-def _figure(width: float, height: float) -> Figure:
+def new_figure(width: float, height: float) -> Figure:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
@@ -46,7 +46,7 @@ def png_base64(fig: Figure) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _colors(n: int) -> list:
+def palette(n: int) -> list:
     from matplotlib import colormaps
 
     cmap = colormaps["tab10"]
@@ -69,8 +69,8 @@ def cpi_chart(summary: pd.DataFrame) -> Figure:
     install) is drawn as an arrow to the edge and labelled so."""
     order = summary.sort_values("cpi_usd", na_position="last")
     names = list(order.index)
-    colors = dict(zip(summary.index, _colors(len(summary)), strict=True))
-    fig = _figure(9, 0.55 * len(names) + 1.8)
+    colors = dict(zip(summary.index, palette(len(summary)), strict=True))
+    fig = new_figure(9, 0.55 * len(names) + 1.8)
     axes = fig.subplots(1, 2, sharey=True)
     y = np.arange(len(names))
     for ax, col, title in zip(axes, ("cpi_usd", "icpi_usd"), ("CPI $", "incremental CPI $"),
@@ -117,7 +117,7 @@ def cpi_chart(summary: pd.DataFrame) -> Figure:
 def win_matrix_chart(wins: pd.DataFrame) -> Figure:
     """Share of paired replicates in which the row strategy has the lower CPI."""
     n = len(wins)
-    fig = _figure(1.1 * n + 2.6, 0.8 * n + 1.4)
+    fig = new_figure(1.1 * n + 2.6, 0.8 * n + 1.4)
     ax = fig.subplots()
     values = wins.to_numpy(dtype=float)
     image = ax.imshow(np.ma.masked_invalid(values), cmap="RdYlGn", vmin=0, vmax=1)
@@ -181,7 +181,7 @@ def _daily_band(ax, ts: pd.DataFrame, value: pd.Series, names: list[str], label:
     stats = frame.groupby(["strategy", "day"])["v"]
     mean = stats.mean()
     lo, hi = stats.quantile(_Q_LO), stats.quantile(_Q_HI)
-    for k, (name, color) in enumerate(zip(names, _colors(len(names)), strict=True)):
+    for k, (name, color) in enumerate(zip(names, palette(len(names)), strict=True)):
         if name not in mean.index.get_level_values(0):
             continue
         days = mean.loc[name].index.to_numpy()
@@ -228,7 +228,7 @@ def mark_events(ax, events: pd.DataFrame | None, hours_per_unit: float, offset: 
 def calendar_chart(hourly: pd.DataFrame, events: pd.DataFrame | None) -> Figure:
     """Sessions and the mean competing eCPM per slot (one strategy's rows: they are the
     platform's, the same for every strategy), replicate means, events shaded."""
-    fig = _figure(11, 3.4)
+    fig = new_figure(11, 3.4)
     axes = fig.subplots(1, 2)
     first = hourly[hourly["strategy"] == hourly["strategy"].iloc[0]]
     per = first.groupby("hour")[["sessions", "market_cpm_usd"]].mean()
@@ -248,7 +248,7 @@ def calendar_chart(hourly: pd.DataFrame, events: pd.DataFrame | None) -> Figure:
 
 def daily_chart(ts: pd.DataFrame, names: list[str], events: pd.DataFrame | None = None) -> Figure:
     """Spend, attributed installs and cumulative CPI per day (events shaded)."""
-    fig = _figure(11, 3.6)
+    fig = new_figure(11, 3.6)
     axes = fig.subplots(1, 3)
     for ax in axes:
         mark_events(ax, events, 24.0, 0.5)
@@ -256,7 +256,7 @@ def daily_chart(ts: pd.DataFrame, names: list[str], events: pd.DataFrame | None 
     _daily_band(axes[1], ts, ts["installs"], names, "attributed installs per day")
     cum = cumulative_cpi(ts)
     reps = ts["replicate"].nunique()
-    for k, (name, color) in enumerate(zip(names, _colors(len(names)), strict=True)):
+    for k, (name, color) in enumerate(zip(names, palette(len(names)), strict=True)):
         if name not in cum.index.get_level_values(0):
             continue
         mine = cum.loc[name].sort_index()
@@ -271,7 +271,7 @@ def daily_chart(ts: pd.DataFrame, names: list[str], events: pd.DataFrame | None 
 
 def reach_chart(ts: pd.DataFrame, names: list[str]) -> Figure:
     """Cumulative reach and average frequency (impressions so far / reach so far)."""
-    fig = _figure(11, 3.4)
+    fig = new_figure(11, 3.4)
     axes = fig.subplots(1, 2)
     _daily_band(axes[0], ts, ts["reach_cum"], names, "people reached so far")
     order = ts.sort_values(["replicate", "strategy", "day"])
@@ -296,11 +296,11 @@ def audience_chart(summary: pd.DataFrame, overlap: pd.DataFrame | None) -> Figur
     from matplotlib.ticker import MaxNLocator
 
     names = list(summary.index)
-    fig = _figure(11 if overlap is not None else 6, 0.5 * len(names) + 2.2)
+    fig = new_figure(11 if overlap is not None else 6, 0.5 * len(names) + 2.2)
     axes = fig.subplots(1, 2 if overlap is not None else 1, squeeze=False)[0]
     y = np.arange(len(names))
     sizes = summary["audience_size"].to_numpy(dtype=float)
-    axes[0].barh(y, sizes, color=_colors(len(names)))
+    axes[0].barh(y, sizes, color=palette(len(names)))
     axes[0].set_yticks(y, names)
     axes[0].invert_yaxis()
     axes[0].set_title("audience size (people)")
@@ -333,13 +333,13 @@ def breakdown_chart(frame: pd.DataFrame, by: str) -> Figure:
     seen = frame.groupby(by, sort=False)["impressions"].sum()
     groups = [g for g in dict.fromkeys(frame[by]) if seen.get(g, 0) > 0]
     frame = frame[frame[by].isin(groups)]
-    fig = _figure(11, 3.2)
+    fig = new_figure(11, 3.2)
     axes = fig.subplots(1, 2)
     width = 0.8 / max(1, len(names))
     x = np.arange(len(groups))
     total = frame.groupby("strategy")["impressions"].transform("sum")
     frame = frame.assign(share=(frame["impressions"] / total).where(total > 0))
-    for k, (name, color) in enumerate(zip(names, _colors(len(names)), strict=True)):
+    for k, (name, color) in enumerate(zip(names, palette(len(names)), strict=True)):
         rows = frame[frame["strategy"] == name].set_index(by).reindex(groups)
         offset = x - 0.4 + width * (k + 0.5)
         axes[0].bar(offset, rows["share"].fillna(0), width, color=color, label=name)
@@ -363,10 +363,10 @@ def breakdown_chart(frame: pd.DataFrame, by: str) -> Figure:
 def organic_chart(posts: pd.DataFrame) -> Figure:
     """Each post's 24 h reach share of its page's followers over time, by tactic; and the
     distribution of cascade sizes (shares per post)."""
-    fig = _figure(11, 3.4)
+    fig = new_figure(11, 3.4)
     axes = fig.subplots(1, 2)
     tactics = list(dict.fromkeys(posts["tactic"]))
-    for name, color in zip(tactics, _colors(len(tactics)), strict=True):
+    for name, color in zip(tactics, palette(len(tactics)), strict=True):
         mine = posts[posts["tactic"] == name]
         axes[0].scatter(mine["time_h"] / 24.0, 100 * mine["reach_share_24h"], s=12,
                         color=color, label=name, alpha=0.7)  # fmt: skip
