@@ -253,3 +253,37 @@ def test_the_documented_lift_test_example_reads():
         ("young_foodies", (0, 6)),
         ("site_visitors", (0, 6)),
     ]
+
+
+def test_installs_by_group_enter_the_distance_and_unknown_groups_are_refused(tmp_path):
+    """The multinomial term: zero when the simulated shares match the report's, and
+    4 n / (1 + scale) x the squared Hellinger gap otherwise; a group the scenario does not
+    have (an age band of Meta's that is not the scenario's) is named."""
+    import numpy as np
+    import pandas as pd
+
+    from adsim.experiments.calibrate import REPORT_LOG_SD, _distance
+    from adsim.experiments.sweeps import breakdown_column
+
+    observed = pd.DataFrame({m: [100.0] for m in ("spend_usd", "impressions", "clicks",
+                                                  "installs")}, index=["broad"])  # fmt: skip
+    counts = pd.Series({"female": 30.0, "male": 70.0})
+    sim = observed.copy()
+    sim[breakdown_column("gender", "female")] = 3.0
+    sim[breakdown_column("gender", "male")] = 7.0
+    groups = {("broad", "gender"): counts}
+    assert _distance(sim, observed, (), groups, scale=4.0) == pytest.approx(0.0, abs=1e-12)
+    sim[breakdown_column("gender", "female")] = 7.0
+    sim[breakdown_column("gender", "male")] = 3.0
+    gap = (np.sqrt(0.7) - np.sqrt(0.3)) ** 2 * 2
+    assert _distance(sim, observed, (), groups, scale=4.0) == pytest.approx(4 * 100 / 5 * gap)
+    assert REPORT_LOG_SD == 0.1
+    base = Scenario.model_validate(scenario_dict(horizon_days=3))
+    path = tmp_path / "r.csv"
+    path.write_text(
+        "date,ad_set,age,spend_usd,impressions,clicks,installs\n"
+        "0,broad,18-24,10,1000,10,1\n1,broad,18-24,10,1000,10,1\n2,broad,18-24,10,1000,10,1\n"
+    )
+    report = read_past_report(path, [s.name for s in base.strategies])
+    with pytest.raises(ScenarioError, match="group '18-24' is not one of the scenario's age"):
+        calibrate(base, report, FIT, samples=10)

@@ -151,3 +151,30 @@ def test_the_mmm_table_carries_the_kpi_spend_and_the_truth(tmp_path, market_mode
         np.testing.assert_array_equal(
             table[f"{name}_incremental_installs_true"], by_day["incremental_installs"][name]
         )
+
+
+def test_an_export_split_by_gender_keeps_each_days_totals_and_the_groups_shares(
+    saved, tmp_path, capsys
+):
+    """Every day's figures are split into whole numbers that add up to the day's; each
+    group's installs over the report are the run's breakdown (replicate means) to within
+    the rounding of one install a day."""
+    result, out = saved
+    plain = read_past_report(export_past_report(out, tmp_path / "p.csv", 0), result.strategies)
+    split = read_past_report(
+        export_past_report(out, tmp_path / "g.csv", 0, breakdown="gender"), result.strategies
+    )
+    assert split.breakdowns == ("gender",)
+    np.testing.assert_array_equal(split.daily()["installs"], plain.daily()["installs"])
+    np.testing.assert_allclose(split.daily()["spend_usd"], plain.daily()["spend_usd"], atol=0.02)
+    by_group = split.rows.groupby(["strategy", "gender"])["installs"].sum()
+    run = result.breakdown("gender").set_index("gender", append=True)["installs"]
+    shares = (run / run.groupby(level=0).transform("sum")).loc["broad"]
+    got = by_group.loc["broad"] / by_group.loc["broad"].sum()
+    assert (got - shares.reindex(got.index)).abs().max() < 0.05
+    argv = ["export", str(out), "--out", str(tmp_path / "cli.csv"), "--breakdown", "gender"]
+    assert main(argv) == 0
+    assert (tmp_path / "cli.csv").read_text().splitlines()[0].startswith("date,ad_set,gender,")
+    with pytest.raises(SystemExit):  # argparse: not one of the choices
+        main(["export", str(out), "--out", str(tmp_path / "x.csv"), "--breakdown", "os"])
+    capsys.readouterr()

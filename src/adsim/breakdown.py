@@ -1,4 +1,4 @@
-"""Breakdowns of a strategy's delivery by who was reached: age band, region, device.
+"""Breakdowns of a strategy's delivery by who was reached: age band, gender, region, device.
 
 Computed once per replicate from per-person state at the end of the run (impressions per
 person, spend per person, the credited strategy per install), so they cost no work in the
@@ -11,7 +11,7 @@ import numpy as np
 
 from .params import Params
 from .population import Population
-from .scenario.common import OS_NAMES
+from .scenario.common import GENDERS, OS_NAMES
 
 __all__ = [
     "AGE_BANDS",
@@ -28,7 +28,7 @@ AGE_BANDS = (
     ("13-17", 13, 17), ("18-24", 18, 24), ("25-34", 25, 34), ("35-44", 35, 44),
     ("45-54", 45, 54), ("55-64", 55, 64), ("65+", 65, 200),
 )  # fmt: skip
-DIMENSIONS = ("age", "region", "device")
+DIMENSIONS = ("age", "gender", "region", "device")
 BREAKDOWN_METRICS = ("impressions", "reach", "spend_sim_usd", "installs")
 
 
@@ -51,6 +51,8 @@ def scenario_age_bands(p: Params, age: np.ndarray) -> tuple[np.ndarray, tuple[st
 def _groups(p: Params, pop: Population, by: str) -> tuple[np.ndarray, tuple[str, ...]]:
     if by == "age":
         return scenario_age_bands(p, pop.age)
+    if by == "gender":
+        return pop.gender.astype(np.int64), GENDERS
     if by == "region":
         return pop.region.astype(np.int64), p.region_names
     if by == "device":

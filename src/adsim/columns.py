@@ -179,9 +179,9 @@ FILES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
         "One row per breakdown dimension, strategy and group (age bands are the scenario's "
         "own). " + _RANGE,
         {
-            "dimension": ("", "age, region or device"),
+            "dimension": ("", "age, gender, region or device"),
             "strategy": ("", "The strategy's name"),
-            "group": ("", "The age band, region name or device operating system"),
+            "group": ("", "The age band, gender, region name or device operating system"),
             "impressions": ("count", "Ads shown to the group"),
             "reach": ("people", "Distinct people of the group reached"),
             "spend_usd": ("USD", "Spent on the group's impressions"),

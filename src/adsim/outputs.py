@@ -154,13 +154,20 @@ def export_past_report(
     out: str | Path,
     replicate: int = 0,
     start_date: datetime.date | None = None,
+    breakdown: str | None = None,
 ) -> Path:
     """Write replicate ``replicate`` of a saved run (an ``--out`` folder) as a past
     campaign's report (docs/past_report.md): one row per day x strategy with spend,
     impressions, clicks and attributed installs, plus the truth no real report has,
     ``incremental_installs_true``. Days are numbers from 0, or dates from ``start_date``.
     A known-truth dataset for testing an attribution or calibration method; it reads back
-    with :func:`adsim.scenario.past_report.read_past_report`."""
+    with :func:`adsim.scenario.past_report.read_past_report`.
+
+    With ``breakdown`` (age, gender, region or device) each row is split into the groups of
+    that dimension. A run keeps its breakdowns as totals (breakdown.csv, replicate means), so
+    each day's figures are split by the groups' shares over the run (installs by the installs
+    share, spend by the spend share, impressions and clicks by the impressions share; whole
+    numbers that add up to the day's): the report's totals per group are the run's."""
     import pandas as pd
 
     mine = _replicate_series(run_dir, replicate)
@@ -175,7 +182,58 @@ def export_past_report(
             "incremental_installs_true": mine["incremental_installs"].to_numpy(),
         }
     )
+    if breakdown is not None:
+        table = _split_by_group(table, Path(run_dir), breakdown)
     return _write_csv(table, out)
+
+
+def _split_by_group(table: pd.DataFrame, run_dir: Path, dimension: str) -> pd.DataFrame:
+    """Each row of ``table`` split into ``dimension``'s groups (see export_past_report)."""
+    import pandas as pd
+
+    from .breakdown import DIMENSIONS
+
+    if dimension not in DIMENSIONS:
+        raise ValueError(f"unknown breakdown {dimension!r}; choose from {', '.join(DIMENSIONS)}")
+    groups = pd.read_csv(run_dir / "breakdown.csv")
+    groups = groups[groups["dimension"] == dimension]
+    share_of = {
+        "installs": "installs", "incremental_installs_true": "installs",
+        "spend_usd": "spend_usd", "impressions": "impressions", "clicks": "impressions",
+    }  # fmt: skip
+    rows = []
+    for _, row in table.iterrows():
+        mine = groups[groups["strategy"] == row["ad_set"]]
+        labels = mine["group"].astype(str).tolist()
+        split = {}
+        for column, basis in share_of.items():
+            weights = mine[basis].to_numpy(dtype=float)
+            shares = (
+                weights / weights.sum()
+                if weights.sum() > 0
+                else np.full(len(labels), 1 / len(labels))
+            )
+            if column == "spend_usd":
+                split[column] = _whole_parts(round(row[column] * 100), shares) / 100
+            else:
+                split[column] = _whole_parts(int(row[column]), shares)
+        for g, label in enumerate(labels):
+            rows.append({"date": row["date"], "ad_set": row["ad_set"], dimension: label,
+                         **{c: split[c][g] for c in share_of}})  # fmt: skip
+    columns = ["date", "ad_set", dimension, "spend_usd", "impressions", "clicks", "installs",
+               "incremental_installs_true"]  # fmt: skip
+    return pd.DataFrame(rows)[columns]
+
+
+def _whole_parts(total: int, shares: np.ndarray) -> np.ndarray:
+    """``total`` split into whole numbers in proportion to ``shares`` that add up to it
+    (largest remainders; a negative total, an incremental count, is split by its size)."""
+    sign, size = (-1, -total) if total < 0 else (1, total)
+    exact = size * shares
+    parts = np.floor(exact).astype(np.int64)
+    order = np.argsort(-(exact - parts), kind="stable")
+    parts[order[: size - int(parts.sum())]] += 1
+    return sign * parts
 
 
 def export_mmm_table(

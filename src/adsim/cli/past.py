@@ -79,6 +79,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "--start-date", type=_date, metavar="DATE", help="date of day 0 (default: day numbers)"
     )
     exp.add_argument(
+        "--breakdown", choices=["age", "gender", "region", "device"],
+        help="split each row into the groups of a dimension (each day by the run's group "
+        "shares; calibration then fits the installs by group too)",
+    )  # fmt: skip
+    exp.add_argument(
         "--mmm",
         type=Path,
         metavar="FILE",
@@ -166,7 +171,11 @@ def export(args: argparse.Namespace, out: Console, err: Console) -> int:
             err.print(problem)
             return EXIT_BAD_INPUT
     try:
-        written = [export_past_report(args.run_dir, args.out, args.replicate, args.start_date)]
+        written = [
+            export_past_report(
+                args.run_dir, args.out, args.replicate, args.start_date, args.breakdown
+            )
+        ]
         if args.mmm:
             written.append(
                 export_mmm_table(args.run_dir, args.mmm, args.replicate, args.start_date)

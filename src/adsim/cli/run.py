@@ -82,8 +82,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--no-progress", action="store_true", help="show no progress")
     run.add_argument(
         "--breakdown",
-        choices=["age", "region", "device"],
-        help="also print delivery by age band, region or device (table format)",
+        choices=["age", "gender", "region", "device"],
+        help="also print delivery by age band, gender, region or device (table format)",
     )
     run.add_argument(
         "--report", action="store_true", help="also write DIR/report.html (needs --out)"

@@ -21,7 +21,11 @@ report, over REPORT_LOG_SD squared, summed. Logs put a 10% miss on 100 installs 
 impressions on the same footing. Each lift test (scenario.lift_tests) adds the squared
 difference between the simulated and measured incremental installs over its interval's
 standard deviation (its 90% interval / 3.29): a Gaussian likelihood, as Robyn and Meridian
-treat lift results. REPORT_LOG_SD sets how the two weigh against each other.
+treat lift results. REPORT_LOG_SD sets how the two weigh against each other. Where the report
+has breakdown groups (age, gender, region, device), each ad set's installs by group add
+4 n_eff sum_g (sqrt(simulated share) - sqrt(observed share))^2, the multinomial likelihood's
+chi-square approximation (Hellinger), with n_eff = installs / (1 + scale): the report's own
+counts and the simulation's agents both carry sampling noise.
 """
 
 from __future__ import annotations
@@ -37,9 +41,10 @@ import numpy as np
 
 from ..runner import run
 from ..scenario import Scenario, ScenarioError
+from ..scenario.common import GENDERS, OS_NAMES
 from ..scenario.lift_tests import LiftTest
 from ..scenario.past_report import PastReport
-from .sweeps import ProgressFn, apply_point, sweep, window_column
+from .sweeps import ProgressFn, apply_point, breakdown_column, sweep, window_column
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -110,10 +115,15 @@ def _as_field(tried: pd.Series, value: float) -> float | int:
 
 
 def _distance(
-    sim: pd.DataFrame, observed: pd.DataFrame, lift_tests: Sequence[LiftTest] = ()
+    sim: pd.DataFrame,
+    observed: pd.DataFrame,
+    lift_tests: Sequence[LiftTest] = (),
+    groups: Mapping[tuple[str, str], pd.Series] | None = None,
+    scale: float = 1.0,
 ) -> float:
     """Sum over ad sets and CALIBRATED_METRICS of ((log1p(simulated) - log1p(observed)) /
-    REPORT_LOG_SD)^2, plus each lift test's ((simulated - measured) / sd)^2."""
+    REPORT_LOG_SD)^2, plus each lift test's ((simulated - measured) / sd)^2, plus each ad
+    set's and dimension's installs by group (``groups``: observed installs per group)."""
     report = sim[list(CALIBRATED_METRICS)].reindex(observed.index)
     diff = np.log1p(report.to_numpy(dtype=float)) - np.log1p(observed.to_numpy(dtype=float))
     if not np.isfinite(diff).any():
@@ -123,7 +133,46 @@ def _distance(
         simulated = float(sim.loc[test.strategy, window_column(test.window)])
         sd = (test.hi - test.lo) / (2 * Z90)
         total += ((simulated - test.incremental_installs) / sd) ** 2
+    for (strategy, dimension), counts in (groups or {}).items():
+        n = float(counts.sum())
+        cols = [breakdown_column(dimension, str(g)) for g in counts.index]
+        simulated = sim.loc[strategy, cols].to_numpy(dtype=float)
+        if n <= 0 or simulated.sum() <= 0:
+            total += 0.0 if n <= 0 else 4.0 * n / (1.0 + scale)  # no installs: the largest gap
+            continue
+        gap = np.sqrt(simulated / simulated.sum()) - np.sqrt(counts.to_numpy() / n)
+        total += 4.0 * n / (1.0 + scale) * float(np.sum(gap**2))
     return total
+
+
+def _observed_groups(report: PastReport, scenario: Scenario) -> dict[tuple[str, str], pd.Series]:
+    """The report's installs per ad set, breakdown dimension and group, each group checked
+    against the groups adsim reports for the scenario (its age bands, region names, ...)."""
+    from ..breakdown import DIMENSIONS
+    from ..params import to_params
+
+    p = to_params(scenario)
+    known = {
+        "age": {f"{lo}-{hi}" for lo, hi in zip(p.age_band_lo, p.age_band_hi, strict=True)},
+        "gender": set(GENDERS),
+        "region": set(p.region_names),
+        "device": set(OS_NAMES),
+    }
+    out = {}
+    for dimension in report.breakdowns:
+        if dimension not in DIMENSIONS:
+            continue
+        labels = set(report.rows[dimension].astype(str))
+        unknown = sorted(labels - known[dimension])
+        if unknown:
+            raise ScenarioError(report.path, [(dimension, (
+                f"group {unknown[0]!r} is not one of the scenario's {dimension} groups "
+                f"({', '.join(sorted(known[dimension]))}); relabel the rows or drop the column"
+            ))])  # fmt: skip
+        by = report.rows.groupby(["strategy", dimension])["installs"].sum()
+        for strategy in report.strategies:
+            out[(strategy, dimension)] = by.loc[strategy].rename(str)
+    return out
 
 
 def calibrate(
@@ -163,6 +212,8 @@ def calibrate(
     missing = [name for name in report.strategies if name not in names]
     if missing:
         raise ScenarioError(report.path, [("ad_set", f"not in the scenario: {missing}")])
+    groups = _observed_groups(report, scenario)
+    dimensions = list(dict.fromkeys(d for _, d in groups))
     with warnings.catch_warnings():  # one or two replicates per draw are the design here
         warnings.filterwarnings("ignore", r"\d+ replicate\(s\) per point", UserWarning)
         result = sweep(
@@ -171,15 +222,19 @@ def calibrate(
             out=None if out is None else Path(out) / "runs", force=force, progress=progress,
             name=f"{scenario.name} calibration",
             windows=list(dict.fromkeys(t.window for t in lift_tests)),
+            breakdowns=dimensions,
         )  # fmt: skip
     observed = report.totals()[list(CALIBRATED_METRICS)]
     columns = list(CALIBRATED_METRICS) + list(
         dict.fromkeys(window_column(t.window) for t in lift_tests)
     )
+    columns += [c for c in result.rows.columns if c.startswith("installs[")]
     means = result.rows.groupby(["point", "strategy"])[columns].mean()
     tried = result.points.copy()
+    scale = scenario.population.scale
     tried["distance"] = [
-        _distance(means.xs(k, level="point"), observed, lift_tests) for k in tried.index
+        _distance(means.xs(k, level="point"), observed, lift_tests, groups, scale)
+        for k in tried.index
     ]
     keep = max(1, math.ceil(accept * len(tried)))
     posterior = tried.nsmallest(keep, "distance", keep="first")

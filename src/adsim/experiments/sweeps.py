@@ -79,21 +79,32 @@ def window_column(window: tuple[int, int]) -> str:
     return f"incremental_installs_days_{window[0]}_{window[1]}"
 
 
+def breakdown_column(dimension: str, group: str) -> str:
+    """The rows' column of attributed installs by one breakdown group."""
+    return f"installs[{dimension}={group}]"
+
+
 def _rows(
     record: RunRecord,
     point: int,
     replicate: int,
     values: Mapping[str, Any],
     windows: Sequence[tuple[int, int]] = (),
+    breakdowns: Sequence[str] = (),
 ):
-    """One task's tidy rows: one per strategy, every metric and the point's values, and the
-    incremental installs over each of ``windows`` (days, inclusive; lift tests read them)."""
+    """One task's tidy rows: one per strategy, every metric and the point's values, the
+    incremental installs over each of ``windows`` (days, inclusive; lift tests read them)
+    and the attributed installs by each group of ``breakdowns`` (dimensions)."""
     import pandas as pd
 
     metrics = record_metrics(record)
     n = len(record.strategy_names)
     caused = (record.installs_with - record.installs_without) * record.scale  # (D, S)
     extra = {window_column(w): caused[w[0] : w[1] + 1].sum(axis=0)[:n] for w in windows}
+    for dim in breakdowns:
+        labels, by_group = record.breakdowns[dim]
+        for g, label in enumerate(labels):
+            extra[breakdown_column(dim, label)] = by_group["installs"][:n, g] * record.scale
     frame = pd.DataFrame(
         {
             "point": np.full(n, point, dtype=np.int64),
@@ -240,6 +251,7 @@ def sweep(
     command: str | None = None,
     name: str | None = None,
     windows: Sequence[tuple[int, int]] = (),
+    breakdowns: Sequence[str] = (),
 ) -> SweepResult:
     """Run ``scenario`` at every point of a design and return the tidy rows.
 
@@ -249,7 +261,8 @@ def sweep(
     is ``grid`` (every combination), ``points`` (the given ``points``), ``random`` or
     ``lhs`` (``samples`` draws). With ``out``, each finished (point, replicate) is written to
     that folder at once and a second call with the same sweep resumes it. ``windows`` adds
-    each strategy's incremental installs over those days (inclusive) to the rows.
+    each strategy's incremental installs over those days (inclusive) to the rows, and
+    ``breakdowns`` its attributed installs by each group of those dimensions.
     """
     base = as_scenario(scenario)
     if isinstance(replicates, int) and 0 < replicates < FEW_REPLICATES:
@@ -275,7 +288,7 @@ def sweep(
     spec = _validate_spec(data)
     return sweep_from_spec(
         spec, base, workers=workers, client=client, out=out, force=force, progress=progress,
-        command=command, windows=windows,
+        command=command, windows=windows, breakdowns=breakdowns,
     )  # fmt: skip
 
 
@@ -301,6 +314,7 @@ def sweep_from_spec(
     progress: ProgressFn | None = None,
     command: str | None = None,
     windows: Sequence[tuple[int, int]] = (),
+    breakdowns: Sequence[str] = (),
 ) -> SweepResult:
     """Run a validated :class:`SweepSpec` on ``base`` (see :func:`sweep`)."""
     import pandas as pd
@@ -332,6 +346,8 @@ def sweep_from_spec(
         }
         if windows:  # rows stored without these columns cannot serve this sweep
             identity["windows"] = [list(w) for w in windows]
+        if breakdowns:
+            identity["breakdowns"] = list(breakdowns)
         store.open(identity, _manifest(spec, base, seed, len(pts), command), force=force)
         store.root.joinpath("points.csv").write_text(points_frame.reset_index().to_csv(index=False))
         done = store.finished()
@@ -346,7 +362,7 @@ def sweep_from_spec(
         runs = ex.map_unordered(run_replicate, [(params[k], r) for k, r in todo])
         for i, record in runs:
             k, r = todo[i]
-            rows = _rows(record, k, r, pts[k], windows)
+            rows = _rows(record, k, r, pts[k], windows, breakdowns)
             if store is not None:
                 store.write(k, r, rows)  # at once: a later interruption cannot lose it
             else:
