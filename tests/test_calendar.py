@@ -207,6 +207,30 @@ def test_an_event_audience_that_misses_the_flight_is_warned_about():
     assert scenario_warnings(scenario_from_dict(on_time)) == []
 
 
+def test_the_optimiser_scores_everyone_a_time_bound_audience_may_hold():
+    """The audience mask changes every slot; the optimiser's predictions cover everyone the
+    audience may ever hold (the event's followers), so a follower who joins between two
+    refits is bid on with a fresh estimate, not a missing one."""
+    from adsim.engine import Engine
+
+    data = scenario_dict(
+        horizon_days=3,
+        calendar=_calendar(),
+        strategies=[
+            strategy("fans", {"event": {"name": "final"}}, bid={"strategy": "lowest_cost"})
+        ],
+    )
+    p = to_params(scenario_from_dict(data))
+    streams = Streams(p.seed)
+    pop = build_population(p, streams)
+    engine = Engine(p, pop, streams)
+    assert engine.optimiser.audience is not engine.masks
+    engine.run()
+    followers = pop.event_engaged[0].astype(bool) & pop.app_available
+    assert (engine.optimiser.cvr_hat[0, followers] > 0).all()
+    assert (engine.masks[0] <= engine.audience_bound[0]).all()
+
+
 def test_an_empty_calendar_changes_nothing(small):
     plain = adsim.run(scenario_from_dict(small))
     with_calendar = adsim.run(scenario_from_dict({**small, "calendar": {"start_date": THURSDAY}}))

@@ -33,7 +33,7 @@ from ..kernels.targeting import creative_ctr
 from ..params import BID_AUTO, Params, calendar_days
 from ..population import Population
 from ..rng import Streams, lognormal_table
-from ..segments import audience_masks, overlap_matrix
+from ..segments import audience_masks, is_time_bound, overlap_matrix
 from .calendar import CalendarState
 from .feed import OrganicFeed, with_tactics
 from .measurement import install_views
@@ -112,16 +112,15 @@ class Engine:
         # Time-bound audiences (calendar): ``masks`` holds who is in each audience now (rebuilt
         # every slot); the optimiser scores and the pacing forecast counts everyone an audience
         # may ever hold (``audience_bound``), and the record reports who was ever in it.
-        self.audience_bound = self.masks
-        self.audience_ever = self.masks
+        # (Copies made before the optimiser takes its reference: it must never see ``masks``.)
+        timed = [s for s, strat in enumerate(p.strategies) if is_time_bound(strat.audience)]
+        self.audience_bound = self.masks.copy() if timed else self.masks
+        self.audience_ever = self.masks.copy() if timed else self.masks
+        self.audience_ever[timed] = 0
         self.calendar: CalendarState | None = None
         self._setup_arrays()
         if p.calendar is not None:
             self.calendar = CalendarState(p, pop, streams, self.slot_diurnal)
-            if self.calendar.timed:
-                self.audience_bound = self.masks.copy()
-                self.audience_ever = self.masks.copy()
-                self.audience_ever[self.calendar.timed] = 0
         self.feed = None
         if p.feed is not None:
             si = self.layout.inst_strategy
