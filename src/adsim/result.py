@@ -219,11 +219,12 @@ class Result:
 
         from .params import to_params
 
-        cal = to_params(self.scenario).calendar
+        p = to_params(self.scenario)
+        cal = p.calendar
         cols = ["event", "kind", "topic", "start_h", "end_h"]
         if cal is None or not len(cal.airing_event):
             return pd.DataFrame(columns=cols)
-        topics = to_params(self.scenario).topic_names
+        topics = p.topic_names
         e = cal.airing_event
         frame = pd.DataFrame({
             "event": [cal.event_names[i] for i in e],
