@@ -9,9 +9,10 @@ For each truth: the small test scenario (6,000 agents x 10, 3 days) with a rando
 cars and broad's CTR is run once (seed 1000 + k) and exported as a report of broad only;
 calibration from the base scenario fits both (with --breakdown, from a report split by the
 groups of a dimension: gender tells car fans, 2x as often men, from others). Prints each truth
-against its posterior median and 90% interval, how many intervals hold the truth (target: 8 of 10 per unknown), and the
-projected CPI of cars_cpc (never in the report), run from the calibrated scenario's posterior
-draws, against its true CPI (target: within 15%) and whether the truth lies in its range.
+against its posterior median and 90% interval, how many intervals hold the truth (target: 8
+of 10 per unknown), and the projected CPI of cars_cpc (never in the report), run from the
+calibrated scenario's posterior draws, against its true CPI (target: within 15%) and whether
+the truth lies in its range.
 """
 
 from __future__ import annotations
