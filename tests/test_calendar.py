@@ -231,6 +231,26 @@ def test_the_optimiser_scores_everyone_a_time_bound_audience_may_hold():
     assert (engine.masks[0] <= engine.audience_bound[0]).all()
 
 
+def test_the_report_shades_events_and_plots_the_calendar(tmp_path):
+    """With a calendar the report's calendar section has its plot and names the events; the
+    files of --out carry the hourly series and the airings, and the report reads them back."""
+    import re
+
+    from adsim.report import ReportData, write_report
+
+    result = adsim.run(scenario_from_dict(scenario_dict(horizon_days=3, calendar=_calendar())))
+    page = result.report(tmp_path / "r.html").read_text()
+    section = re.search(r'<section id="calendar">(.*?)</section>', page, re.S).group(1)
+    assert section.count("<img") == 1 and "final (sport)" in section
+    assert "Shaded: the calendar's events" in page
+    result.save(tmp_path / "out")
+    data = ReportData.from_dir(tmp_path / "out")
+    assert list(data.events["event"]) == ["final", "show", "show"]
+    assert len(data.hourly) == 72 * 2  # slots x strategies, one replicate
+    again = write_report(data, tmp_path / "again.html").read_text()
+    assert again.count("<img") == page.count("<img")
+
+
 def test_an_empty_calendar_changes_nothing(small):
     plain = adsim.run(scenario_from_dict(small))
     with_calendar = adsim.run(scenario_from_dict({**small, "calendar": {"start_date": THURSDAY}}))

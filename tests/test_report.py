@@ -19,7 +19,8 @@ pytestmark = pytest.mark.slow
 # Images per section: the CPI chart, win matrix, daily, reach and audience charts, one per
 # breakdown dimension (age, region, device), and none for organic posts (no feed here).
 EXPECTED_IMAGES = {
-    "cpi": 1, "wins": 1, "daily": 1, "reach": 1, "audience": 1, "breakdowns": 3, "organic": 0,
+    "cpi": 1, "wins": 1, "daily": 1, "calendar": 0, "reach": 1, "audience": 1, "breakdowns": 4,
+    "organic": 0,
 }  # fmt: skip
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

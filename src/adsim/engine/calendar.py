@@ -24,9 +24,15 @@ from ..population import Population
 from ..rng import Streams
 from ..segments import compile_segment, event_index, is_time_bound
 
-__all__ = ["CalendarState", "market_slot_mult", "tracked_topics"]
+__all__ = ["CalendarState", "market_slot_mult", "no_calendar_layers", "tracked_topics"]
 
 _BEFORE, _DURING, _AFTER = 0, 1, 2
+
+
+def no_calendar_layers(diurnal: np.ndarray, n: int) -> tuple[float, np.ndarray, np.ndarray]:
+    """draw_day_sessions' calendar arguments for a day without layers: no event airs."""
+    n_q, n_r = diurnal.shape
+    return 1.0, np.zeros((0, n_q, n_r)), np.zeros((0, n), dtype=np.uint8)
 
 
 def market_slot_mult(cal: CalendarParams, n_slots: int, slot_h: float) -> np.ndarray:
@@ -96,9 +102,10 @@ class CalendarState:
             out=np.zeros(n_topics),
             where=others > 0,
         ).clip(0.0, 1.0)
-        slot_of = {int(k): j for j, k in enumerate(self.topics)}
+        # Row of last_talk of each tracked topic (by topic index).
+        self.topic_row = {int(k): j for j, k in enumerate(self.topics)}
         self.event_topic_slot = np.array(
-            [slot_of.get(int(k), -1) for k in cal.event_topic], dtype=np.int64
+            [self.topic_row.get(int(k), -1) for k in cal.event_topic], dtype=np.int64
         )
         self.last_talk = np.empty((n_topics, pop.n), dtype=np.float32)
         initial_talk(
@@ -115,7 +122,7 @@ class CalendarState:
         """``(day_mult, extra_diurnal (L, Q, R), extra_member (L, N))`` for
         draw_day_sessions: one layer per event airing on ``day``."""
         cal, p = self.cal, self.p
-        n_q, n_r = self.slot_diurnal.shape
+        n_q = self.slot_diurnal.shape[0]
         starts = day * 24.0 + np.arange(n_q) * p.slot_h
         layers, members = [], []
         for e in range(len(cal.event_names)):
@@ -131,7 +138,7 @@ class CalendarState:
             members.append(self.pop.event_engaged[e])
         mult = float(cal.day_sessions_mult[min(day, len(cal.day_sessions_mult) - 1)])
         if not layers:
-            return mult, np.zeros((0, n_q, n_r)), np.zeros((0, self.pop.n), dtype=np.uint8)
+            return mult, *no_calendar_layers(self.slot_diurnal, self.pop.n)[1:]
         return mult, np.stack(layers), np.stack(members)
 
     # ---- state --------------------------------------------------------------------------
@@ -170,13 +177,11 @@ class CalendarState:
             return self.last_event[e] >= now_h - a["recency_h"]
         out = np.zeros(self.pop.n, dtype=np.bool_)
         since = now_h - a["recency_h"]
-        slot_of = {int(k): j for j, k in enumerate(self.topics)}
         if kind == "conversation":
             for t in a["topics"]:
                 topic = self.p.topic_names.index(t)
-                recent_talkers(
-                    self.last_talk[slot_of[topic]], since, self.catch_key, topic, 1.0, out
-                )
+                row = self.last_talk[self.topic_row[topic]]
+                recent_talkers(row, since, self.catch_key, topic, 1.0, out)
             return out
         # keywords: each topic's talk, caught in proportion to how many of its words are listed
         words: dict[int, set[str]] = {}
@@ -184,8 +189,8 @@ class CalendarState:
             words.setdefault(self.cal.keyword_topic[w.lower()], set()).add(w.lower())
         for topic, listed in words.items():
             coverage = min(1.0, len(listed) / self.cal.keywords_for_full_reach)
-            j = slot_of[topic]
-            recent_talkers(self.last_talk[j], since, self.catch_key, topic, coverage, out)
+            row = self.last_talk[self.topic_row[topic]]
+            recent_talkers(row, since, self.catch_key, topic, coverage, out)
         return out
 
     def refresh(self, now_h: float, masks: np.ndarray, available: np.ndarray) -> None:

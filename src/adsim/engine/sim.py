@@ -34,7 +34,7 @@ from ..params import BID_AUTO, Params, calendar_days
 from ..population import Population
 from ..rng import Streams, lognormal_table
 from ..segments import audience_masks, is_time_bound, overlap_matrix
-from .calendar import CalendarState
+from .calendar import CalendarState, no_calendar_layers
 from .feed import OrganicFeed, with_tactics
 from .measurement import install_views
 from .optimiser import PlatformOptimiser
@@ -88,12 +88,6 @@ def day_sessions(
         streams.key("sessions", day), day * 24.0, p.slot_h, pop.sessions_per_day, pop.region,
         diurnal, p.feed_items_mean, p.ad_load, day_mult, extra_diurnal, extra_member,
     )  # fmt: skip
-
-
-def no_calendar_layers(diurnal: np.ndarray, n: int) -> tuple[float, np.ndarray, np.ndarray]:
-    """draw_day_sessions' calendar arguments without a calendar: every day alike."""
-    n_q, n_r = diurnal.shape
-    return 1.0, np.zeros((0, n_q, n_r)), np.zeros((0, n), dtype=np.uint8)
 
 
 class Engine:
