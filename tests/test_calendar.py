@@ -382,3 +382,20 @@ def test_a_moment_favours_event_targeting_only_when_the_app_fits_its_topic():
     assert mean + 2 * se < 0, fits
     mean, se = mean_se(elsewhere)
     assert mean + 2 * se > 0, elsewhere
+
+
+def test_an_events_past_audience_size_sets_its_followers():
+    """audience_people (X's events calendar) in place of engaged_share: the followers are
+    that many people in expectation (binomial: sd ~ sqrt(n) agents, tolerance 4 sd), and all
+    the topic's holders at most."""
+    for people, expect_all in ((3000, False), (10**9, True)):
+        event = {**FINAL, "audience_people": people}
+        p = to_params(scenario_from_dict(scenario_dict(calendar={"events": [event]})))
+        pop = build_population(p, Streams(p.seed))
+        followers = int(pop.event_engaged[0].sum())
+        holders = int(pop.holds_topic(p.topic_names.index("cars")).sum())
+        if expect_all:
+            assert followers == holders
+        else:
+            agents = people / p.scale
+            assert abs(followers - agents) < 4 * np.sqrt(agents)

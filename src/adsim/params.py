@@ -130,6 +130,7 @@ class CalendarParams:
     event_kinds: tuple[str, ...]
     event_topic: np.ndarray  # (E,) index into topic_names, -1 for everyone
     event_engaged_share: np.ndarray  # (E,)
+    event_audience_people: np.ndarray  # (E,) real people, 0 where engaged_share applies
     event_activity_mult: np.ndarray  # (E,)
     event_talk_mult: np.ndarray  # (E,)
     event_browse_share: np.ndarray  # (E,) sessions during an airing browsing its hashtag
@@ -623,6 +624,7 @@ def _calendar(sc: Scenario, topics: tuple[str, ...]) -> CalendarParams | None:
             [-1 if e.topic is None else topics.index(e.topic) for e in events], dtype=np.int64
         ),
         event_engaged_share=np.array([e.engaged_share for e in events]),
+        event_audience_people=np.array([e.audience_people or 0 for e in events], dtype=float),
         event_activity_mult=np.array([e.activity_mult for e in events]),
         event_talk_mult=np.array([e.talk_mult for e in events]),
         event_browse_share=np.array([e.hashtag_browse_share for e in events]),

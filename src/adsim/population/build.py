@@ -296,16 +296,21 @@ def _tracked(
 
 def _event_engaged(p: Params, streams: Streams, interests: np.ndarray) -> np.ndarray:
     """Who follows each calendar event: an ``engaged_share`` of its topic's holders (of
-    everyone for an event without a topic), one stream per event."""
+    everyone for an event without a topic), or as many as its past ``audience_people``
+    (in agents: people / scale), one stream per event."""
     cal = p.calendar
     n = interests.shape[0]
     if cal is None:
         return np.zeros((0, n), dtype=np.uint8)
     engaged = np.zeros((len(cal.event_names), n), dtype=np.uint8)
     for e, topic in enumerate(cal.event_topic):
-        eligible = True if topic < 0 else holds_topic(interests, int(topic))
+        eligible = np.ones(n, dtype=bool) if topic < 0 else holds_topic(interests, int(topic)) != 0
+        share = cal.event_engaged_share[e]
+        if cal.event_audience_people[e] > 0:
+            holders = max(1, int(eligible.sum()))
+            share = min(1.0, cal.event_audience_people[e] / p.scale / holders)
         draw = streams.get("event_engaged", e).random(n)
-        engaged[e] = eligible & (draw < cal.event_engaged_share[e])
+        engaged[e] = eligible & (draw < share)
     return engaged
 
 

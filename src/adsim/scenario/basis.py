@@ -84,6 +84,8 @@ BASIS: dict[str, str] = {
     "Event.talk_mult": "Source: ~4x the average tweets per second at the 2012 Super Bowl "
     "(press reports of Twitter's figures)",
     "Event.hashtag_browse_share": "ASSUMPTION (no public figure)",
+    "Event.audience_people": "Source when given: the event's past audience on X's events "
+    "calendar; none by default (engaged_share applies)",
     "Event.keywords": "ASSUMPTION: none; X's events calendar lists an event's keywords and "
     "hashtags",
     "EventMarket.before": "ASSUMPTION: 1 (Smartly.io: +19% the day before Black Friday)",

@@ -80,7 +80,11 @@ class Event(Model):
     """When it happens: one window, or one per episode."""
     engaged_share: Probability = 0.3
     """Share of the topic's holders who follow it (ASSUMPTION: X's events calendar shows past
-    audience sizes, not this share; set it from them)."""
+    audience sizes, not this share; give ``audience_people`` to set it from one)."""
+    audience_people: int | None = Field(default=None, gt=0, le=10**10)
+    """The event's past audience size as X's events calendar shows it (real people): sets
+    the followers to that many of the topic's holders (all of them at most), in place of
+    ``engaged_share``."""
     activity_mult: Mult = 2.0
     """Sessions of engaged people while it airs, x their usual (ASSUMPTION; tweets per second
     were ~4x the average at the 2012 Super Bowl, and part of that is more posts per session)."""
