@@ -281,34 +281,25 @@ def test_session_kernels_match_py_func_and_rates():
     diurnal = np.ones((24, 1))
     diurnal[:6] = 0.25  # quiet nights: 6 x 0.25 + 18 = 19.5 of 24 slot-weights
     key = np.uint64(77)
-    day = draw_day_sessions(
-        key,
-        0.0,
-        1.0,
-        rate,
-        region,
-        diurnal,
-        20.0,
-        0.2,
-        1.0,
-        np.zeros((0, *diurnal.shape)),
-        np.zeros((0, rate.shape[0]), np.uint8),
-    )
-    again = draw_day_sessions.py_func(
-        key,
-        0.0,
-        1.0,
-        rate,
-        region,
-        diurnal,
-        20.0,
-        0.2,
-        1.0,
-        np.zeros((0, *diurnal.shape)),
-        np.zeros((0, rate.shape[0]), np.uint8),
-    )
+    no_layers = (np.zeros((0, *diurnal.shape)), np.zeros((0, rate.shape[0]), np.uint8))
+    args = (key, 0.0, 1.0, rate, region, diurnal, 20.0, 0.2, 1.0, *no_layers)
+    day = draw_day_sessions(*args)
+    again = draw_day_sessions.py_func(*args)
     for got, ref in zip(day, again, strict=True):
         np.testing.assert_array_equal(got, ref)
+    # An event layer (kernels.sessions: Poisson superposition) for half the agents in slots
+    # 10-11 at 2x the diurnal weight: the base day's draws are unchanged, and the layer adds
+    # ~ n/2 x 2.4/24 x 2 x 2 = 10,000 sessions there (Poisson: sd 100; 5 sd tolerance).
+    extra = np.zeros((1, *diurnal.shape))
+    extra[0, 10:12] = 2.0
+    member = (np.arange(n) % 2 == 0).astype(np.uint8)[None, :]
+    layered_args = (*args[:9], extra, member)
+    layered = draw_day_sessions(*layered_args)
+    for got, ref in zip(layered, draw_day_sessions.py_func(*layered_args), strict=True):
+        np.testing.assert_array_equal(got, ref)
+    added = np.diff(layered[0]) - np.diff(day[0])
+    assert (added[:10] == 0).all() and (added[12:] == 0).all()
+    assert abs(added[10:12].sum() - 10_000) < 500
     slot_ptr, agent, time_h, n_ads = day
     per_slot = np.diff(slot_ptr)
     # Slot q's sessions ~ Poisson(n x 2.4 / 24 x diurnal[q]): 5000 by day, 1250 by night.
