@@ -19,6 +19,7 @@ __all__ = [
     "DIMENSIONS",
     "age_band",
     "breakdowns",
+    "group_labels",
     "scenario_age_bands",
 ]
 
@@ -37,27 +38,40 @@ def age_band(age: np.ndarray) -> np.ndarray:
     return np.searchsorted(np.array([b[1] for b in AGE_BANDS]), age, side="right") - 1
 
 
+def _age_bands(p: Params) -> list[tuple[int, int]]:
+    """The scenario's own age bands, sorted by first age."""
+    return sorted(set(zip(p.age_band_lo.tolist(), p.age_band_hi.tolist(), strict=True)))
+
+
 def scenario_age_bands(p: Params, age: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
     """Index of each age into the scenario's own age bands (sorted by first age), and their
     labels: a breakdown shows the bands the population was built from, with no empty rows for
     ages nobody has. Where bands overlap, an age goes to the first band holding it."""
-    bands = sorted(set(zip(p.age_band_lo.tolist(), p.age_band_hi.tolist(), strict=True)))
     group = np.full(age.shape, -1, dtype=np.int64)
-    for k, (lo, hi) in enumerate(bands):
+    for k, (lo, hi) in enumerate(_age_bands(p)):
         group[(group < 0) & (age >= lo) & (age <= hi)] = k
-    return group, tuple(f"{lo}-{hi}" for lo, hi in bands)
+    return group, group_labels(p, "age")
+
+
+def group_labels(p: Params, by: str) -> tuple[str, ...]:
+    """The groups of breakdown ``by`` for the scenario of ``p``, in output order."""
+    if by == "age":
+        return tuple(f"{lo}-{hi}" for lo, hi in _age_bands(p))
+    if by == "gender":
+        return GENDERS
+    if by == "region":
+        return p.region_names
+    if by == "device":
+        return OS_NAMES
+    raise ValueError(f"unknown breakdown {by!r}; choose from {', '.join(DIMENSIONS)}")
 
 
 def _groups(p: Params, pop: Population, by: str) -> tuple[np.ndarray, tuple[str, ...]]:
     if by == "age":
         return scenario_age_bands(p, pop.age)
-    if by == "gender":
-        return pop.gender.astype(np.int64), GENDERS
-    if by == "region":
-        return pop.region.astype(np.int64), p.region_names
-    if by == "device":
-        return pop.device.astype(np.int64), OS_NAMES
-    raise ValueError(f"unknown breakdown {by!r}; choose from {', '.join(DIMENSIONS)}")
+    labels = group_labels(p, by)  # refuses an unknown dimension
+    column = {"gender": pop.gender, "region": pop.region, "device": pop.device}[by]
+    return column.astype(np.int64), labels
 
 
 def breakdowns(

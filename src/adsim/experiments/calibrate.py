@@ -41,7 +41,6 @@ import numpy as np
 
 from ..runner import run
 from ..scenario import Scenario, ScenarioError
-from ..scenario.common import GENDERS, OS_NAMES
 from ..scenario.lift_tests import LiftTest
 from ..scenario.past_report import PastReport
 from .sweeps import ProgressFn, apply_point, breakdown_column, sweep, window_column
@@ -148,16 +147,11 @@ def _distance(
 def _observed_groups(report: PastReport, scenario: Scenario) -> dict[tuple[str, str], pd.Series]:
     """The report's installs per ad set, breakdown dimension and group, each group checked
     against the groups adsim reports for the scenario (its age bands, region names, ...)."""
-    from ..breakdown import DIMENSIONS
+    from ..breakdown import DIMENSIONS, group_labels
     from ..params import to_params
 
     p = to_params(scenario)
-    known = {
-        "age": {f"{lo}-{hi}" for lo, hi in zip(p.age_band_lo, p.age_band_hi, strict=True)},
-        "gender": set(GENDERS),
-        "region": set(p.region_names),
-        "device": set(OS_NAMES),
-    }
+    known = {by: set(group_labels(p, by)) for by in DIMENSIONS}
     out = {}
     for dimension in report.breakdowns:
         if dimension not in DIMENSIONS:
