@@ -226,7 +226,7 @@ def test_lift_test_files_are_read_and_checked(tmp_path, capsys):
     with pytest.raises(ScenarioError, match="row 3"):
         read_lift_tests(bad, report)
     bad.write_text("ad_set,start,end,lift,lo\nbroad,0,2,300,240\n")
-    with pytest.raises(ScenarioError, match="no 'hi' column"):
+    with pytest.raises(ScenarioError, match=r"missing column\(s\): hi"):
         read_lift_tests(bad, report)
     scenario = tmp_path / "s.json"
     import json

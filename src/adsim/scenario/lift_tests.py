@@ -19,7 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import did_you_mean
-from .past_report import PastReport, parse_day, parse_number, read_table, report_problem
+from .past_report import (
+    PastReport,
+    header_map,
+    parse_day,
+    parse_number,
+    read_table,
+    report_problem,
+)
 
 __all__ = ["LIFT_HEADERS", "LiftTest", "read_lift_tests"]
 
@@ -62,15 +69,7 @@ def read_lift_tests(path: str | Path, report: PastReport) -> list[LiftTest]:
     table = read_table(path)
     if table.empty:
         raise report_problem(path, "<file>", "no rows: the file holds no lift test")
-    normal = {" ".join(str(h).lower().split()): h for h in table.columns}
-    columns: dict[str, str] = {}
-    for name, accepted in LIFT_HEADERS.items():
-        found = [normal[a] for a in accepted if a in normal]
-        if not found:
-            hint = did_you_mean(name, set(normal))
-            raise report_problem(path, "<header>", f"no {name!r} column{hint} (accepted: "
-                           f"{', '.join(accepted)})")  # fmt: skip
-        columns[name] = found[0]
+    columns, _ = header_map(path, list(table.columns), LIFT_HEADERS, tuple(LIFT_HEADERS))
     tests: list[LiftTest] = []
     seen: set[tuple[str, int, int]] = set()
     for k, raw in enumerate(table.itertuples(index=False, name=None)):

@@ -89,12 +89,18 @@ def report_problem(path: Path, where: str, message: str) -> ScenarioError:
     return ScenarioError(str(path), [(where, message)])
 
 
-def _header_map(path: Path, headers: list[str]) -> tuple[dict[str, str], list[str]]:
-    """Canonical column -> the file's header, and the headers it does not use (exports carry
-    many: results, frequency, cost per result); refuses missing and doubled columns."""
+def header_map(
+    path: Path,
+    headers: list[str],
+    table: dict[str, tuple[str, ...]] = HEADERS,
+    required: tuple[str, ...] = REQUIRED,
+) -> tuple[dict[str, str], list[str]]:
+    """Canonical column -> the file's header (by ``table``'s accepted headers), and the
+    headers it does not use (exports carry many: results, frequency, cost per result);
+    refuses missing ``required`` and doubled columns."""
     found: dict[str, str] = {}
     ignored: list[str] = []
-    accepted = {alias: name for name, aliases in HEADERS.items() for alias in aliases}
+    accepted = {alias: name for name, aliases in table.items() for alias in aliases}
     for header in headers:
         key = " ".join(str(header).lower().split())
         name = accepted.get(key)
@@ -106,7 +112,7 @@ def _header_map(path: Path, headers: list[str]) -> tuple[dict[str, str], list[st
                 path, f"column {header!r}", f"a second column for {name} (first: {found[name]!r})"
             )
         found[name] = header
-    missing = [name for name in REQUIRED if name not in found]
+    missing = [name for name in required if name not in found]
     if missing:
         hint = did_you_mean(missing[0], ignored) if ignored else ""
         raise report_problem(
@@ -175,7 +181,7 @@ def read_past_report(path: str | Path, strategies: list[str] | tuple[str, ...]) 
     table = read_table(path)
     if table.empty:
         raise report_problem(path, "<file>", "no rows: the report is empty")
-    columns, ignored = _header_map(path, list(table.columns))
+    columns, ignored = header_map(path, list(table.columns))
     names = list(strategies)
     records: list[dict[str, Any]] = []
     seen: dict[tuple, int] = {}
