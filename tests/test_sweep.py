@@ -63,6 +63,24 @@ def test_common_random_numbers_across_points(serial):
         assert a["spend_usd"] == b["spend_usd"] and a["installs"] == b["installs"]
 
 
+def test_without_common_random_numbers_each_point_is_its_own_world(small):
+    """Two identical points: with common random numbers their rows are equal; without, point
+    k's replicate r is the run's replicate k x R + r (R = 2 here), so they differ."""
+    same = [{"strategies.broad.budget.daily_usd": 300}] * 2
+    shared = sweep(small, design="points", points=same, replicates=2, workers=1)
+    own = sweep(small, design="points", points=same, replicates=2, workers=1,
+                common_random_numbers=False)  # fmt: skip
+    cols = ["spend_usd", "impressions", "installs"]
+    by_point = [shared.rows[shared.rows["point"] == k][cols].to_numpy() for k in (0, 1)]
+    assert np.array_equal(*by_point)
+    runs = adsim.run(small, replicates=4, workers=1).per_replicate()
+    for k in (0, 1):
+        for r in (0, 1):
+            row = own.rows.query("point == @k and replicate == @r and strategy == 'broad'")
+            expected = runs.loc[(2 * k + r, "broad"), cols].to_numpy(dtype=float)
+            assert np.array_equal(row[cols].to_numpy(dtype=float)[0], expected), (k, r)
+
+
 def test_local_processes_give_the_same_rows(small, serial):
     parallel = sweep(small, PARAMS, replicates=2, workers=2)
     pd.testing.assert_frame_equal(parallel.rows, serial.rows)

@@ -106,8 +106,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "calibrate",
         help="infer a scenario's unknowns from a past campaign's report (a posterior)",
         description="Draw the unknowns from their ranges (Latin hypercube), simulate the "
-        "report's campaigns at each draw and keep the draws closest to the report (rejection "
-        "ABC on the totals of spend, impressions, clicks and installs per ad set). Prints each "
+        "report's campaigns at each draw (each its own random world), fit a response surface "
+        "of the totals of spend, impressions, clicks and installs per ad set over the draws "
+        "and weigh values by the report's likelihood under it (--method rejection: keep the "
+        "draws whose own totals come closest). Prints each "
         "unknown's posterior median and 90%% interval and writes DIR/calibrated.yaml (the "
         "scenario at the medians), intervals.csv, posterior.csv and draws.csv. The runs are "
         "stored in DIR/runs: the same command resumes.",
@@ -145,7 +147,14 @@ def _calibration_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--samples", type=int_at_least(10), default=200, metavar="N",
                    help="draws to simulate (default 200)")  # fmt: skip
     p.add_argument("--accept", type=_share, default=0.1, metavar="SHARE",
-                   help="share of draws kept as the posterior (default 0.1)")  # fmt: skip
+                   help="posterior draws written, as a share of the draws (default 0.1); "
+                   "under rejection, the closest")  # fmt: skip
+    p.add_argument(
+        "--method", choices=("auto", "emulator", "rejection"), default="auto",
+        help="emulator: weigh values by the report's likelihood under a response surface fitted "
+        "to every draw; rejection: keep the draws whose own runs come closest; auto "
+        "(default): the emulator when the draws allow it",
+    )  # fmt: skip
     p.add_argument("--replicates", type=int_at_least(1), default=1, metavar="N",
                    help="runs per draw (default 1)")  # fmt: skip
     p.add_argument(
@@ -248,6 +257,7 @@ def _calibrating(args: argparse.Namespace, out: Console, err: Console, task) -> 
         with dask_client(args.scheduler) as client:
             options = {
                 "samples": args.samples, "accept": args.accept, "replicates": args.replicates,
+                "method": args.method,
                 "workers": args.workers, "client": client, "out": args.out,
                 "force": args.force, "progress": progress, "lift_tests": lifts,
             }  # fmt: skip
@@ -263,7 +273,7 @@ def _print_posterior(result, out: Console) -> None:
         lift = result.lift_fit
         print_fitting(
             out,
-            "Lift tests: measured and simulated incremental installs (kept draws)",
+            "Lift tests: measured and simulated incremental installs (posterior draws)",
             "",
             [f"{a} days {f}-{t}" for a, f, t in
              zip(lift["ad_set"], lift["first_day"], lift["last_day"], strict=True)],
@@ -279,8 +289,7 @@ def _print_posterior(result, out: Console) -> None:
     table = result.intervals()
     print_fitting(
         out,
-        f"Posterior of {len(table)} unknown(s): {len(result.posterior)} of "
-        f"{len(result.tried)} draws kept",
+        f"Posterior of {len(table)} unknown(s): {result.description()}",
         "",
         list(table.index),
         [

@@ -1,31 +1,38 @@
 """Calibration: the unknowns of a scenario inferred from a past campaign's report.
 
-Approximate Bayesian computation by rejection (Pritchard et al. 1999; Beaumont 2019's review):
-draw the unknowns from their prior ranges (a Latin hypercube, uniform or log-uniform), simulate
-the report's campaigns at each draw, and keep the draws whose simulated totals come closest
-to the report. The kept draws are a sample of the posterior, not just a best point: their
-spread says how well the report pins each unknown down.
+Simulation-based inference in two steps. First, a sweep: the unknowns drawn from their prior
+ranges (a Latin hypercube, uniform or log-uniform), the report's campaigns simulated at each
+draw. The sweep runs on the same executors as any sweep (this process, local workers, a Dask
+cluster), shows progress, and with ``out`` resumes after an interruption from the runs already
+stored. Each draw runs its own random streams (no common random numbers): shared draws would
+shift every draw's simulation by the same world's luck, a bias no number of draws removes.
+Second, the posterior, by one of two methods:
 
-The simulations are a sweep (:func:`adsim.experiments.sweep`), so they run on the same
-executors (this process, local workers, a Dask cluster), show progress, and with ``out``
-resume after an interruption from the runs already stored.
+- ``emulator`` (default, whenever the draws outnumber twice the emulator's coefficients): each
+  summary of the report is regressed on the unknowns over all draws (experiments.emulator), so
+  the posterior weighs candidate values by the likelihood of the report around the emulated
+  expectation. A simulation at scale s counts in agents that stand for s people, so one run is
+  about sqrt(s) times noisier than the real campaign the report counts; pooling the draws
+  removes that noise, which rejection would otherwise add to the posterior's width.
+- ``rejection`` (Pritchard et al. 1999; Beaumont 2019's review): keep the draws whose own
+  simulations come closest to the report. Used with too few draws to emulate, or on request.
 
-Why rejection first: it needs no library beyond the sweep machinery, it parallelises
-perfectly, and its output is easy to check. ABC-SMC (pyabc) or neural posterior estimation
-(sbi) need fewer simulations for many unknowns, at the cost of ~70 dependencies (pyabc) or
-torch (sbi); they fit behind the same function when a planner's unknowns outgrow it.
+Why not a library: ABC-SMC (pyabc) or neural posterior estimation (sbi) need fewer simulations
+for many unknowns, at the cost of ~70 dependencies (pyabc) or torch (sbi); a planner's 2-6
+unknowns over a few hundred draws are what a response surface handles well, with numpy alone.
 
-Distance: for each ad set of the report and each of spend, impressions, clicks and installs,
-the squared difference of log(1 + total) between the simulation (mean over replicates) and the
-report, over REPORT_LOG_SD squared, summed. Logs put a 10% miss on 100 installs and on 100,000
+The likelihood (written as a distance, -2 log likelihood): for each ad set of the report and
+each of spend, impressions, clicks and installs, the squared difference of log(1 + total)
+between the simulation and the report over its variance: REPORT_LOG_SD^2 (the model's own
+misfit) plus, under the emulator, the report's counting noise (one run's noise over the scale)
+and the emulated mean's uncertainty. Logs put a 10% miss on 100 installs and on 100,000
 impressions on the same footing. Each lift test (scenario.lift_tests) adds the squared
 difference between the simulated and measured incremental installs over its interval's
-standard deviation (its 90% interval / 3.29): a Gaussian likelihood, as Robyn and Meridian
-treat lift results. REPORT_LOG_SD sets how the two weigh against each other. Where the report
-has breakdown groups (age, gender, region, device), each ad set's installs by group add
-4 n_eff sum_g (sqrt(simulated share) - sqrt(observed share))^2, the multinomial likelihood's
-chi-square approximation (Hellinger), with n_eff = installs / (1 + scale): the report's own
-counts and the simulation's agents both carry sampling noise.
+variance (its 90% interval / 3.29, squared): a Gaussian likelihood, as Robyn and Meridian
+treat lift results. Where the report has breakdown groups (age, gender, region, device), each
+ad set's installs by group add 4 n sum_g (sqrt(simulated share) - sqrt(observed share))^2, the
+multinomial likelihood's chi-square approximation (Hellinger), with n the report's installs
+(under rejection n / (1 + scale): the simulation's own agents carry sampling noise too).
 """
 
 from __future__ import annotations
@@ -39,28 +46,34 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..rng import Streams
 from ..runner import run
 from ..scenario import Scenario, ScenarioError
 from ..scenario.lift_tests import LiftTest
 from ..scenario.past_report import PastReport
+from ..scenario.sweep import ParameterRange
+from .emulator import Emulator, feature_count, importance_sample, weighted_quantile
 from .sweeps import ProgressFn, apply_point, breakdown_column, sweep, window_column
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["CALIBRATED_METRICS", "Backtest", "Calibration", "backtest", "calibrate"]
+__all__ = ["CALIBRATED_METRICS", "METHODS", "Backtest", "Calibration", "backtest", "calibrate"]
 
 CALIBRATED_METRICS = ("spend_usd", "impressions", "clicks", "installs")
 # ASSUMPTION: a report total is matched to within ~10% (in log terms) by a good draw, about
 # one simulation's own noise at the report's scale; it weighs the report against lift tests.
 REPORT_LOG_SD = 0.1
 Z90 = 1.6449  # a 90% interval is +-1.645 standard deviations
+METHODS = ("auto", "emulator", "rejection")
 
 
 @dataclass
 class Calibration:
-    """The kept draws (``posterior``: one row per draw, a column per unknown and its
-    ``distance``), every draw tried (``tried``), and the base scenario."""
+    """The posterior draws (``posterior``: one row per draw, a column per unknown and its
+    ``distance``), every draw simulated (``tried``, with its own simulation's distance), and
+    the base scenario. Under the emulator, ``sample`` holds the weighted candidates the
+    intervals come from and ``summaries`` how well the emulator fits each summary."""
 
     base: Scenario
     parameters: list[str]
@@ -69,6 +82,18 @@ class Calibration:
     # Per lift test: its measurement beside the simulated incremental installs of the kept
     # draws (median, 5th and 95th percentiles); empty without lift tests.
     lift_fit: pd.DataFrame | None = None
+    method: str = "rejection"
+    sample: pd.DataFrame | None = None  # a column per unknown and "weight"
+    summaries: pd.DataFrame | None = None  # per summary: observed, noise_sd, r2
+
+    def description(self) -> str:
+        """How the posterior was made, in a phrase."""
+        if self.method == "rejection":
+            return f"{len(self.posterior)} of {len(self.tried)} draws kept (rejection ABC)"
+        return (
+            f"weighed by an emulator fitted to {len(self.tried)} draws; "
+            f"{len(self.posterior)} posterior draws written"
+        )
 
     def intervals(self) -> pd.DataFrame:
         """Per unknown: the posterior median and its 90% interval (5th-95th percentiles),
@@ -77,12 +102,18 @@ class Calibration:
 
         rows = {}
         for name in self.parameters:
-            kept = self.posterior[name].astype(float)
             tried = self.tried[name].astype(float)
+            if self.sample is not None:
+                values = self.sample[name].to_numpy(dtype=float)
+                w = self.sample["weight"].to_numpy(dtype=float)
+                median, lo, hi = (weighted_quantile(values, w, q) for q in (0.5, 0.05, 0.95))
+            else:
+                kept = self.posterior[name].astype(float)
+                median, lo, hi = kept.median(), kept.quantile(0.05), kept.quantile(0.95)
             rows[name] = {
-                "median": kept.median(),
-                "lo": kept.quantile(0.05),
-                "hi": kept.quantile(0.95),
+                "median": median,
+                "lo": lo,
+                "hi": hi,
                 "prior_lo": tried.min(),
                 "prior_hi": tried.max(),
             }
@@ -177,6 +208,7 @@ def calibrate(
     samples: int = 200,
     accept: float = 0.1,
     replicates: int = 1,
+    method: str = "auto",
     workers: int | None = None,
     client: Any | None = None,
     out: str | Path | None = None,
@@ -185,14 +217,25 @@ def calibrate(
     lift_tests: Sequence[LiftTest] = (),
 ) -> Calibration:
     """Infer the unknowns ``fit`` (scenario path -> a range ``{"low", "high"}``, optionally
-    ``log`` or ``integer``, as sweeps take them) from ``report`` by rejection ABC: ``samples``
-    Latin-hypercube draws, ``replicates`` runs each, the ``accept`` share closest to the
-    report kept. ``lift_tests`` (scenario.lift_tests.read_lift_tests) add what holdout
-    experiments measured. With ``out`` the runs are stored there and a second call resumes."""
+    ``log`` or ``integer``, as sweeps take them) from ``report``: ``samples``
+    Latin-hypercube draws, ``replicates`` runs each, then the posterior by ``method`` (see the
+    module's docstring; ``auto``: the emulator when the draws allow it). The posterior keeps
+    ``accept`` x ``samples`` draws for the calibrated scenario. ``lift_tests``
+    (scenario.lift_tests.read_lift_tests) add what holdout experiments measured. With ``out``
+    the runs are stored there and a second call resumes."""
     if not fit:
         raise ScenarioError("calibrate", [("fit", "name at least one unknown to fit")])
     if not 0 < accept <= 1:
         raise ScenarioError("calibrate", [("accept", f"a share in (0, 1], not {accept}")])
+    if method not in METHODS:
+        raise ScenarioError(
+            "calibrate", [("method", f"one of {', '.join(METHODS)}, not {method!r}")]
+        )
+    needed = 2 * feature_count(len(fit))
+    if method == "emulator" and samples < needed:
+        raise ScenarioError("calibrate", [("samples", (
+            f"the emulator of {len(fit)} unknown(s) needs at least {needed} draws, not {samples}"
+        ))])  # fmt: skip
     if report.days != scenario.horizon_days:
         raise ScenarioError(
             report.path,
@@ -216,7 +259,7 @@ def calibrate(
             out=None if out is None else Path(out) / "runs", force=force, progress=progress,
             name=f"{scenario.name} calibration",
             windows=list(dict.fromkeys(t.window for t in lift_tests)),
-            breakdowns=dimensions,
+            breakdowns=dimensions, common_random_numbers=False,
         )  # fmt: skip
     observed = report.totals()[list(CALIBRATED_METRICS)]
     columns = list(CALIBRATED_METRICS) + list(
@@ -231,26 +274,161 @@ def calibrate(
         for k in tried.index
     ]
     keep = max(1, math.ceil(accept * len(tried)))
-    posterior = tried.nsmallest(keep, "distance", keep="first")
-    calibration = Calibration(
-        scenario, list(fit), posterior, tried, _lift_fit(lift_tests, means, posterior.index)
-    )
+    if method == "rejection" or (method == "auto" and len(tried) < needed):
+        posterior = tried.nsmallest(keep, "distance", keep="first")
+        lifts = np.array([
+            [means.loc[(k, t.strategy), window_column(t.window)] for t in lift_tests]
+            for k in posterior.index
+        ])  # fmt: skip
+        calibration = Calibration(
+            scenario, list(fit), posterior, tried, _lift_fit(lift_tests, lifts)
+        )
+    else:
+        calibration = _emulated(
+            scenario, fit, tried, means, observed, lift_tests, groups, replicates, keep
+        )
     if out is not None:
         _write(calibration, Path(out))
     return calibration
 
 
-def _lift_fit(
-    lift_tests: Sequence[LiftTest], means: pd.DataFrame, kept: pd.Index
-) -> pd.DataFrame | None:
-    """Each lift test's measurement beside the kept draws' simulated incremental installs."""
+def _emulated(
+    scenario: Scenario,
+    fit: Mapping[str, Mapping[str, Any]],
+    tried: pd.DataFrame,
+    means: pd.DataFrame,
+    observed: pd.DataFrame,
+    lift_tests: Sequence[LiftTest],
+    groups: Mapping[tuple[str, str], pd.Series],
+    replicates: int,
+    keep: int,
+) -> Calibration:
+    """The posterior under the emulator of every summary (module docstring): weighted
+    candidates, ``keep`` draws taken from them by systematic resampling, and the fit of each
+    summary."""
+    import pandas as pd
+
+    names = list(fit)
+    ranges = [ParameterRange.model_validate(dict(fit[n])) for n in names]
+    u = np.column_stack([
+        _unit(tried[n].to_numpy(dtype=float), r) for n, r in zip(names, ranges, strict=True)
+    ])  # fmt: skip
+    points = list(tried.index)
+
+    def simulated(strategy: str, column: str) -> np.ndarray:
+        return np.array([means.loc[(k, strategy), column] for k in points], dtype=float)
+
+    columns, obs, floor_sd, labels = [], [], [], []
+    for strategy in observed.index:
+        for metric in CALIBRATED_METRICS:
+            value = float(observed.loc[strategy, metric])
+            if np.isfinite(value):
+                columns.append(np.log1p(simulated(strategy, metric)))
+                obs.append(math.log1p(value))
+                floor_sd.append(REPORT_LOG_SD)
+                labels.append(f"{strategy} log1p({metric})")
+    logs = len(columns)
+    for t in lift_tests:
+        columns.append(simulated(t.strategy, window_column(t.window)))
+        obs.append(t.incremental_installs)
+        floor_sd.append((t.hi - t.lo) / (2 * Z90))
+        labels.append(f"{t.strategy} incremental installs, days {t.first_day}-{t.last_day}")
+    gaussian = len(columns)
+    shares = []  # (columns of the emulated shares, the report's installs, observed shares)
+    for (strategy, dimension), counts in groups.items():
+        n = float(counts.sum())
+        if n <= 0:
+            continue  # no installs: the groups say nothing
+        by_group = np.column_stack([
+            simulated(strategy, breakdown_column(dimension, str(g))) for g in counts.index
+        ])  # fmt: skip
+        total = by_group.sum(axis=1, keepdims=True)
+        share = np.where(total > 0, by_group / np.where(total > 0, total, 1.0), np.nan)
+        shares.append((slice(len(columns), len(columns) + len(counts)), n,
+                       counts.to_numpy(dtype=float) / n))  # fmt: skip
+        for g, col in zip(counts.index, share.T, strict=True):
+            columns.append(col)
+            obs.append(float(counts[g]) / n)
+            floor_sd.append(0.0)
+            labels.append(f"{strategy} share of installs, {dimension} {g}")
+    emulator = Emulator.fit(u, np.column_stack(columns))
+    observed_y = np.asarray(obs)
+    # A draw's summary is the mean of `replicates` runs, with variance noise_sd^2; one run's
+    # is replicates x that; the report counts people, not agents that stand for `scale`
+    # people each, so its counting variance is one run's over the scale.
+    scale = scenario.population.scale
+    report_var = emulator.noise_sd**2 * replicates / scale
+    var = (np.asarray(floor_sd) ** 2 + report_var + emulator.noise_sd**2 * emulator.leverage)[
+        :gaussian
+    ]
+    # The emulator fits the mean of log(1 + total), which lies below the log of the mean
+    # total by half the log's variance (lognormal delta method); the report's log lies below
+    # it by half its own, smaller variance. Shift the emulated logs by the difference, so a
+    # noisier simulation does not read as a smaller campaign.
+    shift = np.zeros(gaussian)
+    shift[:logs] = 0.5 * (emulator.noise_sd[:logs] ** 2 - report_var[:logs])
+
+    def distance(c: np.ndarray) -> np.ndarray:
+        pred = emulator.predict(c)
+        d = np.sum((pred[:, :gaussian] + shift - observed_y[:gaussian]) ** 2 / var, axis=1)
+        for cols, n, q in shares:
+            p = np.clip(pred[:, cols], 1e-12, None)
+            p /= p.sum(axis=1, keepdims=True)
+            d += 4.0 * n * np.sum((np.sqrt(p) - np.sqrt(q)) ** 2, axis=1)
+        return d
+
+    rng = Streams(scenario.seed).get("calibration posterior")
+    candidates, weights, ess = importance_sample(lambda c: -0.5 * distance(c), len(names), rng)
+    if ess < 100:
+        warnings.warn(
+            f"the posterior rests on {ess:.0f} effective candidates: its intervals are rough",
+            UserWarning, stacklevel=3,
+        )  # fmt: skip
+    positions = (rng.random() + np.arange(keep)) / keep  # systematic resampling
+    chosen = candidates[
+        np.minimum(np.searchsorted(np.cumsum(weights), positions), len(weights) - 1)
+    ]
+
+    def values(c: np.ndarray) -> dict[str, list]:
+        return {
+            n: [r.at(float(x)) for x in c[:, i]]
+            for i, (n, r) in enumerate(zip(names, ranges, strict=True))
+        }
+
+    posterior = pd.DataFrame(values(chosen)).rename_axis("draw")
+    posterior["distance"] = distance(chosen)
+    sample = pd.DataFrame(values(candidates))
+    sample["weight"] = weights
+    summaries = pd.DataFrame({
+        "summary": labels, "observed": observed_y, "noise_sd": emulator.noise_sd,
+        "r2": emulator.r2,
+    })  # fmt: skip
+    lifts = emulator.predict(chosen)[:, gaussian - len(lift_tests) : gaussian]
+    return Calibration(
+        scenario, names, posterior, tried, _lift_fit(lift_tests, lifts), "emulator", sample,
+        summaries,
+    )  # fmt: skip
+
+
+def _unit(values: np.ndarray, r: ParameterRange) -> np.ndarray:
+    """Values as coordinates in [0, 1] of their range (the inverse of ParameterRange.at)."""
+    if r.high == r.low:
+        return np.zeros_like(values)
+    if r.log:
+        return (np.log(values) - math.log(r.low)) / (math.log(r.high) - math.log(r.low))
+    return (values - r.low) / (r.high - r.low)
+
+
+def _lift_fit(lift_tests: Sequence[LiftTest], simulated: np.ndarray) -> pd.DataFrame | None:
+    """Each lift test's measurement beside the posterior draws' incremental installs
+    (``simulated``: a row per draw, a column per test)."""
     import pandas as pd
 
     if not lift_tests:
         return None
     rows = []
-    for t in lift_tests:
-        sim = np.array([means.loc[(k, t.strategy), window_column(t.window)] for k in kept])
+    for j, t in enumerate(lift_tests):
+        sim = simulated[:, j]
         rows.append({
             "ad_set": t.strategy, "first_day": t.first_day, "last_day": t.last_day,
             "incremental_installs": t.incremental_installs, "lo": t.lo, "hi": t.hi,
@@ -268,6 +446,8 @@ def _write(calibration: Calibration, out: Path) -> None:
     calibration.tried.to_csv(out / "draws.csv")
     calibration.posterior.to_csv(out / "posterior.csv")
     calibration.intervals().to_csv(out / "intervals.csv")
+    if calibration.summaries is not None:
+        calibration.summaries.to_csv(out / "emulator.csv", index=False)
     if calibration.lift_fit is not None:
         calibration.lift_fit.to_csv(out / "lift_tests.csv", index=False)
     data = calibration.scenario().model_dump(mode="json", by_alias=True, exclude_unset=True)

@@ -2,7 +2,8 @@
 
 Every point runs replicates 0..R-1 of the same seed, so point A's replicate r and point B's
 replicate r share the population and every draw that the parameters do not change: a
-difference between points is the parameters' effect, not noise. Tasks (point, replicate) run
+difference between points is the parameters' effect, not noise (a calibration turns this off:
+each point then runs its own streams). Tasks (point, replicate) run
 through :class:`adsim.parallel.Executor` (here, local processes, or Dask) and, with ``out``,
 each finished task is stored at once (:class:`SweepStore`), so a sweep resumes where it
 stopped.
@@ -252,6 +253,7 @@ def sweep(
     name: str | None = None,
     windows: Sequence[tuple[int, int]] = (),
     breakdowns: Sequence[str] = (),
+    common_random_numbers: bool = True,
 ) -> SweepResult:
     """Run ``scenario`` at every point of a design and return the tidy rows.
 
@@ -262,7 +264,8 @@ def sweep(
     ``lhs`` (``samples`` draws). With ``out``, each finished (point, replicate) is written to
     that folder at once and a second call with the same sweep resumes it. ``windows`` adds
     each strategy's incremental installs over those days (inclusive) to the rows, and
-    ``breakdowns`` its attributed installs by each group of those dimensions.
+    ``breakdowns`` its attributed installs by each group of those dimensions. Without
+    ``common_random_numbers`` each point runs its own streams (see SweepSpec).
     """
     base = as_scenario(scenario)
     if isinstance(replicates, int) and 0 < replicates < FEW_REPLICATES:
@@ -284,6 +287,7 @@ def sweep(
         "points": [dict(p) for p in points],
         "samples": samples,
         "rank_by": rank_by,
+        "common_random_numbers": common_random_numbers,
     }
     spec = _validate_spec(data)
     return sweep_from_spec(
@@ -348,6 +352,8 @@ def sweep_from_spec(
             identity["windows"] = [list(w) for w in windows]
         if breakdowns:
             identity["breakdowns"] = list(breakdowns)
+        if not spec.common_random_numbers:
+            identity["common_random_numbers"] = False
         store.open(identity, _manifest(spec, base, seed, len(pts), command), force=force)
         store.root.joinpath("points.csv").write_text(points_frame.reset_index().to_csv(index=False))
         done = store.finished()
@@ -358,8 +364,11 @@ def sweep_from_spec(
     if progress is not None:
         progress(len(tasks) - len(todo), len(tasks))
     finished = len(tasks) - len(todo)
+    # Replicate r of point k runs the streams of replicate r, or of k x R + r without common
+    # random numbers (rows keep r: the replicate within its point).
+    stride = 0 if spec.common_random_numbers else spec.replicates
     with Executor(workers, client) as ex:
-        runs = ex.map_unordered(run_replicate, [(params[k], r) for k, r in todo])
+        runs = ex.map_unordered(run_replicate, [(params[k], k * stride + r) for k, r in todo])
         for i, record in runs:
             k, r = todo[i]
             rows = _rows(record, k, r, pts[k], windows, breakdowns)

@@ -1,10 +1,10 @@
 """The calibration report: one HTML file beside ``calibrated.yaml`` that shows what was
 learned from a past report and how well it fits.
 
-Sections: each unknown's posterior against its prior range (the kept draws among all draws
+Sections: each unknown's posterior against its prior range (among all draws
 tried), the report's daily installs and spend per ad set against the calibrated scenario's
 (posterior draws, one per replicate: the band is what the posterior leaves open), the lift
-tests against what the kept draws simulate, and a back-test's held-out days and errors.
+tests against what the posterior draws simulate, and a back-test's held-out days and errors.
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ __all__ = ["posterior_chart", "series_chart", "write_calibration_report"]
 
 
 def posterior_chart(calibration: Calibration) -> Figure:
-    """One panel per unknown: every draw tried (grey) and the kept ones (blue) on the prior
-    range, with the posterior median and 90% interval."""
+    """One panel per unknown: every draw tried (grey) and the posterior (blue: the kept draws,
+    or the emulator's weighted candidates scaled to as many draws) on the prior range, with
+    the posterior median and 90% interval."""
     from .plots import new_figure
 
     names = calibration.parameters
@@ -47,7 +48,12 @@ def posterior_chart(calibration: Calibration) -> Figure:
             else np.linspace(tried.min(), tried.max(), 21)
         )
         ax.hist(tried, bins=edges, color="#cccccc", label="draws tried (prior)")
-        ax.hist(kept, bins=edges, color="#1f77b4", label="kept (posterior)")
+        if calibration.sample is None:
+            ax.hist(kept, bins=edges, color="#1f77b4", label="kept (posterior)")
+        else:
+            weights = calibration.sample["weight"].to_numpy(dtype=float) * len(tried)
+            ax.hist(calibration.sample[name].astype(float).to_numpy(), bins=edges,
+                    weights=weights, color="#1f77b4", alpha=0.8, label="posterior")  # fmt: skip
         row = table.loc[name]
         ax.axvline(row["median"], color="#d62728", lw=1.5, label="median")
         ax.axvspan(row["lo"], row["hi"], color="#d62728", alpha=0.08, label="90% interval")
@@ -120,8 +126,7 @@ def write_calibration_report(
     parts = [
         f"<h1>Calibration of {html.escape(calibration.base.name)}</h1>",
         f"<p class='sub'>From {html.escape(str(report.path))}: {report.days} days, "
-        f"{len(report.strategies)} ad set(s). {len(calibration.posterior)} of "
-        f"{len(calibration.tried)} draws kept (rejection ABC). Made "
+        f"{len(report.strategies)} ad set(s). {html.escape(calibration.description())}. Made "
         f"{datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}.</p>",
         "<h2>What the report says about each unknown</h2>",
         img_tag(posterior_chart(calibration), "posterior of each unknown"),

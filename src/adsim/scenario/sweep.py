@@ -141,6 +141,10 @@ class SweepSpec(Model):
     common random numbers, so a difference between points is the parameters' effect."""
     replicates: int = Field(default=3, ge=1, le=1000)
     """Replicates per point."""
+    common_random_numbers: bool = True
+    """false: point k runs its own replicates (k x replicates + r), so each point is an
+    independent world. A calibration needs this: with shared draws, the one world's luck
+    shifts every point alike, and no number of points averages it out."""
     design: Literal["grid", "points", "random", "lhs"] = "grid"
     """grid: every combination of the parameters' values; points: the listed points;
     random / lhs: `samples` points drawn from the ranges (lhs: Latin hypercube)."""
