@@ -111,7 +111,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "and weigh values by the report's likelihood under it (--method rejection: keep the "
         "draws whose own totals come closest). Prints each "
         "unknown's posterior median and 90%% interval and writes DIR/calibrated.yaml (the "
-        "scenario at the medians), intervals.csv, posterior.csv and draws.csv. The runs are "
+        "scenario at the medians), intervals.csv, posterior.csv, draws.csv and (emulator) "
+        "emulator.csv. The runs are "
         "stored in DIR/runs: the same command resumes.",
         epilog="example:\n  adsim calibrate scenarios/quickstart.yaml past.csv --out out/cal "
         "--fit app.fit.interests.food=1:8 --fit 'strategies.*.creative.ctr=0.002:0.02:log'\n",
@@ -317,10 +318,12 @@ def calibrate(args: argparse.Namespace, out: Console, err: Console) -> int:
             client=options["client"],
         )  # fmt: skip
         write_calibration_report(args.out / "calibration.html", result, report, fitted.timeseries())
-        lift = ", lift_tests.csv" if args.lift_tests else ""
+        extra = (", emulator.csv" if result.summaries is not None else "") + (
+            ", lift_tests.csv" if args.lift_tests else ""
+        )
         out.print(
             f"wrote calibrated.yaml, calibration.html (the fit, plotted), intervals.csv, "
-            f"posterior.csv, draws.csv{lift} to {args.out}"
+            f"posterior.csv, draws.csv{extra} to {args.out}"
         )
 
     return _calibrating(args, out, err, task)
