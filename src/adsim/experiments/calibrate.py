@@ -30,9 +30,12 @@ impressions on the same footing. Each lift test (scenario.lift_tests) adds the s
 difference between the simulated and measured incremental installs over its interval's
 variance (its 90% interval / 3.29, squared): a Gaussian likelihood, as Robyn and Meridian
 treat lift results. Where the report has breakdown groups (age, gender, region, device), each
-ad set's installs by group add 4 n sum_g (sqrt(simulated share) - sqrt(observed share))^2, the
-multinomial likelihood's chi-square approximation (Hellinger), with n the report's installs
-(under rejection n / (1 + scale): the simulation's own agents carry sampling noise too).
+ad set's installs by group add to the distance too. Under the emulator: each group's share
+(all but one group) as one more Gaussian summary, its variance the one the draws show over the
+scale (which holds both the counts' multinomial noise and the population's own). Under
+rejection: 4 n sum_g (sqrt(simulated share) - sqrt(observed share))^2, the multinomial
+likelihood's chi-square approximation (Hellinger), with n = installs / (1 + scale): the
+report's own counts and the simulation's agents both carry sampling noise.
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ CALIBRATED_METRICS = ("spend_usd", "impressions", "clicks", "installs")
 # ASSUMPTION: a report total is matched to within ~10% (in log terms) by a good draw, about
 # one simulation's own noise at the report's scale; it weighs the report against lift tests.
 REPORT_LOG_SD = 0.1
+SHARE_FLOOR_SD = 0.001  # ASSUMPTION: the least spread of a group's share of installs (emulator)
 Z90 = 1.6449  # a 90% interval is +-1.645 standard deviations
 METHODS = ("auto", "emulator", "rejection")
 
@@ -333,23 +337,25 @@ def _emulated(
         obs.append(t.incremental_installs)
         floor_sd.append((t.hi - t.lo) / (2 * Z90))
         labels.append(f"{t.strategy} incremental installs, days {t.first_day}-{t.last_day}")
-    gaussian = len(columns)
-    shares = []  # (columns of the emulated shares, the report's installs, observed shares)
+    lifts = slice(logs, len(columns))
+    # Shares of installs by group: every group but the last (the shares add up to 1).
+    # Gaussian like the totals, with the variance the draws show: that holds the counts'
+    # multinomial noise and the population's own (which people are car fans, their genders),
+    # both of which shrink with the scale as the totals' noise does. ASSUMPTION: a 0.1-point
+    # floor, so a share no draw moves still weighs finitely.
     for (strategy, dimension), counts in groups.items():
         n = float(counts.sum())
-        if n <= 0:
-            continue  # no installs: the groups say nothing
+        if n <= 0 or len(counts) < 2:
+            continue  # no installs, or one group: the shares say nothing
         by_group = np.column_stack([
             simulated(strategy, breakdown_column(dimension, str(g))) for g in counts.index
         ])  # fmt: skip
         total = by_group.sum(axis=1, keepdims=True)
         share = np.where(total > 0, by_group / np.where(total > 0, total, 1.0), np.nan)
-        shares.append((slice(len(columns), len(columns) + len(counts)), n,
-                       counts.to_numpy(dtype=float) / n))  # fmt: skip
-        for g, col in zip(counts.index, share.T, strict=True):
+        for g, col in list(zip(counts.index, share.T, strict=True))[:-1]:
             columns.append(col)
             obs.append(float(counts[g]) / n)
-            floor_sd.append(0.0)
+            floor_sd.append(SHARE_FLOOR_SD)
             labels.append(f"{strategy} share of installs, {dimension} {g}")
     emulator = Emulator.fit(u, np.column_stack(columns))
     observed_y = np.asarray(obs)
@@ -358,24 +364,16 @@ def _emulated(
     # people each, so its counting variance is one run's over the scale.
     scale = scenario.population.scale
     report_var = emulator.noise_sd**2 * replicates / scale
-    var = (np.asarray(floor_sd) ** 2 + report_var + emulator.noise_sd**2 * emulator.leverage)[
-        :gaussian
-    ]
+    var = np.asarray(floor_sd) ** 2 + report_var + emulator.noise_sd**2 * emulator.leverage
     # The emulator fits the mean of log(1 + total), which lies below the log of the mean
     # total by half the log's variance (lognormal delta method); the report's log lies below
     # it by half its own, smaller variance. Shift the emulated logs by the difference, so a
     # noisier simulation does not read as a smaller campaign.
-    shift = np.zeros(gaussian)
+    shift = np.zeros(len(columns))
     shift[:logs] = 0.5 * (emulator.noise_sd[:logs] ** 2 - report_var[:logs])
 
     def distance(c: np.ndarray) -> np.ndarray:
-        pred = emulator.predict(c)
-        d = np.sum((pred[:, :gaussian] + shift - observed_y[:gaussian]) ** 2 / var, axis=1)
-        for cols, n, q in shares:
-            p = np.clip(pred[:, cols], 1e-12, None)
-            p /= p.sum(axis=1, keepdims=True)
-            d += 4.0 * n * np.sum((np.sqrt(p) - np.sqrt(q)) ** 2, axis=1)
-        return d
+        return np.sum((emulator.predict(c) + shift - observed_y) ** 2 / var, axis=1)
 
     rng = Streams(scenario.seed).get("calibration posterior")
     candidates, weights, ess = importance_sample(lambda c: -0.5 * distance(c), len(names), rng)
@@ -403,10 +401,10 @@ def _emulated(
         "summary": labels, "observed": observed_y, "noise_sd": emulator.noise_sd,
         "r2": emulator.r2,
     })  # fmt: skip
-    lifts = emulator.predict(chosen)[:, gaussian - len(lift_tests) : gaussian]
+    expected_lifts = emulator.predict(chosen)[:, lifts]
+    lift_fit = _lift_fit(lift_tests, expected_lifts)
     return Calibration(
-        scenario, names, posterior, tried, _lift_fit(lift_tests, lifts), "emulator", sample,
-        summaries,
+        scenario, names, posterior, tried, lift_fit, "emulator", sample, summaries
     )  # fmt: skip
 
 
