@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Pinned versions the project is tested with (constraints.txt); pip resolves nothing else.
 PIP_INSTALL := $(BIN)/pip install -q -c constraints.txt
 
-.PHONY: run test fuzz bench throughput fidelity calendar lint install clean
+.PHONY: run test fuzz bench throughput fidelity calendar calibration lint install clean
 
 $(BIN)/adsim: pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -41,6 +41,12 @@ fidelity: install
 # The calendar's share of a 1M-agent week with one event, and clasico_week's ranking (~5 min).
 calendar: install
 	$(BIN)/python benchmarks/calendar_events.py --speed --ranking
+
+# Calibration: recovery from 10 generated reports and projection of an unseen strategy
+# (~2.5 min), and the cost of 5 unknowns at 100k agents x 75 (~6 min with its 1:1 truth).
+calibration: install
+	$(BIN)/python benchmarks/calibration.py
+	$(BIN)/python benchmarks/calibration_cost.py
 
 lint: install
 	$(BIN)/ruff check --fix src tests benchmarks validation

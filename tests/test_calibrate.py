@@ -3,6 +3,7 @@ adsim generated with another seed, and the command that writes a calibrated scen
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from conftest import scenario_dict
 
@@ -76,6 +77,9 @@ def test_the_command_writes_a_calibrated_scenario_and_resumes(tmp_path, capsys):
     page = (out / "calibration.html").read_text()
     assert "What the report says about each unknown" in page and "Fitted and observed" in page
     assert page.count("<img") == 3 and "Back-test" not in page
+    assert "How the emulator fits each summary" in page
+    fitted = pd.read_csv(out / "emulator.csv")  # a row per ad set and metric of the report
+    assert len(fitted) == 8 and set(fitted.columns) == {"summary", "observed", "noise_sd", "r2"}
     calibrated = adsim.load_scenario(out / "calibrated.yaml")
     assert 0.005 <= calibrated.strategies[0].creative.ctr <= 0.05
     assert len(calibrated.posterior.draws) == 2  # 10% of 20 draws: the posterior draws written

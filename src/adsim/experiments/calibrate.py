@@ -83,7 +83,7 @@ class Calibration:
     parameters: list[str]
     posterior: pd.DataFrame
     tried: pd.DataFrame
-    # Per lift test: its measurement beside the simulated incremental installs of the kept
+    # Per lift test: its measurement beside the simulated incremental installs of the posterior
     # draws (median, 5th and 95th percentiles); empty without lift tests.
     lift_fit: pd.DataFrame | None = None
     method: str = "rejection"
@@ -125,7 +125,7 @@ class Calibration:
 
     def scenario(self, with_posterior: bool = True) -> Scenario:
         """The base scenario with every unknown at its posterior median and, with
-        ``with_posterior``, the kept draws as its ``posterior`` section: a run then draws
+        ``with_posterior``, the posterior draws as its ``posterior`` section: a run then draws
         replicate r's values from draw r mod K, so its ranges carry what the report left
         uncertain."""
         medians = self.intervals()["median"]
@@ -450,7 +450,7 @@ def _write(calibration: Calibration, out: Path) -> None:
         calibration.lift_fit.to_csv(out / "lift_tests.csv", index=False)
     data = calibration.scenario().model_dump(mode="json", by_alias=True, exclude_unset=True)
     header = (
-        "# Calibrated by adsim calibrate: the unknowns at their posterior medians, and the kept\n"
+        "# Calibrated by adsim calibrate: the unknowns at their posterior medians, and posterior\n"
         "# draws under posterior: (replicate r of a run uses draw r mod K). Their 90% intervals\n"
         "# are in intervals.csv.\n"
     )

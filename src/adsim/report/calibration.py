@@ -4,7 +4,8 @@ learned from a past report and how well it fits.
 Sections: each unknown's posterior against its prior range (among all draws
 tried), the report's daily installs and spend per ad set against the calibrated scenario's
 (posterior draws, one per replicate: the band is what the posterior leaves open), the lift
-tests against what the posterior draws simulate, and a back-test's held-out days and errors.
+tests against what the posterior draws simulate, how the emulator fits each summary, and a
+back-test's held-out days and errors.
 """
 
 from __future__ import annotations
@@ -147,6 +148,16 @@ def write_calibration_report(
         "times, replicate r with posterior draw r mod K: the band is the simulation's noise "
         "and what the report left uncertain together.</p>",
     ]
+    if calibration.summaries is not None:
+        parts += [
+            "<h2>How the emulator fits each summary</h2>",
+            _frame(calibration.summaries.set_index("summary")),
+            "<p class='note'>observed: the report's value (totals as log(1 + total)); "
+            "noise_sd: one draw's spread around the fitted surface; r2: the share of the "
+            "draws' spread the unknowns explain. A low r2 with a small noise_sd is a summary "
+            "the unknowns barely move (a spent budget); a low r2 with a large noise_sd, one "
+            "the simulation cannot read at this scale.</p>",
+        ]
     if calibration.lift_fit is not None:
         lift = calibration.lift_fit.set_index("ad_set")
         parts += ["<h2>Lift tests</h2>", _frame(lift)]
