@@ -54,7 +54,7 @@ def posterior_chart(calibration: Calibration) -> Figure:
         else:
             weights = calibration.sample["weight"].to_numpy(dtype=float) * len(tried)
             ax.hist(calibration.sample[name].astype(float).to_numpy(), bins=edges,
-                    weights=weights, color="#1f77b4", alpha=0.8, label="posterior")  # fmt: skip
+                    weights=weights, color="#1f77b4", alpha=0.55, label="posterior")  # fmt: skip
         row = table.loc[name]
         ax.axvline(row["median"], color="#d62728", lw=1.5, label="median")
         ax.axvspan(row["lo"], row["hi"], color="#d62728", alpha=0.08, label="90% interval")
@@ -124,10 +124,12 @@ def write_calibration_report(
     observed = report.daily()
     first_held = backtest.train_days if backtest is not None else report.days
     table = calibration.intervals()
+    how = calibration.description()
+    how = how[:1].upper() + how[1:]
     parts = [
         f"<h1>Calibration of {html.escape(calibration.base.name)}</h1>",
         f"<p class='sub'>From {html.escape(str(report.path))}: {report.days} days, "
-        f"{len(report.strategies)} ad set(s). {html.escape(calibration.description())}. Made "
+        f"{len(report.strategies)} ad set(s). {html.escape(how)}. Made "
         f"{datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}.</p>",
         "<h2>What the report says about each unknown</h2>",
         img_tag(posterior_chart(calibration), "posterior of each unknown"),
