@@ -86,9 +86,13 @@ class Calibration:
     # Per lift test: its measurement beside the simulated incremental installs of the posterior
     # draws (median, 5th and 95th percentiles); empty without lift tests.
     lift_fit: pd.DataFrame | None = None
-    method: str = "rejection"
     sample: pd.DataFrame | None = None  # a column per unknown and "weight"
     summaries: pd.DataFrame | None = None  # per summary: observed, noise_sd, r2
+
+    @property
+    def method(self) -> str:
+        """``emulator`` or ``rejection``: how the posterior was made."""
+        return "rejection" if self.sample is None else "emulator"
 
     def description(self) -> str:
         """How the posterior was made, in a phrase."""
@@ -314,13 +318,11 @@ def _emulated(
 
     names = list(fit)
     ranges = [ParameterRange.model_validate(dict(fit[n])) for n in names]
-    u = np.column_stack([
-        _unit(tried[n].to_numpy(dtype=float), r) for n, r in zip(names, ranges, strict=True)
-    ])  # fmt: skip
+    u = np.column_stack([r.unit(tried[n]) for n, r in zip(names, ranges, strict=True)])
     points = list(tried.index)
 
     def simulated(strategy: str, column: str) -> np.ndarray:
-        return np.array([means.loc[(k, strategy), column] for k in points], dtype=float)
+        return means.xs(strategy, level="strategy")[column].reindex(points).to_numpy(float)
 
     columns, obs, floor_sd, labels = [], [], [], []
     for strategy in observed.index:
@@ -404,17 +406,8 @@ def _emulated(
     expected_lifts = emulator.predict(chosen)[:, lifts]
     lift_fit = _lift_fit(lift_tests, expected_lifts)
     return Calibration(
-        scenario, names, posterior, tried, lift_fit, "emulator", sample, summaries
+        scenario, names, posterior, tried, lift_fit, sample, summaries
     )  # fmt: skip
-
-
-def _unit(values: np.ndarray, r: ParameterRange) -> np.ndarray:
-    """Values as coordinates in [0, 1] of their range (the inverse of ParameterRange.at)."""
-    if r.high == r.low:
-        return np.zeros_like(values)
-    if r.log:
-        return (np.log(values) - math.log(r.low)) / (math.log(r.high) - math.log(r.low))
-    return (values - r.low) / (r.high - r.low)
 
 
 def _lift_fit(lift_tests: Sequence[LiftTest], simulated: np.ndarray) -> pd.DataFrame | None:

@@ -42,7 +42,8 @@ def polynomial_features(u: np.ndarray) -> np.ndarray:
 
 
 def feature_count(dims: int) -> int:
-    return 1 + dims + dims * (dims + 1) // 2 + dims
+    """How many regressors :func:`polynomial_features` makes of ``dims`` unknowns."""
+    return polynomial_features(np.zeros((1, dims))).shape[1]
 
 
 @dataclass

@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, PlainValidator, Tag, ValidationError, model_validator
 
 from .common import Label, Model, Positive
 from .errors import friendly_problems, yaml_kind
+
+if TYPE_CHECKING:
+    import numpy as np
 from .load import ScenarioError, _check_shape, read_document
 
 __all__ = ["BUDGET_SCALE", "Allocate", "ParameterRange", "SweepSpec", "load_sweep_spec"]
@@ -92,6 +95,19 @@ class ParameterRange(Model):
             v = self.low + u * (self.high - self.low)
         return round(v) if self.integer else v
 
+    def unit(self, values: np.ndarray) -> np.ndarray:
+        """Values as quantiles in [0, 1] of the range: the inverse of :meth:`at`."""
+        import numpy as np
+
+        values = np.asarray(values, dtype=float)
+        if self.high == self.low:
+            return np.zeros_like(values)
+        if self.log:
+            return (np.log(values) - math.log(self.low)) / (
+                math.log(self.high) - math.log(self.low)
+            )
+        return (values - self.low) / (self.high - self.low)
+
 
 def _parameter_kind(value: Any) -> str | None:
     if isinstance(value, list):
@@ -137,8 +153,9 @@ class SweepSpec(Model):
     scenario: str = Field(min_length=1)
     """The base scenario file (relative to the sweep file)."""
     seed: int | None = Field(default=None, ge=0)
-    """Seed of every point (default: the scenario's). Every point uses the same streams:
-    common random numbers, so a difference between points is the parameters' effect."""
+    """Seed of every point (default: the scenario's). Every point uses the same streams
+    (unless common_random_numbers is false): a difference between points is the parameters'
+    effect."""
     replicates: int = Field(default=3, ge=1, le=1000)
     """Replicates per point."""
     common_random_numbers: bool = True
