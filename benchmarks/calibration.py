@@ -39,7 +39,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from conftest import scenario_dict
+from conftest import scenario_dict, with_agents
 
 import adsim
 from adsim import Scenario
@@ -67,9 +67,7 @@ def world(**changes) -> dict:
 
 def truth_world(k: int, cars: float, ctr: float, agents: int) -> dict:
     """Truth k: its own seed, the hidden values, and ``agents`` agents for the same people."""
-    data = world(seed=1000 + k)
-    people = data["population"]["agents"] * data["population"]["scale"]
-    data["population"] = {**data["population"], "agents": agents, "scale": people / agents}
+    data = with_agents(world(seed=1000 + k), agents)
     data["app"] = {**data["app"], "fit": {"interests": {"cars": cars}}}
     data["strategies"][0]["creative"] = {"ctr": ctr}
     return data

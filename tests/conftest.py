@@ -74,6 +74,15 @@ def scenario_dict(**changes: Any) -> dict[str, Any]:
     return data
 
 
+def with_agents(data: dict[str, Any], agents: int | None = None) -> dict[str, Any]:
+    """``data`` with the same people split into ``agents`` agents (default: one per person,
+    as a real campaign counts them)."""
+    people = data["population"]["agents"] * data["population"]["scale"]
+    agents = round(people) if agents is None else agents
+    data["population"] = {**data["population"], "agents": agents, "scale": people / agents}
+    return data
+
+
 def strategy(name: str, audience: dict | None = None, **fields: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "name": name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import scenario_dict
+from conftest import scenario_dict, with_agents
 
 import adsim
 from adsim import Scenario
@@ -25,10 +25,7 @@ def truth_dict(**changes):
     """The small scenario as a real campaign: its own seed (it does not share the
     simulation's random draws) and one agent per person, so its report carries a real
     campaign's counting noise (a run at scale 10 carries sqrt(10) times more)."""
-    truth = scenario_dict(**changes)
-    people = truth["population"]["agents"] * truth["population"]["scale"]
-    truth["population"] = {**truth["population"], "agents": people, "scale": 1}
-    return truth
+    return with_agents(scenario_dict(**changes))
 
 
 def _report(tmp_path, cars: float, ctr: float, seed: int):
